@@ -1,0 +1,192 @@
+"""Command line: `dedupe audit` and `dedupe clean`, a thin layer over `dedupe.run`.
+
+Options are generated from the `Config` dataclass, so every knob of the
+Python API has a flag with the same name and nothing else lives here.
+
+Exit codes: 0 done; 1 `--fail-above` exceeded; 2 usage or configuration
+error, or missing input; 3 bad input under `--strict`; 4 output not written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from dedupe.config import ACTIONS, CATEGORIES, Config, ConfigError
+from dedupe.io import OutputError, discover, read, write_outputs
+from dedupe.pipeline import InputError, Result, run
+from dedupe.report import summary_lines, top_boilerplate
+
+EXIT_FAIL_ABOVE, EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT = 1, 2, 3, 4
+
+_HELP = {
+    "unit": "Unit judged: line, paragraph or sentence.",
+    "threshold": "Jaccard threshold for units shorter than syndicated-min-words.",
+    "long_threshold": "Jaccard threshold for content-length units (wire copy).",
+    "hash_scheme": "fast (default) or datasketch (bit-identical to datasketch.MinHash).",
+    "min_docs": "Documents a unit must recur in to be boilerplate, or a learned template.",
+}
+_SKIP_FIELDS = {"actions", "disabled_rules", "extra_rules"}
+
+
+def config_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add one option per scalar Config field (None default: only given flags override)."""
+    for f in reversed(dataclasses.fields(Config)):
+        if f.name in _SKIP_FIELDS:
+            continue
+        flag = f.name.replace("_", "-")
+        kind = str(f.type)
+        help_text = _HELP.get(f.name, f"Config field {f.name} (default {f.default!r}).")
+        if kind == "bool":
+            func = click.option(f"--{flag}/--no-{flag}", f.name, default=None, help=help_text)(func)
+        else:
+            types = {"int": int, "float": float}
+            func = click.option(f"--{flag}", f.name, type=types.get(kind, str), default=None, help=help_text)(func)
+    return func
+
+
+def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.argument("inputs", nargs=-1, required=True),
+        click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML configuration file."),
+        click.option("--action", "actions", multiple=True, metavar="CATEGORY=ACTION",
+                     help=f"Policy per category; actions: {', '.join(ACTIONS)}."),
+        click.option("--disable-rule", "disabled", multiple=True, metavar="NAME", help="Turn a template rule off."),
+        click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the JSON report here."),
+        click.option("--findings", "findings_path", type=click.Path(dir_okay=False),
+                     help="Write findings one per line (.jsonl, .jsonl.gz, .jsonl.zst) or row (.parquet)."),
+        click.option("--fail-above", type=click.FloatRange(0, 1), help="Exit 1 if the duplicated share exceeds this."),
+        click.option("--jobs", type=click.IntRange(1, 256), default=1, show_default=True,
+                     help="Worker processes for signatures (output is the same for any value)."),
+        click.option("--quiet", is_flag=True, help="No summary and no progress bar."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return config_options(func)
+
+
+def _config(config_file: str | None, actions: tuple[str, ...], disabled: tuple[str, ...],
+            overrides: dict[str, Any]) -> Config:
+    parsed: dict[str, str] = {}
+    for item in actions:
+        category, _, action = item.partition("=")
+        if category not in CATEGORIES or action not in ACTIONS:
+            raise ConfigError(f"--action {item!r}: expected CATEGORY=ACTION with CATEGORY in {', '.join(CATEGORIES)}"
+                              f" and ACTION in {', '.join(ACTIONS)}")
+        parsed[category] = action
+    base = Config.from_toml(config_file) if config_file else Config()
+    data = {**dataclasses.asdict(base), **{k: v for k, v in overrides.items() if v is not None}}
+    data["actions"] = {**base.actions, **parsed}
+    data["disabled_rules"] = sorted(set(base.disabled_rules) | set(disabled))
+    return Config(**data)
+
+
+def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, actions: tuple[str, ...],
+             disabled: tuple[str, ...], report_path: str | None, findings_path: str | None,
+             fail_above: float | None, jobs: int, quiet: bool, overrides: dict[str, Any]) -> None:
+    err = click.get_text_stream("stderr")
+    try:
+        config = _config(config_file, actions, disabled, overrides)
+        found = discover(inputs)
+    except (ConfigError, FileNotFoundError) as error:
+        click.echo(f"dedupe: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    show = not quiet and err.isatty()
+    try:
+        result = _run_with_progress(found, config, jobs, show)
+    except ConfigError as error:
+        click.echo(f"dedupe: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    except InputError as error:
+        click.echo(f"dedupe: bad input (--strict): {error}", err=True)
+        sys.exit(EXIT_INPUT)
+    try:
+        if out is not None:
+            write_outputs(found, result.documents, out, config)
+        if report_path:
+            result.report.write_json(report_path)
+        if findings_path:
+            result.report.write_findings(findings_path)
+    except (OutputError, OSError) as error:
+        click.echo(f"dedupe: cannot write output: {error}", err=True)
+        sys.exit(EXIT_OUTPUT)
+    if not quiet:
+        print_summary(result, found.ignored)
+    if fail_above is not None and result.report.duplicated_share > fail_above:
+        click.echo(f"dedupe: duplicated share {result.report.duplicated_share:.2%} is above "
+                   f"--fail-above {fail_above:.2%}", err=True)
+        sys.exit(EXIT_FAIL_ABOVE)
+
+
+def _run_with_progress(found: Any, config: Config, jobs: int, show: bool) -> Result:
+    documents = read(found, config)
+    if not show:
+        return run(documents, config, jobs)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("signing {task.completed} documents"), TimeElapsedColumn(),
+                  transient=True) as bar:
+        task = bar.add_task("sign", total=None)
+        return run(documents, config, jobs, progress=lambda n: bar.advance(task, n))
+
+
+def print_summary(result: Result, ignored: list[str]) -> None:
+    """A compact table on stderr: per category counts and characters, top boilerplate, time."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(stderr=True, highlight=False)
+    s = result.report.summary
+    table = Table(title=f"dedupe: {s['documents']:,} documents, {s['units']:,} units, "
+                        f"{s['characters']:,} characters", title_justify="left")
+    for column in ("category", "findings", "characters", "documents"):
+        table.add_column(column, justify="left" if column == "category" else "right")
+    for category, findings, chars, docs in summary_lines(result.report):
+        table.add_row(category, f"{findings:,}", f"{chars:,}", f"{docs:,}")
+    console.print(table)
+    console.print(f"duplicated share of characters: {s['duplicated_share']:.2%}   "
+                  f"removed: {s['characters_removed']:,}   documents dropped: {s['duplicate_documents_dropped']}   "
+                  f"time: {s['wall_time_s']:.2f} s")
+    top = top_boilerplate(result.report)
+    if top:
+        console.print("top boilerplate and template lines:")
+        for text, size, docs in top:
+            console.print(f"  {size:>5} x in {docs:>4} docs  {text[:80]}", markup=False)
+    skipped = s["skipped"]
+    if skipped["count"]:
+        reasons = ", ".join(f"{k}: {v}" for k, v in skipped["reasons"].items())
+        console.print(f"skipped inputs: {skipped['count']} ({reasons}); see summary.skipped in the report")
+    if ignored:
+        console.print(f"ignored {len(ignored)} file(s) that are not .txt/JSONL/Parquet, e.g. {ignored[0]}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(package_name="dedupe-news", prog_name="dedupe")
+def main() -> None:
+    """Find repeats, boilerplate, templates, syndicated copy and duplicate documents in scraped text."""
+
+
+@main.command()
+@common_options
+def audit(inputs: tuple[str, ...], config_file: str | None, actions: tuple[str, ...], disabled: tuple[str, ...],
+          report_path: str | None, findings_path: str | None, fail_above: float | None, jobs: int, quiet: bool,
+          **overrides: Any) -> None:
+    """Read INPUTS (folders of .txt, JSONL(.gz/.zst), Parquet, - for stdin) and report; write no text."""
+    _execute(inputs, None, config_file, actions, disabled, report_path, findings_path, fail_above, jobs, quiet,
+             overrides)
+
+
+@main.command()
+@common_options
+@click.option("-o", "--output", "out", required=True,
+              help="Output: a file for one input file, a folder for folders or several inputs, - for stdout.")
+def clean(inputs: tuple[str, ...], out: str, config_file: str | None, actions: tuple[str, ...],
+          disabled: tuple[str, ...], report_path: str | None, findings_path: str | None, fail_above: float | None,
+          jobs: int, quiet: bool, **overrides: Any) -> None:
+    """Write INPUTS without their boilerplate and repeats to OUTPUT, in the same format."""
+    _execute(inputs, out, config_file, actions, disabled, report_path, findings_path, fail_above, jobs, quiet,
+             overrides)

@@ -1,0 +1,181 @@
+"""One typed configuration object for every stage, loadable from TOML.
+
+Everything that changes what `dedupe` finds or removes lives here, so the
+CLI, the Python API and (later) Spark read the same knobs, and the report
+can record exactly which parameters produced it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+CATEGORIES = ("repeat", "boilerplate", "template", "syndicated", "duplicate_document")
+ACTIONS = ("keep-first", "remove-all", "flag-only")
+UNIT_KINDS = ("line", "paragraph", "sentence")
+HASH_SCHEMES = ("fast", "datasketch")
+
+DEFAULT_ACTIONS = {
+    "repeat": "keep-first",
+    "boilerplate": "remove-all",
+    "template": "remove-all",
+    "syndicated": "keep-first",
+    "duplicate_document": "keep-first",
+}
+
+
+class ConfigError(ValueError):
+    """A configuration value or file that cannot be used, with a message for people."""
+
+
+@dataclass
+class Config:
+    """Parameters of a run. Defaults are the tuned news defaults (see README)."""
+
+    # units
+    unit: str = "line"
+    max_unit_chars: int = 20_000
+    max_document_chars: int = 10_000_000
+    # normalisation and shingles
+    fold_digits: bool = False
+    word_ngram: int = 2
+    char_ngram: int = 5
+    short_unit_words: int = 5
+    # MinHash and LSH
+    num_perm: int = 128
+    seed: int = 1
+    hash_scheme: str = "fast"
+    threshold: float = 0.7
+    long_threshold: float = 0.5
+    # categories
+    min_docs: int = 3
+    syndicated_min_words: int = 20
+    boilerplate_site_share: float = 0.5
+    duplicate_doc_coverage: float = 0.8
+    actions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ACTIONS))
+    # rules
+    builtin_rules: bool = True
+    disabled_rules: list[str] = field(default_factory=list)
+    extra_rules: dict[str, str] = field(default_factory=dict)
+    learn_templates: bool = True
+    template_prefix_max_words: int = 3
+    template_max_words: int = 20
+    # input fields of structured documents
+    text_field: str = "text"
+    id_field: str = "id"
+    source_field: str = "source"
+    date_field: str = "date"
+    title_field: str = "title"
+    keep_original_field: str | None = None
+    # bad input
+    strict: bool = False
+
+    def __post_init__(self) -> None:
+        self.actions = {**DEFAULT_ACTIONS, **self.actions}
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first value that cannot work."""
+        if self.unit not in UNIT_KINDS:
+            raise ConfigError(f"unit must be one of {', '.join(UNIT_KINDS)}, got {self.unit!r}")
+        if self.hash_scheme not in HASH_SCHEMES:
+            raise ConfigError(f"hash_scheme must be one of {', '.join(HASH_SCHEMES)}, got {self.hash_scheme!r}")
+        for name in ("threshold", "long_threshold", "boilerplate_site_share", "duplicate_doc_coverage"):
+            value = getattr(self, name)
+            if not 0.0 < value <= 1.0:
+                raise ConfigError(f"{name} must be in (0, 1], got {value!r}")
+        if self.num_perm < 16 or self.num_perm > 1024:
+            raise ConfigError(f"num_perm must be between 16 and 1024, got {self.num_perm}")
+        for name in ("word_ngram", "char_ngram", "min_docs", "short_unit_words",
+                     "syndicated_min_words", "template_prefix_max_words", "template_max_words",
+                     "max_unit_chars", "max_document_chars"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.min_docs < 2:
+            raise ConfigError("min_docs must be at least 2: one document cannot make boilerplate")
+        for category, action in self.actions.items():
+            if category not in CATEGORIES:
+                raise ConfigError(f"unknown category {category!r} in actions; known: {', '.join(CATEGORIES)}")
+            if action not in ACTIONS:
+                raise ConfigError(f"action for {category} must be one of {', '.join(ACTIONS)}, got {action!r}")
+        if self.actions["repeat"] == "remove-all":
+            raise ConfigError("repeat cannot be remove-all: a document always keeps the first occurrence")
+
+    @property
+    def lsh_threshold(self) -> float:
+        """The LSH index is built at the lowest verification threshold in use."""
+        return min(self.threshold, self.long_threshold)
+
+    def parameters(self) -> dict[str, Any]:
+        """The parameters that decide the output, as recorded in the report."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_toml(cls, path: str | Path, **overrides: Any) -> Config:
+        """Load a TOML file (top-level keys, plus [actions] and [rules] tables).
+
+        `[rules]` takes `disable = ["name", ...]`, `builtin = true|false` and a
+        table `[rules.add]` of `name = "regex"`. Keyword overrides win over the file.
+        """
+        try:
+            with open(path, "rb") as handle:
+                data = tomllib.load(handle)
+        except OSError as err:
+            raise ConfigError(f"cannot read config file {path}: {err.strerror}") from err
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"config file {path} is not valid TOML: {err}") from err
+        return cls.from_dict(data, **overrides)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], **overrides: Any) -> Config:
+        """Build from a nested dict as read from TOML; unknown keys are an error."""
+        data = dict(data)
+        rules = data.pop("rules", {}) or {}
+        if not isinstance(rules, dict):
+            raise ConfigError("[rules] must be a table")
+        flat: dict[str, Any] = {}
+        for key, value in rules.items():
+            mapping = {"disable": "disabled_rules", "add": "extra_rules", "builtin": "builtin_rules",
+                       "learn": "learn_templates"}
+            if key not in mapping:
+                raise ConfigError(f"unknown key rules.{key}; known: {', '.join(mapping)}")
+            flat[mapping[key]] = value
+        flat.update({key.replace("-", "_"): value for key, value in data.items()})
+        flat.update({key: value for key, value in overrides.items() if value is not None})
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(flat) - known)
+        if unknown:
+            raise ConfigError(f"unknown configuration key(s): {', '.join(unknown)}")
+        for f in dataclasses.fields(cls):
+            if f.name in flat:
+                flat[f.name] = _coerce(f.name, f.type, flat[f.name])
+        return cls(**flat)
+
+
+def _coerce(name: str, annotation: Any, value: Any) -> Any:
+    """Check a TOML value against the field's declared type, with a readable error."""
+    kind = str(annotation)
+    expected: tuple[type, ...]
+    if kind.startswith("dict"):
+        expected = (dict,)
+    elif kind.startswith("list"):
+        expected = (list,)
+    elif kind == "bool":
+        expected = (bool,)
+    elif kind == "int":
+        expected = (int,)
+    elif kind == "float":
+        expected = (int, float)
+    else:
+        expected = (str, type(None))
+    if not isinstance(value, expected) or (kind in ("int", "float") and isinstance(value, bool)):
+        raise ConfigError(f"{name} has the wrong type: {value!r}")
+    return float(value) if kind == "float" else value

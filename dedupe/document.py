@@ -1,0 +1,89 @@
+"""The one document type that flows through every stage, and the units cut from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Document:
+    """A scraped article or page.
+
+    `order` is the document's position in the input; with `date` it is the
+    stable key that decides which copy is canonical, so it never depends on
+    how work was split across processes.
+    """
+
+    id: str
+    text: str
+    source: str | None = None
+    date: str | None = None
+    title: str | None = None
+    order: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+    origin: str = ""
+    path: str = ""
+
+    def sort_key(self) -> tuple[int, str, int]:
+        """Earliest date first (undated last), then input order."""
+        return (0 if self.date else 1, self.date or "", self.order)
+
+
+@dataclass(frozen=True)
+class Skip:
+    """An input that was not processed, and why; counted in `summary.skipped`."""
+
+    location: str
+    reason: str
+    detail: str
+
+
+@dataclass
+class CleanedDocument:
+    """A document after cleaning. `dropped` is set when the whole document is a duplicate."""
+
+    document: Document
+    text: str
+    dropped: bool = False
+    removed_chars: int = 0
+
+
+@dataclass
+class UnitTable:
+    """All units of a batch of documents, column by column.
+
+    Columns are plain arrays so that batches concatenate cheaply, cross
+    process boundaries without Python objects per shingle, and can become
+    Spark or Arrow columns later. `sig` has one MinHash row per unit (rows of
+    units that are not matched, `mode == 0`, are all 0xFFFFFFFF).
+    """
+
+    doc: np.ndarray  # int64, global document index
+    start: np.ndarray  # int64
+    end: np.ndarray  # int64
+    words: np.ndarray  # int32
+    mode: np.ndarray  # int8: 0 not matched, shingle.WORD or shingle.CHAR
+    sig: np.ndarray  # (units, num_perm) uint32
+    rule: list[str | None]
+    template: list[tuple[str, str] | None]
+    sentence_end: np.ndarray  # bool
+
+    def __len__(self) -> int:
+        return len(self.doc)
+
+    @classmethod
+    def concat(cls, tables: list[UnitTable], num_perm: int) -> UnitTable:
+        if not tables:
+            empty = np.zeros(0, dtype=np.int64)
+            return cls(empty, empty, empty, empty.astype(np.int32), empty.astype(np.int8),
+                       np.zeros((0, num_perm), dtype=np.uint32), [], [], empty.astype(bool))
+        return cls(
+            *(np.concatenate([getattr(t, name) for t in tables])
+              for name in ("doc", "start", "end", "words", "mode", "sig")),
+            [r for t in tables for r in t.rule],
+            [k for t in tables for k in t.template],
+            np.concatenate([t.sentence_end for t in tables]),
+        )

@@ -1,0 +1,241 @@
+"""The whole run: documents -> units -> signatures -> pairs -> clusters -> decisions -> outputs.
+
+`analyse` is the pure per-batch stage (segment, normalise, rules, shingle,
+sign) that a process pool or Spark can call on any slice of the input; the
+corpus-wide steps after it work on plain arrays. Batches are cut by a fixed
+number of documents, never by the number of workers, so every `jobs` value
+gives byte-identical results.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from dedupe import cluster, index, rules, shingle, signature
+from dedupe.clean import clean_text
+from dedupe.config import Config
+from dedupe.decide import Decisions, decide
+from dedupe.document import CleanedDocument, Document, Skip, UnitTable
+from dedupe.io import record_to_document
+from dedupe.normalize import is_unspaced, normalize, word_count
+from dedupe.report import Report, build_report
+from dedupe.segment import segment
+
+BATCH_DOCS = 256
+
+
+class InputError(Exception):
+    """Bad input met in strict mode; the message names the input and the problem."""
+
+
+@lru_cache(maxsize=4)
+def _rules(builtin: bool, disabled: tuple[str, ...], extra: tuple[tuple[str, str], ...]) -> rules.RuleSet:
+    config = Config(builtin_rules=builtin, disabled_rules=list(disabled), extra_rules=dict(extra))
+    return rules.RuleSet.from_config(config)
+
+
+def ruleset(config: Config) -> rules.RuleSet:
+    """The compiled rules of a config (compiled once per process)."""
+    return _rules(config.builtin_rules, tuple(config.disabled_rules), tuple(sorted(config.extra_rules.items())))
+
+
+def analyse(texts: list[str], first_doc: int, config: Config) -> UnitTable:
+    """Units of a batch of documents with their signatures, rule matches and template keys."""
+    compiled = ruleset(config)
+    doc, start, end, words, modes, sizes, norms = [], [], [], [], [], [], []
+    rule, template, sentence_end = [], [], []
+    for offset, text in enumerate(texts):
+        for s, e in segment(text, config.unit):
+            unit = text[s:e]
+            too_long = e - s > config.max_unit_chars
+            norm = "" if too_long else normalize(unit, config.fold_digits)
+            count = word_count(norm)
+            if not norm:
+                mode = 0
+            elif is_unspaced(norm) or count < config.short_unit_words:
+                mode = shingle.CHAR
+            else:
+                mode = shingle.WORD
+            doc.append(first_doc + offset)
+            start.append(s)
+            end.append(e)
+            words.append(count)
+            modes.append(mode)
+            sizes.append(config.char_ngram if mode == shingle.CHAR else config.word_ngram)
+            norms.append(norm)
+            rule.append(None if too_long else compiled.match(unit))
+            template.append(None if too_long else rules.template_key(unit, config))
+            sentence_end.append(rules.ends_like_sentence(unit))
+    mode_arr = np.array(modes, dtype=np.int8)
+    shingles = shingle.shingle(norms, mode_arr, np.array(sizes, dtype=np.int64), config.hash_scheme)
+    return UnitTable(
+        doc=np.array(doc, dtype=np.int64),
+        start=np.array(start, dtype=np.int64),
+        end=np.array(end, dtype=np.int64),
+        words=np.array(words, dtype=np.int32),
+        mode=mode_arr,
+        sig=signature.minhash(shingles, config.num_perm, config.seed),
+        rule=rule,
+        template=template,
+        sentence_end=np.array(sentence_end, dtype=bool),
+    )
+
+
+def _analyse_batch(args: tuple[list[str], int, Config]) -> UnitTable:
+    return analyse(*args)
+
+
+def cluster_units(units: UnitTable, config: Config) -> np.ndarray:
+    """A cluster label per unit (the smallest distinct-signature id of its cluster; -1: not matched)."""
+    labels = np.full(len(units), -1, dtype=np.int64)
+    matched = np.flatnonzero(units.mode > 0)
+    if len(matched) == 0:
+        return labels
+    first, inverse = index.distinct(units.sig[matched])
+    keys = units.sig[matched][first]
+    long = units.words[matched][first] >= config.syndicated_min_words
+    thresholds = np.where(long, config.long_threshold, config.threshold)
+    pairs = index.candidate_pairs(keys, config.lsh_threshold, config.seed)
+    edges, _ = cluster.verify(keys, pairs, thresholds)
+    labels[matched] = cluster.components(len(keys), edges)[inverse]
+    return labels
+
+
+def learned_templates(units: UnitTable, config: Config) -> set[str]:
+    """Prefixes learned as templates from this corpus (empty when learning is off)."""
+    if not config.learn_templates:
+        return set()
+    observations = (
+        (key[0], key[1], int(units.doc[u]), bool(units.sentence_end[u]))
+        for u, key in enumerate(units.template)
+        if key is not None and units.rule[u] is None
+    )
+    return rules.learn_templates(observations, config.min_docs)
+
+
+@dataclass
+class Result:
+    """Everything a run produces: cleaned documents (input order) and the report."""
+
+    documents: list[CleanedDocument]
+    report: Report
+    units: UnitTable
+    decisions: Decisions
+
+
+class Admission:
+    """Turns input records into Documents, counting (or, in strict mode, refusing) bad ones."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.skips: list[Skip] = []
+        self.seen: set[str] = set()
+
+    def skip(self, item: Skip) -> None:
+        if self.config.strict:
+            raise InputError(f"{item.location}: {item.reason}: {item.detail}")
+        self.skips.append(item)
+
+    def admit(self, items: Iterable[Document | dict[str, Any] | Skip]) -> Iterator[Document]:
+        order = 0
+        for position, item in enumerate(items):
+            if isinstance(item, Skip):
+                self.skip(item)
+                continue
+            if isinstance(item, dict):
+                item = record_to_document(item, self.config, f"record {position + 1}")
+                if isinstance(item, Skip):
+                    self.skip(item)
+                    continue
+            problem = self._problem(item)
+            if problem:
+                self.skip(Skip(item.origin or f"document {item.id}", *problem))
+                continue
+            self.seen.add(item.id)
+            item.order = order
+            order += 1
+            yield item
+
+    def _problem(self, doc: Document) -> tuple[str, str] | None:
+        if not isinstance(doc.text, str):
+            return "text_not_string", f"text is {type(doc.text).__name__}, not a string"
+        if "\x00" in doc.text:
+            return "binary", "text contains NUL bytes"
+        if not doc.text.strip():
+            return "empty_document", "no text"
+        if len(doc.text) > self.config.max_document_chars:
+            return "document_too_large", (
+                f"{len(doc.text):,} characters, above max_document_chars={self.config.max_document_chars:,}"
+            )
+        if doc.id in self.seen:
+            return "duplicate_id", f"id {doc.id!r} was already read; this copy is skipped"
+        return None
+
+
+def run(
+    documents: Iterable[Document | dict[str, Any] | Skip],
+    config: Config | None = None,
+    jobs: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> Result:
+    """Find every category in `documents` and return cleaned documents plus the report.
+
+    `documents` may mix Document objects, dicts (fields named as in the
+    config) and Skip records from a reader. `progress` is called with the
+    number of documents signed after each batch.
+    """
+    config = config or Config()
+    began = time.perf_counter()
+    admission = Admission(config)
+    docs = list(admission.admit(documents))
+    texts = [d.text for d in docs]
+    batches = [(texts[i:i + BATCH_DOCS], i, config) for i in range(0, len(texts), BATCH_DOCS)]
+    tables: list[UnitTable] = []
+    if jobs > 1 and len(batches) > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for table in pool.map(_analyse_batch, batches):
+                tables.append(table)
+                if progress:
+                    progress(len(table) and BATCH_DOCS)
+    else:
+        for batch in batches:
+            tables.append(analyse(*batch))
+            if progress:
+                progress(len(batch[0]))
+    units = UnitTable.concat(tables, config.num_perm)
+    labels = cluster_units(units, config)
+    decisions = decide(units, labels, docs, texts, learned_templates(units, config), config)
+    cleaned = rebuild(docs, units, decisions)
+    report = build_report(docs, units, decisions, cleaned, admission.skips, config,
+                          time.perf_counter() - began)
+    return Result(cleaned, report, units, decisions)
+
+
+def rebuild(docs: list[Document], units: UnitTable, decisions: Decisions) -> list[CleanedDocument]:
+    """Cleaned text per document; dropped duplicates are marked, not omitted."""
+    spans: list[list[tuple[int, int]]] = [[] for _ in docs]
+    for u in np.flatnonzero(decisions.removed):
+        spans[units.doc[u]].append((int(units.start[u]), int(units.end[u])))
+    out = []
+    for d, doc in enumerate(docs):
+        if d in decisions.dropped:
+            out.append(CleanedDocument(doc, "", dropped=True, removed_chars=len(doc.text)))
+            continue
+        text = clean_text(doc.text, spans[d])
+        out.append(CleanedDocument(doc, text, removed_chars=sum(e - s for s, e in spans[d])))
+    return out
+
+
+def clean(documents: Iterable[Document | dict[str, Any]], config: Config | None = None,
+          jobs: int = 1) -> Iterator[CleanedDocument]:
+    """Yield cleaned documents that are kept, in input order (the pipeline step)."""
+    for cleaned in run(documents, config, jobs).documents:
+        if not cleaned.dropped:
+            yield cleaned

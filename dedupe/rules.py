@@ -1,0 +1,160 @@
+"""Template lines: named pattern rules, and templates learned from the corpus.
+
+A rule is a `regex` pattern that must match a whole unit (after its bullet
+and indentation are cut off). Built-in rules cover the news patterns that
+repetition alone cannot find because their tails vary (`Read more: <any
+headline>`, `Updated: <any date>`) or because they occur once a page.
+Learned templates catch a site's own such lines: a prefix of a few words
+and a separator (`Watch:`, `Source |`) followed by a varying tail, seen in
+at least `min_docs` documents.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import regex
+
+from dedupe.config import Config, ConfigError
+from dedupe.normalize import normalize
+
+MAX_RULE_CHARS = 400
+
+_LANGUAGES = (
+    "english|arabic|العربية|français|francais|español|espanol|deutsch|italiano|português|portugues|"
+    "русский|中文|简体中文|繁體中文|日本語|한국어|türkçe|polski|nederlands|हिन्दी|فارسی|اردو|עברית|"
+    "ελληνικά|українська|svenska|dansk|norsk|suomi|română|magyar|čeština|bahasa indonesia|tiếng việt|ไทย"
+)
+_STAMP_WORDS = (
+    "updated|last updated|published|first published|posted|modified|last modified|"
+    "обновлено|опубликовано|actualizado|publicado|mis à jour|publié|aktualisiert|veröffentlicht|"
+    "aggiornato|pubblicato|更新|公開|更新日|公開日"
+)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_TIME = r"\d{1,2}[:.]\d{2}(?:\s*[ap]\.?\s?m\.?)?(?:\s*\p{Lu}{2,5})?"
+_DATE = (
+    rf"(?:\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{1,4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s+\d{{4}}"
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
+)
+
+BUILTIN_RULES: dict[str, str] = {
+    "read_more": (
+        r"(?i)(?:read more|read also|also read|see also|related|related (?:articles?|stories|content|news)"
+        r"|more from [\p{L} ]{1,30}|most read|most popular|recommended|you may also like|further reading"
+        r"|continue reading|read next|now playing|watch|listen|читайте также|читайте|смотрите также"
+        r"|続きを読む|関連記事|lire aussi|leer más|lesen sie auch|leggi anche)\s*[:>»|–—-]\s*\S.{0,300}"
+    ),
+    "section_header": (
+        r"(?i)(?:read more|related(?: articles| stories| content| news| topics)?|most (?:read|popular|viewed|shared)"
+        r"|recommended(?: for you)?|you may also like|trending(?: now)?|top stories|more stories"
+        r"|more on this story|advertisement|sponsored(?: content)?|skip to (?:main )?content)"
+    ),
+    "stamp": (
+        rf"(?i)(?:.{{0,60}}\|\s*)?(?:{_STAMP_WORDS})"
+        rf"(?:\s*(?:[:：]|\bon\b|\bat\b)\s*.{{0,60}}\d.{{0,40}}|\s+{_DATE}.{{0,40}})"
+    ),
+    "date_line": rf"(?i)(?:\p{{L}}+,?\s+)?{_DATE}(?:[,\s|@-]+{_TIME})?",
+    "picture_credit": (
+        r"(?i)(?:picture|photo|photograph|image|pic|credit|photo credit|image credit|image source"
+        r"|foto|фото|写真)s?\s*[:：]\s*.{1,80}"
+    ),
+    "agency_credit": (
+        r"(?i)\(?(?:ap|afp|reuters|getty images|getty|epa|pa|pa media|shutterstock|alamy|bloomberg|ap photo)"
+        r"(?:\s*/\s*[\p{L} .'-]{1,40})?\)?"
+    ),
+    "share_follow": (
+        r"(?i)(?:share(?: this(?: article| story| page)?| on \p{L}+| via \p{L}+)?|tweet|email|print|copy link"
+        r"|follow us(?: on \p{L}+)?|follow [\p{L} ]{1,30} on \p{L}+|like us on facebook|whatsapp|facebook"
+        r"|twitter|linkedin|reddit|pinterest|telegram)"
+        r"(?:\s*[:|/,]?\s*(?:facebook|twitter|x|linkedin|whatsapp|email|reddit|pinterest|telegram|messenger))*"
+    ),
+    "language_menu": rf"(?i)(?:{_LANGUAGES})",
+    "newsletter": (
+        r"(?i).{0,60}\b(?:sign up|subscribe|register)\b.{0,60}\b(?:newsletters?|bulletin|alerts|briefing)\b.{0,60}"
+    ),
+    "copyright": r"(?i)(?:(?:©|\(c\)|copyright)\s*.{0,150}|.{0,120}all rights reserved\.?)",
+    "byline": r"(?:By|BY|by)\s+\p{Lu}[\p{L}.'’-]+(?:\s+\p{Lu}[\p{L}.'’-]+){0,3}(?:\s*(?:,|and|&)\s*.{0,60})?",
+}
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Compiled rules, applied in name order; the first rule that matches names the unit."""
+
+    rules: tuple[tuple[str, regex.Pattern], ...]
+
+    @classmethod
+    def from_config(cls, config: Config) -> RuleSet:
+        chosen = dict(BUILTIN_RULES) if config.builtin_rules else {}
+        unknown = [name for name in config.disabled_rules if name not in chosen and name not in config.extra_rules]
+        if unknown:
+            raise ConfigError(f"cannot disable unknown rule(s): {', '.join(unknown)}; known: {', '.join(chosen)}")
+        chosen.update(config.extra_rules)
+        compiled = []
+        for name, pattern in sorted(chosen.items()):
+            if name in config.disabled_rules:
+                continue
+            try:
+                compiled.append((name, regex.compile(pattern)))
+            except regex.error as err:
+                raise ConfigError(f"rule {name!r} is not a valid regular expression: {err}") from err
+        return cls(tuple(compiled))
+
+    def match(self, unit_text: str) -> str | None:
+        """Name of the first rule that matches the whole unit, or None."""
+        if len(unit_text) > MAX_RULE_CHARS:
+            return None
+        for name, pattern in self.rules:
+            if pattern.fullmatch(unit_text):
+                return name
+        return None
+
+
+_PREFIX = regex.compile(r"([^\p{P}\p{S}\d]{1,40}?)\s*[:|›»>]\s*(\S.*)", regex.DOTALL)
+_SENTENCE_END = regex.compile(r"[.!?。！？][\"'”’)\]]*$")
+
+
+def template_key(unit_text: str, config: Config) -> tuple[str, str] | None:
+    """(prefix, tail) of a line shaped like `Prefix: varying tail`, or None."""
+    match = _PREFIX.fullmatch(unit_text)
+    if not match or len(unit_text.split()) > config.template_max_words:
+        return None
+    prefix = normalize(match.group(1))
+    if not prefix or len(prefix.split(" ")) > config.template_prefix_max_words:
+        return None
+    return prefix, normalize(match.group(2), fold_digits=True)
+
+
+def learn_templates(
+    observations: Iterable[tuple[str, str, int, bool]], min_docs: int
+) -> set[str]:
+    """Prefixes that head a varying tail in at least `min_docs` documents.
+
+    `observations` are (prefix, tail, doc index, ends like a sentence). A
+    prefix whose lines mostly end like sentences (`He said: "..."`) is a
+    quotation habit, not a template, and is not learned.
+    """
+    docs: dict[str, set[int]] = defaultdict(set)
+    tails: dict[str, set[str]] = defaultdict(set)
+    sentences: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for prefix, tail, doc, sentence in observations:
+        docs[prefix].add(doc)
+        tails[prefix].add(tail)
+        sentences[prefix][0] += sentence
+        sentences[prefix][1] += 1
+    return {
+        prefix
+        for prefix, seen in docs.items()
+        if len(seen) >= min_docs and len(tails[prefix]) >= 2 and 2 * sentences[prefix][0] < sentences[prefix][1]
+    }
+
+
+def ends_like_sentence(unit_text: str) -> bool:
+    return bool(_SENTENCE_END.search(unit_text))
+
+
+def match_all(texts: Sequence[str], rules: RuleSet) -> list[str | None]:
+    """Rule name per unit text (None where no rule matches)."""
+    return [rules.match(text) for text in texts]
