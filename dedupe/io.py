@@ -26,7 +26,7 @@ from dedupe.config import Config
 from dedupe.document import CleanedDocument, Document, Skip
 
 TEXT_SUFFIXES = (".txt",)
-JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
 COMPRESSIONS = ("", ".gz", ".zst")
 PARQUET_SUFFIXES = (".parquet",)
 
@@ -85,7 +85,7 @@ def discover(paths: Iterable[str]) -> Inputs:
         elif path.is_file():
             kind = kind_of(path)
             if kind is None:
-                raise FileNotFoundError(f"{raw}: not a .txt, JSONL (.jsonl/.json/.ndjson, .gz/.zst) or .parquet file")
+                raise FileNotFoundError(f"{raw}: not a .txt, JSONL (.jsonl/.ndjson, .gz/.zst) or .parquet file")
             found.files.append(InputFile(kind, path.parent, path, True))
         else:
             raise FileNotFoundError(f"{raw}: no such file or folder")

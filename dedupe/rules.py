@@ -43,7 +43,7 @@ BUILTIN_RULES: dict[str, str] = {
     "read_more": (
         r"(?i)(?:read more|read also|also read|see also|related|related (?:articles?|stories|content|news)"
         r"|more from [\p{L} ]{1,30}|most read|most popular|recommended|you may also like|further reading"
-        r"|continue reading|read next|now playing|watch|listen|читайте также|читайте|смотрите также"
+        r"|continue reading|read next|now playing|watch|video|listen|читайте также|читайте|смотрите также"
         r"|続きを読む|関連記事|lire aussi|leer más|lesen sie auch|leggi anche)\s*[:>»|–—-]\s*\S.{0,300}"
     ),
     "section_header": (
@@ -124,7 +124,7 @@ def template_key(unit_text: str, config: Config) -> tuple[str, str] | None:
     prefix = normalize(match.group(1))
     if not prefix or len(prefix.split(" ")) > config.template_prefix_max_words:
         return None
-    return prefix, normalize(match.group(2), fold_digits=True)
+    return prefix, normalize(match.group(2))
 
 
 def learn_templates(
