@@ -88,14 +88,13 @@ def _config(config_file: str | None, actions: tuple[str, ...], disabled: tuple[s
 def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, actions: tuple[str, ...],
              disabled: tuple[str, ...], report_path: str | None, findings_path: str | None,
              fail_above: float | None, jobs: int, quiet: bool, overrides: dict[str, Any]) -> None:
-    err = click.get_text_stream("stderr")
     try:
         config = _config(config_file, actions, disabled, overrides)
         found = discover(inputs)
     except (ConfigError, FileNotFoundError) as error:
         click.echo(f"dedupe: {error}", err=True)
         sys.exit(EXIT_USAGE)
-    show = not quiet and err.isatty()
+    show = not quiet and sys.stderr.isatty()
     try:
         result = _run_with_progress(found, config, jobs, show)
     except ConfigError as error:

@@ -124,7 +124,7 @@ def build_report(docs: list[Document], units: UnitTable, decisions: Decisions,
         findings.append(Finding(
             doc_id=docs[d].id, start=0, end=len(docs[d].text), category="duplicate_document",
             categories=["duplicate_document"], cluster_id=f"doc:{docs[roots[d]].id}",
-            similarity=round(coverage, 4), action=action, text=_truncate(docs[d].text),
+            similarity=round(float(coverage), 4), action=action, text=_truncate(docs[d].text),
             match={"doc_id": docs[e].id, "start": 0, "end": len(docs[e].text)},
         ))
     position = {doc.id: i for i, doc in enumerate(docs)}

@@ -1,0 +1,224 @@
+"""The command line: formats in and out, exit codes, bad input, atomic writes, determinism."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import zstandard
+from click.testing import CliRunner
+from conftest import ROOT, sentence
+
+from dedupe import io as dio
+from dedupe.cli import main
+
+SAMPLES = ROOT / "corpus_samples"
+ARTICLE = [
+    "Menu line for the outlet",
+    "Caption of the picture shown at the top of the page",
+    "Caption of the picture shown at the top of the page",
+    "The first paragraph of the story has enough words to be content and is not repeated anywhere.",
+    "Read more: Another story with a different headline",
+]
+
+
+def invoke(*args: str, input: bytes | None = None):
+    return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+
+
+def write_jsonl(path: Path, records: list, raw_lines: list[bytes] = ()) -> Path:
+    data = b"".join(json.dumps(r).encode() + b"\n" for r in records) + b"".join(raw_lines)
+    if path.name.endswith(".gz"):
+        data = gzip.compress(data)
+    elif path.name.endswith(".zst"):
+        data = zstandard.ZstdCompressor().compress(data)
+    path.write_bytes(data)
+    return path
+
+
+def records(n: int = 3) -> list[dict]:
+    """Articles that share a menu, a caption pair and a link line, each with its own body."""
+    out = []
+    for i in range(n):
+        rng = random.Random(i)
+        body = [sentence(rng, 25) for _ in range(4)]
+        caption = f"Caption {i}: " + sentence(rng, 10)
+        lines = [ARTICLE[0], caption, caption, *body, f"Read more: another headline {i}"]
+        out.append({"id": f"r{i}", "text": "\n".join(lines), "source": "site", "extra": i})
+    return out
+
+
+def test_audit_corpus_samples_reports_json_and_findings_jsonl(tmp_path):
+    report, findings = tmp_path / "r.json", tmp_path / "f.jsonl"
+    result = invoke("audit", str(SAMPLES), "--report", str(report), "--findings", str(findings))
+    assert result.exit_code == 0
+    data = json.loads(report.read_text())
+    assert data["schema_version"] == "1.0"
+    assert data["summary"]["documents"] == 14
+    assert {"repeat", "boilerplate", "template", "syndicated", "duplicate_document"} <= {
+        c for c, v in data["summary"]["categories"].items() if v["findings"]}
+    lines = findings.read_text().splitlines()
+    assert len(lines) == len(data["findings"]) and json.loads(lines[0]) == data["findings"][0]
+    assert "duplicated share" in result.output
+
+
+def test_clean_folder_mirrors_tree_and_formats(tmp_path):
+    out = tmp_path / "out"
+    assert invoke("clean", str(SAMPLES), "-o", str(out), "--quiet").exit_code == 0
+    cleaned = (out / "gallery-outlet" / "harbour-fire.txt").read_text()
+    assert "Read more:" not in cleaned and "Fire tears through Wrenfield harbour" in cleaned
+    rows = [json.loads(line) for line in (out / "wire-story" / "articles.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in rows] == ["np-20260310-halvern-bridge", "vh-20260308-orchard-frost",
+                                       "md-20260312-bridge-detour", "md-20260313-library-fines"]
+    assert set(rows[0]) == {"id", "source", "date", "title", "text"}
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz", ".jsonl.zst"])
+def test_clean_jsonl_keeps_fields_and_compression(tmp_path, suffix):
+    source = write_jsonl(tmp_path / f"in{suffix}", records())
+    out = tmp_path / f"out{suffix}"
+    result = invoke("clean", str(source), "-o", str(out), "--keep-original-field", "raw", "--quiet")
+    assert result.exit_code == 0
+    rows = list(dio.read(dio.discover([str(out)]), dio.Config(text_field="text")))
+    assert [r.id for r in rows] == ["r0", "r1", "r2"]
+    assert rows[0].meta["extra"] == 0 and rows[0].meta["raw"].startswith("Menu line")
+    assert "Read more" not in rows[0].text and rows[0].text.count("Caption 0:") == 1
+    assert ARTICLE[0] not in rows[0].text
+
+
+def test_clean_parquet_keeps_schema(tmp_path):
+    source = tmp_path / "in.parquet"
+    pq.write_table(pa.Table.from_pylist(records()), source)
+    out = tmp_path / "out.parquet"
+    assert invoke("clean", str(source), "-o", str(out), "--quiet").exit_code == 0
+    table = pq.read_table(out)
+    assert table.schema == pq.read_schema(source)
+    assert table.column("extra").to_pylist() == [0, 1, 2]
+    assert all("Read more" not in t for t in table.column("text").to_pylist())
+
+
+def test_stdin_to_stdout(tmp_path):
+    data = b"".join(json.dumps(r).encode() + b"\n" for r in records())
+    result = invoke("clean", "-", "-o", "-", "--quiet", input=data)
+    assert result.exit_code == 0
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in rows] == ["r0", "r1", "r2"]
+
+
+def test_custom_field_names(tmp_path):
+    rows = [{"key": f"k{i}", "body": r["text"], "site": "s"} for i, r in enumerate(records())]
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
+    report = tmp_path / "r.json"
+    result = invoke("audit", str(source), "--text-field", "body", "--id-field", "key", "--source-field", "site",
+                    "--report", str(report), "--quiet")
+    assert result.exit_code == 0
+    findings = json.loads(report.read_text())["findings"]
+    assert {f["doc_id"] for f in findings} == {"k0", "k1", "k2"}
+
+
+def test_bad_input_is_counted_and_reported(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.txt").write_text("\n".join(ARTICLE))
+    (folder / "latin1.txt").write_bytes("caf\xe9 au lait".encode("latin-1"))
+    (folder / "binary.txt").write_bytes(b"\x89PNG\x00\x00\x01")
+    (folder / "empty.txt").write_text("  \n\n")
+    (folder / "huge.txt").write_text("word " * 3000)
+    write_jsonl(folder / "rows.jsonl", [{"id": "ok", "text": "A fine document text"}, {"id": "no-text"},
+                                        {"id": "num", "text": 42}, {"id": "ok", "text": "Duplicate id here"}],
+                [b"{not json\n", b"[1, 2]\n", b"\xff\xfe{}\n"])
+    report = tmp_path / "r.json"
+    result = invoke("audit", str(folder), "--report", str(report), "--max-document-chars", "10000", "--quiet")
+    assert result.exit_code == 0
+    summary = json.loads(report.read_text())["summary"]
+    assert summary["documents"] == 2
+    assert summary["skipped"]["reasons"] == {
+        "binary": 1, "document_too_large": 1, "duplicate_id": 1, "empty_document": 1, "invalid_utf8": 2,
+        "malformed_json": 2, "missing_text": 1, "text_not_string": 1}
+    locations = {item["location"] for item in summary["skipped"]["items"]}
+    assert str(folder / "rows.jsonl") + ":5" in locations
+
+
+def test_strict_mode_fails_with_exit_3_and_writes_nothing(tmp_path):
+    source = write_jsonl(tmp_path / "in.jsonl", records(), [b"{broken\n"])
+    out = tmp_path / "out.jsonl"
+    result = invoke("clean", str(source), "-o", str(out), "--strict", "--quiet")
+    assert result.exit_code == 3
+    assert "malformed_json" in result.output and not out.exists()
+
+
+def test_truncated_gzip_is_a_reported_skip(tmp_path):
+    data = gzip.compress(b"".join(json.dumps(r).encode() + b"\n" for r in records(50)))
+    source = tmp_path / "cut.jsonl.gz"
+    source.write_bytes(data[: len(data) // 2])
+    report = tmp_path / "r.json"
+    assert invoke("audit", str(source), "--report", str(report), "--quiet").exit_code == 0
+    assert json.loads(report.read_text())["summary"]["skipped"]["reasons"] == {"unreadable_file": 1}
+
+
+def test_usage_errors_exit_2(tmp_path):
+    assert invoke("audit", str(tmp_path / "missing")).exit_code == 2
+    assert invoke("audit", str(SAMPLES), "--threshold", "1.5").exit_code == 2
+    assert invoke("audit", str(SAMPLES), "--action", "repeat=delete").exit_code == 2
+    bad = tmp_path / "bad.toml"
+    bad.write_text("nonsense_key = 3\n")
+    result = invoke("audit", str(SAMPLES), "--config", str(bad))
+    assert result.exit_code == 2 and "nonsense_key" in result.output
+
+
+def test_fail_above_exits_1_only_above_the_rate():
+    assert invoke("audit", str(SAMPLES), "--fail-above", "0.9", "--quiet").exit_code == 0
+    result = invoke("audit", str(SAMPLES), "--fail-above", "0.05", "--quiet")
+    assert result.exit_code == 1 and "above --fail-above" in result.output
+
+
+def test_config_file_sets_rules_and_actions(tmp_path):
+    config = tmp_path / "dedupe.toml"
+    config.write_text('min_docs = 5\n[actions]\ntemplate = "flag-only"\n'
+                      '[rules]\ndisable = ["byline"]\n[rules.add]\nmenu = "Menu line for the outlet"\n')
+    source = write_jsonl(tmp_path / "in.jsonl", records())
+    report = tmp_path / "r.json"
+    assert invoke("audit", str(source), "--config", str(config), "--report", str(report), "--quiet").exit_code == 0
+    data = json.loads(report.read_text())
+    params = data["summary"]["parameters"]
+    assert params["min_docs"] == 5 and params["disabled_rules"] == ["byline"]
+    menu = [f for f in data["findings"] if f["cluster_id"] == "rule:menu"]
+    assert len(menu) == 3 and {f["action"] for f in menu} == {"flagged"}
+
+
+def test_failed_write_leaves_previous_output(tmp_path, monkeypatch):
+    source = write_jsonl(tmp_path / "in.jsonl", records())
+    out = tmp_path / "out.jsonl"
+    out.write_text("previous\n")
+
+    def explode(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(dio, "_write_jsonl_stream", explode)
+    result = invoke("clean", str(source), "-o", str(out), "--quiet")
+    assert result.exit_code == 4 and "disk full" in result.output
+    assert out.read_text() == "previous\n"
+    assert [p.name for p in tmp_path.iterdir()] == sorted(["in.jsonl", "out.jsonl"]) or \
+        sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]
+
+
+def test_output_is_byte_identical_for_any_jobs(tmp_path, generated_docs):
+    source = write_jsonl(tmp_path / "in.jsonl", generated_docs)
+    outputs = []
+    for jobs in ("1", "2", "3"):
+        out, findings = tmp_path / f"out{jobs}.jsonl", tmp_path / f"f{jobs}.jsonl"
+        report = tmp_path / f"r{jobs}.json"
+        result = invoke("clean", str(source), "-o", str(out), "--jobs", jobs, "--findings", str(findings),
+                        "--report", str(report), "--quiet")
+        assert result.exit_code == 0
+        data = json.loads(report.read_text())
+        data["summary"].pop("wall_time_s")
+        outputs.append((out.read_bytes(), findings.read_bytes(), data))
+    assert outputs[0] == outputs[1] == outputs[2]
+    categories = outputs[0][2]["summary"]["categories"]
+    assert all(categories[c]["findings"] > 0 for c in ("repeat", "boilerplate", "template", "syndicated"))

@@ -1,0 +1,146 @@
+"""Pure stages: segment, normalise, shingle, signature, index, cluster, clean."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from datasketch import MinHash, MinHashLSH
+
+from dedupe import cluster, index, shingle, signature
+from dedupe.clean import clean_text
+from dedupe.normalize import is_unspaced, normalize, word_count
+from dedupe.segment import segment
+
+
+def test_line_units_skip_bullets_indentation_and_trailing_space():
+    text = "Title\n\n  • English\n    caption here \r\n- item one\n-5 degrees\n2. second\n"
+    units = [text[s:e] for s, e in segment(text, "line")]
+    assert units == ["Title", "English", "caption here", "item one", "-5 degrees", "second"]
+
+
+def test_paragraph_and_sentence_units():
+    text = "First line.\nSame paragraph!\n\n\nSecond one? Yes. Done"
+    assert [text[s:e] for s, e in segment(text, "paragraph")] == ["First line.\nSame paragraph!", "Second one? Yes. Done"]
+    assert [text[s:e] for s, e in segment(text, "sentence")] == [
+        "First line.", "Same paragraph!", "Second one?", "Yes.", "Done"]
+
+
+def test_normalize_folds_case_width_punctuation_and_optionally_digits():
+    assert normalize("  Ｒead MORE: «Straße»… 2026!") == "read more strasse 2026"
+    assert normalize("Updated 11:30", fold_digits=True) == "updated 00 00"
+    assert normalize("Привет, МИР!") == "привет мир"
+
+
+def test_unspaced_scripts_and_word_counts():
+    assert is_unspaced(normalize("日本語のテキストです"))
+    assert not is_unspaced(normalize("English text"))
+    assert word_count(normalize("one, two three")) == 3
+    assert word_count(normalize("日本語のテキスト")) == 4
+
+
+def _reference(norm: str, mode: int, n: int, num_perm: int, seed: int) -> np.ndarray:
+    minhash = MinHash(num_perm=num_perm, seed=seed)
+    minhash.update_batch([s.encode("utf-8") for s in shingle._strings(norm, mode, n)])
+    return minhash.hashvalues
+
+
+@pytest.mark.parametrize("num_perm,seed", [(128, 1), (64, 42)])
+def test_datasketch_scheme_is_bit_identical_to_datasketch_minhash(num_perm, seed):
+    texts = ["The prime minister will speak to the president in the coming days",
+             "Short", "日本語のテキストです", "two words", ""]
+    norms = [normalize(t) for t in texts]
+    modes = np.array([shingle.WORD, shingle.CHAR, shingle.CHAR, shingle.WORD, 0])
+    sizes = np.array([2, 5, 5, 3, 2])
+    sigs = signature.minhash(shingle.shingle(norms, modes, sizes, "datasketch"), num_perm, seed)
+    for i, norm in enumerate(norms[:4]):
+        assert np.array_equal(sigs[i], _reference(norm, int(modes[i]), int(sizes[i]), num_perm, seed))
+    assert (sigs[4] == signature.EMPTY).all()
+
+
+def test_fast_scheme_has_the_same_shingle_counts_and_estimates_jaccard():
+    rng = np.random.default_rng(0)
+    vocab = [f"w{i}" for i in range(3000)]
+    base = list(rng.choice(vocab, 200))
+    edited = base[:150] + list(rng.choice(vocab, 50))
+    norms = [" ".join(base), " ".join(edited)]
+    modes, sizes = np.array([shingle.WORD] * 2), np.array([2, 2])
+    fast = shingle.shingle(norms, modes, sizes, "fast")
+    slow = shingle.shingle(norms, modes, sizes, "datasketch")
+    assert np.array_equal(fast.offsets, slow.offsets)
+    a = {" ".join(base[i:i + 2]) for i in range(199)}
+    b = {" ".join(edited[i:i + 2]) for i in range(199)}
+    true = len(a & b) / len(a | b)
+    sigs = signature.minhash(fast, 256, 1)
+    assert abs(cluster.similarity(sigs, np.array([0]), np.array([1]))[0] - true) < 0.08
+
+
+def test_signature_chunking_matches_unit_by_unit():
+    rng = np.random.default_rng(1)
+    norms = [" ".join(f"t{x}" for x in rng.integers(0, 500, rng.integers(1, 3000))) for _ in range(60)]
+    modes, sizes = np.full(60, shingle.WORD), np.full(60, 2)
+    together = signature.minhash(shingle.shingle(norms, modes, sizes), 32, 3)
+    for i in (0, 17, 59):
+        alone = signature.minhash(shingle.shingle([norms[i]], modes[:1], sizes[:1]), 32, 3)
+        assert np.array_equal(together[i], alone[0])
+
+
+def test_lean_minhash_rows_work_with_datasketch_lsh():
+    norms = [normalize(t) for t in ("a quick brown fox jumps over the lazy dog today",
+                                    "a quick brown fox jumps over the lazy dog tonight",
+                                    "completely different words about council budgets")]
+    sigs = signature.minhash(shingle.shingle(norms, np.full(3, shingle.WORD), np.full(3, 2)), 128, 1)
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    for i, row in enumerate(sigs):
+        lsh.insert(i, signature.to_lean(row, 1))
+    assert sorted(lsh.query(signature.to_lean(sigs[0], 1))) == [0, 1]
+
+
+def test_candidate_pairs_equal_brute_force_lsh_queries():
+    rng = np.random.default_rng(2)
+    base = rng.integers(0, 2**32, (30, 128), dtype=np.uint64).astype(np.uint32)
+    sigs = np.concatenate([base, base[:10]])
+    sigs[30:, :40] = rng.integers(0, 2**32, (10, 40), dtype=np.uint64).astype(np.uint32)
+    pairs = index.candidate_pairs(sigs, 0.5, 1)
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    for i, row in enumerate(sigs):
+        lsh.insert(i, signature.to_lean(row, 1))
+    brute = sorted((i, j) for i in range(len(sigs)) for j in lsh.query(signature.to_lean(sigs[i], 1)) if j > i)
+    assert [tuple(p) for p in pairs.tolist()] == brute
+    assert len(brute) >= 10
+
+
+def test_distinct_numbers_rows_in_order_of_first_appearance():
+    sigs = np.array([[5, 5], [1, 1], [5, 5], [3, 3], [1, 1]], dtype=np.uint32)
+    first, ids = index.distinct(sigs)
+    assert first.tolist() == [0, 1, 3]
+    assert ids.tolist() == [0, 1, 0, 2, 1]
+
+
+def test_verify_drops_pairs_below_each_rows_threshold():
+    sigs = np.array([[1, 2, 3, 4], [1, 2, 3, 9], [1, 2, 8, 9]], dtype=np.uint32)
+    pairs = np.array([[0, 1], [0, 2]])
+    kept, sims = cluster.verify(sigs, pairs, np.array([0.7, 0.7, 0.7]))
+    assert kept.tolist() == [[0, 1]] and sims.tolist() == [0.75]
+    kept, _ = cluster.verify(sigs, pairs, np.array([0.5, 0.5, 0.5]))
+    assert len(kept) == 2
+
+
+def test_components_label_by_smallest_member_whatever_the_edge_order():
+    edges = np.array([[5, 6], [1, 2], [6, 7], [2, 5], [8, 9]])
+    expected = [0, 1, 1, 3, 4, 1, 1, 1, 8, 8]
+    assert cluster.components(10, edges).tolist() == expected
+    assert cluster.components(10, edges[::-1]).tolist() == expected
+
+
+@pytest.mark.parametrize("text,spans,expected", [
+    ("A\n\nR\n\nB", [(3, 4)], "A\n\nB"),
+    ("A\nR\nB\n", [(2, 3)], "A\nB\n"),
+    ("A\n\nR", [(3, 4)], "A"),
+    ("Cap\nCap\nCap\n\nHead\n", [(4, 7), (8, 11)], "Cap\n\nHead\n"),
+    ("  • English\n  • Arabic\n\nBody  text\r\n", [(4, 11), (16, 22)], "Body  text\r\n"),
+    ("R\n\nA", [(0, 1)], "A"),
+    ("One. Two. Three.\n", [(5, 9)], "One. Three.\n"),
+    ("only\n", [(0, 4)], ""),
+])
+def test_clean_text_removes_units_without_holes(text, spans, expected):
+    assert clean_text(text, spans) == expected
