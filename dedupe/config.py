@@ -22,6 +22,7 @@ CATEGORIES = ("repeat", "boilerplate", "template", "syndicated", "duplicate_docu
 ACTIONS = ("keep-first", "remove-all", "flag-only")
 UNIT_KINDS = ("line", "paragraph", "sentence")
 HASH_SCHEMES = ("fast", "datasketch")
+LSH_INDEXES = ("bands", "datasketch")
 
 DEFAULT_ACTIONS = {
     "repeat": "keep-first",
@@ -54,6 +55,8 @@ class Config:
     seed: int = 1
     hash_scheme: str = "fast"
     threshold: float = 0.7
+    lsh_index: str = "bands"
+    bucket_cap: int = 0
     long_threshold: float = 0.5
     # categories
     min_docs: int = 3
@@ -88,6 +91,10 @@ class Config:
             raise ConfigError(f"unit must be one of {', '.join(UNIT_KINDS)}, got {self.unit!r}")
         if self.hash_scheme not in HASH_SCHEMES:
             raise ConfigError(f"hash_scheme must be one of {', '.join(HASH_SCHEMES)}, got {self.hash_scheme!r}")
+        if self.lsh_index not in LSH_INDEXES:
+            raise ConfigError(f"lsh_index must be one of {', '.join(LSH_INDEXES)}, got {self.lsh_index!r}")
+        if self.bucket_cap < 0:
+            raise ConfigError("bucket_cap must be 0 (no cap) or positive")
         for name in ("threshold", "long_threshold", "boilerplate_site_share", "duplicate_doc_coverage"):
             value = getattr(self, name)
             if not 0.0 < value <= 1.0:

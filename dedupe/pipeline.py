@@ -102,7 +102,7 @@ def cluster_units(units: UnitTable, config: Config) -> np.ndarray:
     keys = units.sig[matched][first]
     long = units.words[matched][first] >= config.syndicated_min_words
     thresholds = np.where(long, config.long_threshold, config.threshold)
-    pairs = index.candidate_pairs(keys, config.lsh_threshold, config.seed)
+    pairs = index.candidate_pairs(keys, config.lsh_threshold, config.seed, config.lsh_index, config.bucket_cap)
     edges, _ = cluster.verify(keys, pairs, thresholds)
     labels[matched] = cluster.components(len(keys), edges)[inverse]
     return labels

@@ -100,13 +100,35 @@ def test_candidate_pairs_equal_brute_force_lsh_queries():
     base = rng.integers(0, 2**32, (30, 128), dtype=np.uint64).astype(np.uint32)
     sigs = np.concatenate([base, base[:10]])
     sigs[30:, :40] = rng.integers(0, 2**32, (10, 40), dtype=np.uint64).astype(np.uint32)
-    pairs = index.candidate_pairs(sigs, 0.5, 1)
     lsh = MinHashLSH(threshold=0.5, num_perm=128)
     for i, row in enumerate(sigs):
         lsh.insert(i, signature.to_lean(row, 1))
     brute = sorted((i, j) for i in range(len(sigs)) for j in lsh.query(signature.to_lean(sigs[i], 1)) if j > i)
-    assert [tuple(p) for p in pairs.tolist()] == brute
     assert len(brute) >= 10
+    for backend in ("bands", "datasketch"):
+        pairs = index.candidate_pairs(sigs, 0.5, 1, backend)
+        assert [tuple(p) for p in pairs.tolist()] == brute
+
+
+def test_band_index_gives_datasketch_pairs_on_real_units(generated_docs):
+    from dedupe import Config
+    from dedupe.pipeline import analyse
+
+    units = analyse([d["text"] for d in generated_docs[:200]], 0, Config())
+    first, _ = index.distinct(units.sig[units.mode > 0])
+    keys = units.sig[units.mode > 0][first]
+    bands = index.candidate_pairs(keys, 0.5, 1, "bands")
+    reference = index.candidate_pairs(keys, 0.5, 1, "datasketch")
+    assert len(reference) > 100
+    assert np.array_equal(bands, reference)
+
+
+def test_bucket_cap_links_big_buckets_to_their_smallest_member():
+    sigs = np.tile(np.arange(128, dtype=np.uint32), (6, 1))
+    sigs[:, -1] = np.arange(6)  # distinct rows, all in the same bucket of most bands
+    capped = index.candidate_pairs(sigs, 0.5, 1, "bands", bucket_cap=3)
+    assert capped.tolist() == [[0, j] for j in range(1, 6)]
+    assert len(index.candidate_pairs(sigs, 0.5, 1, "bands")) == 15
 
 
 def test_distinct_numbers_rows_in_order_of_first_appearance():
