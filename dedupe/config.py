@@ -22,7 +22,7 @@ CATEGORIES = ("repeat", "boilerplate", "template", "syndicated", "duplicate_docu
 ACTIONS = ("keep-first", "remove-all", "flag-only")
 UNIT_KINDS = ("line", "paragraph", "sentence")
 HASH_SCHEMES = ("fast", "datasketch")
-LSH_INDEXES = ("bands", "datasketch")
+LSH_INDEXES = ("auto", "bands", "datasketch")
 
 DEFAULT_ACTIONS = {
     "repeat": "keep-first",
@@ -55,7 +55,7 @@ class Config:
     seed: int = 1
     hash_scheme: str = "fast"
     threshold: float = 0.7
-    lsh_index: str = "bands"
+    lsh_index: str = "auto"
     bucket_cap: int = 0
     long_threshold: float = 0.5
     # categories

@@ -16,6 +16,10 @@ from datasketch import MinHashLSH
 
 from dedupe.signature import to_lean
 
+# With "auto", up to this many distinct keys go through MinHashLSH itself (the
+# reference); beyond it the band sort, which gives the same pairs faster.
+AUTO_DATASKETCH_KEYS = 20_000
+
 
 def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
     """(bands, rows) that datasketch's optimiser chooses for this threshold."""
@@ -49,6 +53,8 @@ def candidate_pairs(sigs: np.ndarray, threshold: float, seed: int, backend: str 
     """
     if len(sigs) < 2:
         return np.zeros((0, 2), dtype=np.int64)
+    if backend == "auto":
+        backend = "datasketch" if len(sigs) <= AUTO_DATASKETCH_KEYS and bucket_cap == 0 else "bands"
     if backend == "bands":
         return _band_pairs(sigs, threshold, bucket_cap)
     return _datasketch_pairs(sigs, threshold, seed)
