@@ -61,7 +61,8 @@ class Config:
     # categories
     min_docs: int = 3
     syndicated_min_words: int = 20
-    boilerplate_site_share: float = 0.5
+    boilerplate_site_share: float = 0.1
+    long_boilerplate_min_docs: int = 5
     duplicate_doc_coverage: float = 0.8
     actions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ACTIONS))
     # rules
@@ -101,9 +102,10 @@ class Config:
                 raise ConfigError(f"{name} must be in (0, 1], got {value!r}")
         if self.num_perm < 16 or self.num_perm > 1024:
             raise ConfigError(f"num_perm must be between 16 and 1024, got {self.num_perm}")
-        for name in ("word_ngram", "char_ngram", "min_docs", "short_unit_words",
-                     "syndicated_min_words", "template_prefix_max_words", "template_max_words",
-                     "max_unit_chars", "max_document_chars"):
+        positive = ("word_ngram", "char_ngram", "min_docs", "short_unit_words", "syndicated_min_words",
+                    "long_boilerplate_min_docs", "template_prefix_max_words", "template_max_words",
+                    "max_unit_chars", "max_document_chars")
+        for name in positive:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.min_docs < 2:

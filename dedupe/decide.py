@@ -129,7 +129,7 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: li
             counts = defaultdict(int)
             for d in doc_list:
                 counts[sources[d]] += 1
-            boiler = any(c >= config.min_docs and c >= config.boilerplate_site_share * per_source[s]
+            boiler = any(c >= config.long_boilerplate_min_docs and c >= config.boilerplate_site_share * per_source[s]
                          for s, c in counts.items())
         rep = int(group[0])
         for u, d in zip(group.tolist(), group_docs.tolist()):

@@ -75,6 +75,7 @@ BUILTIN_RULES: dict[str, str] = {
         r"(?i).{0,60}\b(?:sign up|subscribe|register)\b.{0,60}\b(?:newsletters?|bulletin|alerts|briefing)\b.{0,60}"
     ),
     "copyright": r"(?i)(?:(?:©|\(c\)|copyright)\s*.{0,150}|.{0,120}all rights reserved\.?)",
+    "separator": r"[\p{P}\p{S}\s]{3,}",
     "byline": r"(?:By|BY|by)\s+\p{Lu}[\p{L}.'’-]+(?:\s+\p{Lu}[\p{L}.'’-]+){0,3}(?:\s*(?:,|and|&)\s*.{0,60})?",
 }
 

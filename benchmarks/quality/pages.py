@@ -98,7 +98,7 @@ def repeated_flags(pages: list[dict]) -> list[list[bool]]:
         for line in page["lines"]:
             pages_of[(page["site"], norm(line))].add(i)
     out = []
-    for i, page in enumerate(pages):
+    for page in pages:
         counts = Counter(norm(line) for line in page["lines"])
         out.append([len(pages_of[(page["site"], norm(line))]) >= 2 or counts[norm(line)] >= 2
                     for line in page["lines"]])
