@@ -16,7 +16,6 @@ import numpy as np
 
 from dedupe.config import DEFAULT_ACTIONS, Config
 from dedupe.document import Document, UnitTable
-from dedupe.normalize import normalize
 
 # Among categories that remove a unit, the first here names the finding.
 PRECEDENCE = ("template", "boilerplate", "syndicated", "repeat")
@@ -64,17 +63,21 @@ def _groups(labels: np.ndarray, ranks: np.ndarray, units: UnitTable) -> list[np.
     return [g for g in np.split(order, bounds) if len(g) > 1]
 
 
-def _protected(units: UnitTable, texts: list[str], docs: list[Document], rule_hit: np.ndarray,
+def _protected(units: UnitTable, docs: list[Document], rule_hit: np.ndarray,
                groups: list[np.ndarray]) -> np.ndarray:
     """Each document's own headline, which site-wide repetition must not remove.
 
-    With a title field, the unit equal to the title. Without one, a line that
-    comes before the document's own text (its first unit found in no other
-    document) in exactly one document: chrome opens every page, while a
-    headline opens its own article and is a teaser further down elsewhere.
+    With a title field, the first unit equal to the title. Without one, a
+    line that comes before the document's own text (its first unit found in
+    no other document) in exactly one document: chrome opens every page,
+    while a headline opens its own article and is a teaser further down elsewhere.
     """
     protected = np.zeros(len(units), dtype=bool)
-    titles = {i: normalize(d.title) for i, d in enumerate(docs) if d.title and d.title.strip()}
+    titled = np.array([bool(d.title and d.title.strip()) for d in docs] + [False], dtype=bool)
+    title_units = np.flatnonzero(units.title)
+    if len(title_units):
+        _, first = np.unique(units.doc[title_units], return_index=True)
+        protected[title_units[first]] = True
     shared = np.zeros(len(units), dtype=bool)
     for group in groups:
         if len(np.unique(units.doc[group])) > 1:
@@ -82,21 +85,15 @@ def _protected(units: UnitTable, texts: list[str], docs: list[Document], rule_hi
     body_start = np.full(len(docs), np.iinfo(np.int64).max, dtype=np.int64)
     own = np.flatnonzero(~shared & ~rule_hit & (units.words >= 5))
     np.minimum.at(body_start, units.doc[own], units.start[own])
-    found: set[int] = set()
-    for u in range(len(units)):
-        d = int(units.doc[u])
-        if d in titles and d not in found and normalize(texts[d][units.start[u]:units.end[u]]) == titles[d]:
-            protected[u] = True
-            found.add(d)
     for group in groups:
         early = [u for u in group if units.start[u] < body_start[units.doc[u]] and not rule_hit[u]
-                 and units.words[u] >= 3 and int(units.doc[u]) not in titles]
+                 and units.words[u] >= 3 and not titled[units.doc[u]]]
         if len({int(units.doc[u]) for u in early}) == 1 and len(np.unique(units.doc[group])) > 1:
             protected[early[0]] = True
     return protected
 
 
-def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: list[str],
+def decide(units: UnitTable, labels: np.ndarray, docs: list[Document],
            learned: set[str], config: Config) -> Decisions:
     """Apply categories, precedence and actions; see SPEC.md."""
     n = len(units)
@@ -144,7 +141,7 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: li
 
     _add_templates(units, docs, ranks, learned, targets, members)
     rule_hit = np.array([t is not None for t in units.rule], dtype=bool)
-    protected = _protected(units, texts, docs, rule_hit, groups)
+    protected = _protected(units, docs, rule_hit, groups)
     removed, categories = _act(targets, protected, config)
     dropped = _duplicate_documents(units, groups, categories, ranks, config)
     return Decisions(targets, removed, categories, dropped, protected, members)

@@ -68,8 +68,8 @@ class UnitTable:
     mode: np.ndarray  # int8: 0 not matched, shingle.WORD or shingle.CHAR
     sig: np.ndarray  # (units, num_perm) uint32
     rule: list[str | None]
-    template: list[tuple[str, str] | None]
-    sentence_end: np.ndarray  # bool
+    template: list[tuple[str, str, bool] | None]  # (prefix, tail, ends like a sentence) of `Prefix: tail` lines
+    title: np.ndarray  # bool: the unit equals its document's title field
 
     def __len__(self) -> int:
         return len(self.doc)
@@ -85,5 +85,5 @@ class UnitTable:
               for name in ("doc", "start", "end", "words", "mode", "sig")),
             [r for t in tables for r in t.rule],
             [k for t in tables for k in t.template],
-            np.concatenate([t.sentence_end for t in tables]),
+            np.concatenate([t.title for t in tables]),
         )

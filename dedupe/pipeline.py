@@ -24,7 +24,7 @@ from dedupe.config import Config
 from dedupe.decide import Decisions, decide
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
 from dedupe.io import record_to_document
-from dedupe.normalize import is_unspaced, normalize, word_count
+from dedupe.normalize import normalize_batch, profile
 from dedupe.report import Report, build_report
 from dedupe.segment import segment
 
@@ -46,49 +46,57 @@ def ruleset(config: Config) -> rules.RuleSet:
     return _rules(config.builtin_rules, tuple(config.disabled_rules), tuple(sorted(config.extra_rules.items())))
 
 
-def analyse(texts: list[str], first_doc: int, config: Config) -> UnitTable:
-    """Units of a batch of documents with their signatures, rule matches and template keys."""
-    compiled = ruleset(config)
-    doc, start, end, words, modes, sizes, norms = [], [], [], [], [], [], []
-    rule, template, sentence_end = [], [], []
+_TEMPLATE_MARKS = (":", "|", "›", "»", ">")
+
+
+def analyse(texts: list[str], titles: list[str | None], first_doc: int, config: Config) -> UnitTable:
+    """Units of a batch of documents with their signatures, rule matches and template keys.
+
+    Normalisation, word counts and shingling run over the whole batch at
+    once; only rules and template keys are per unit, and only for units
+    short enough to be one.
+    """
+    doc, start, end, units = [], [], [], []
     for offset, text in enumerate(texts):
         for s, e in segment(text, config.unit):
-            unit = text[s:e]
-            too_long = e - s > config.max_unit_chars
-            norm = "" if too_long else normalize(unit, config.fold_digits)
-            count = word_count(norm)
-            if not norm:
-                mode = 0
-            elif is_unspaced(norm) or count < config.short_unit_words:
-                mode = shingle.CHAR
-            else:
-                mode = shingle.WORD
             doc.append(first_doc + offset)
             start.append(s)
             end.append(e)
-            words.append(count)
-            modes.append(mode)
-            sizes.append(config.char_ngram if mode == shingle.CHAR else config.word_ngram)
-            norms.append(norm)
-            rule.append(None if too_long else compiled.match(unit))
-            template.append(None if too_long else rules.template_key(unit, config))
-            sentence_end.append(rules.ends_like_sentence(unit))
-    mode_arr = np.array(modes, dtype=np.int8)
-    shingles = shingle.shingle(norms, mode_arr, np.array(sizes, dtype=np.int64), config.hash_scheme)
+            units.append(text[s:e])
+    n = len(units)
+    lengths = np.fromiter((len(u) for u in units), dtype=np.int64, count=n)
+    matchable = lengths <= config.max_unit_chars
+    norms = normalize_batch([u if ok else "" for u, ok in zip(units, matchable)], config.fold_digits)
+    prof = profile(norms)
+    modes = np.where(prof.unspaced | (prof.words < config.short_unit_words), shingle.CHAR, shingle.WORD)
+    modes = np.where(prof.chars == 0, 0, modes).astype(np.int8)
+    sizes = np.where(modes == shingle.CHAR, config.char_ngram, config.word_ngram)
+    compiled = ruleset(config)
+    rule: list[str | None] = [None] * n
+    template: list[tuple[str, str, bool] | None] = [None] * n
+    for u in np.flatnonzero(lengths <= rules.MAX_RULE_CHARS):
+        rule[u] = compiled.match(units[u])
+        if rule[u] is None and prof.words[u] <= config.template_max_words and \
+                any(mark in units[u] for mark in _TEMPLATE_MARKS):
+            template[u] = rules.template_key(units[u], config)
+    title_norms = normalize_batch([t or "" for t in titles], config.fold_digits)
+    is_title = np.array([bool(title_norms[d - first_doc]) and norms[u] == title_norms[d - first_doc]
+                         for u, d in enumerate(doc)], dtype=bool)
+    shingles = shingle.shingle(norms, modes, sizes, config.hash_scheme)
     return UnitTable(
         doc=np.array(doc, dtype=np.int64),
         start=np.array(start, dtype=np.int64),
         end=np.array(end, dtype=np.int64),
-        words=np.array(words, dtype=np.int32),
-        mode=mode_arr,
+        words=prof.words.astype(np.int32),
+        mode=modes,
         sig=signature.minhash(shingles, config.num_perm, config.seed),
         rule=rule,
         template=template,
-        sentence_end=np.array(sentence_end, dtype=bool),
+        title=is_title,
     )
 
 
-def _analyse_batch(args: tuple[list[str], int, Config]) -> UnitTable:
+def _analyse_batch(args: tuple[list[str], list[str | None], int, Config]) -> UnitTable:
     return analyse(*args)
 
 
@@ -113,9 +121,9 @@ def learned_templates(units: UnitTable, config: Config) -> set[str]:
     if not config.learn_templates:
         return set()
     observations = (
-        (key[0], key[1], int(units.doc[u]), bool(units.sentence_end[u]))
+        (key[0], key[1], int(units.doc[u]), key[2])
         for u, key in enumerate(units.template)
-        if key is not None and units.rule[u] is None
+        if key is not None
     )
     return rules.learn_templates(observations, config.min_docs)
 
@@ -196,7 +204,9 @@ def run(
     admission = Admission(config)
     docs = list(admission.admit(documents))
     texts = [d.text for d in docs]
-    batches = [(texts[i:i + BATCH_DOCS], i, config) for i in range(0, len(texts), BATCH_DOCS)]
+    titles = [d.title for d in docs]
+    batches = [(texts[i:i + BATCH_DOCS], titles[i:i + BATCH_DOCS], i, config)
+               for i in range(0, len(texts), BATCH_DOCS)]
     tables: list[UnitTable] = []
     if jobs > 1 and len(batches) > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -211,7 +221,7 @@ def run(
                 progress(len(batch[0]))
     units = UnitTable.concat(tables, config.num_perm)
     labels = cluster_units(units, config)
-    decisions = decide(units, labels, docs, texts, learned_templates(units, config), config)
+    decisions = decide(units, labels, docs, learned_templates(units, config), config)
     cleaned = rebuild(docs, units, decisions)
     report = build_report(docs, units, decisions, cleaned, admission.skips, config,
                           time.perf_counter() - began)

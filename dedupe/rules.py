@@ -12,7 +12,7 @@ at least `min_docs` documents.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import regex
@@ -20,7 +20,7 @@ import regex
 from dedupe.config import Config, ConfigError
 from dedupe.normalize import normalize
 
-MAX_RULE_CHARS = 400
+MAX_RULE_CHARS = 250
 
 _LANGUAGES = (
     "english|arabic|العربية|français|francais|español|espanol|deutsch|italiano|português|portugues|"
@@ -44,7 +44,7 @@ BUILTIN_RULES: dict[str, str] = {
         r"(?i)(?:read more|read also|also read|see also|related|related (?:articles?|stories|content|news)"
         r"|more from [\p{L} ]{1,30}|most read|most popular|recommended|you may also like|further reading"
         r"|continue reading|read next|now playing|watch|video|listen|читайте также|читайте|смотрите также"
-        r"|続きを読む|関連記事|lire aussi|leer más|lesen sie auch|leggi anche)\s*[:>»|–—-]\s*\S.{0,300}"
+        r"|続きを読む|関連記事|lire aussi|leer más|lesen sie auch|leggi anche)\s*[:>»|–—-]\s*\S.{0,200}"
     ),
     "section_header": (
         r"(?i)(?:read more|related(?: articles| stories| content| news| topics)?|most (?:read|popular|viewed|shared)"
@@ -80,11 +80,25 @@ BUILTIN_RULES: dict[str, str] = {
 }
 
 
+_GLOBAL_FLAGS = regex.compile(r"\(\?([aiLmsuxV01]+)\)")
+
+
+def _scoped(pattern: str) -> str:
+    """Turn a leading global flag group `(?i)...` into a scoped one `(?i:...)` so rules can be joined."""
+    match = _GLOBAL_FLAGS.match(pattern)
+    return f"(?{match.group(1)}:{pattern[match.end():]})" if match else f"(?:{pattern})"
+
+
 @dataclass(frozen=True)
 class RuleSet:
-    """Compiled rules, applied in name order; the first rule that matches names the unit."""
+    """Compiled rules, applied in name order; the first rule that matches names the unit.
 
-    rules: tuple[tuple[str, regex.Pattern], ...]
+    All rules are also joined into one alternation, so a unit costs one
+    `fullmatch` instead of one per rule.
+    """
+
+    names: tuple[str, ...]
+    combined: regex.Pattern
 
     @classmethod
     def from_config(cls, config: Config) -> RuleSet:
@@ -93,22 +107,31 @@ class RuleSet:
         if unknown:
             raise ConfigError(f"cannot disable unknown rule(s): {', '.join(unknown)}; known: {', '.join(chosen)}")
         chosen.update(config.extra_rules)
-        compiled = []
+        names, parts = [], []
         for name, pattern in sorted(chosen.items()):
             if name in config.disabled_rules:
                 continue
             try:
-                compiled.append((name, regex.compile(pattern)))
+                regex.compile(pattern)
             except regex.error as err:
                 raise ConfigError(f"rule {name!r} is not a valid regular expression: {err}") from err
-        return cls(tuple(compiled))
+            parts.append(f"(?P<rule{len(names)}>{_scoped(pattern)})")
+            names.append(name)
+        try:
+            combined = regex.compile("|".join(parts) or "(?!)")
+        except regex.error as err:
+            raise ConfigError(f"rules cannot be combined (a flag inside a rule?): {err}") from err
+        return cls(tuple(names), combined)
 
     def match(self, unit_text: str) -> str | None:
         """Name of the first rule that matches the whole unit, or None."""
         if len(unit_text) > MAX_RULE_CHARS:
             return None
-        for name, pattern in self.rules:
-            if pattern.fullmatch(unit_text):
+        found = self.combined.fullmatch(unit_text)
+        if found is None:
+            return None
+        for i, name in enumerate(self.names):
+            if found.group(f"rule{i}") is not None:
                 return name
         return None
 
@@ -117,15 +140,15 @@ _PREFIX = regex.compile(r"([^\p{P}\p{S}\d]{1,40}?)\s*[:|›»>]\s*(\S.*)", regex
 _SENTENCE_END = regex.compile(r"[.!?。！？][\"'”’)\]]*$")
 
 
-def template_key(unit_text: str, config: Config) -> tuple[str, str] | None:
-    """(prefix, tail) of a line shaped like `Prefix: varying tail`, or None."""
+def template_key(unit_text: str, config: Config) -> tuple[str, str, bool] | None:
+    """(prefix, tail, ends like a sentence) of a line shaped like `Prefix: varying tail`, or None."""
     match = _PREFIX.fullmatch(unit_text)
     if not match or len(unit_text.split()) > config.template_max_words:
         return None
     prefix = normalize(match.group(1))
     if not prefix or len(prefix.split(" ")) > config.template_prefix_max_words:
         return None
-    return prefix, normalize(match.group(2))
+    return prefix, normalize(match.group(2)), bool(_SENTENCE_END.search(unit_text))
 
 
 def learn_templates(
@@ -152,10 +175,3 @@ def learn_templates(
     }
 
 
-def ends_like_sentence(unit_text: str) -> bool:
-    return bool(_SENTENCE_END.search(unit_text))
-
-
-def match_all(texts: Sequence[str], rules: RuleSet) -> list[str | None]:
-    """Rule name per unit text (None where no rule matches)."""
-    return [rules.match(text) for text in texts]

@@ -115,7 +115,7 @@ def test_band_index_gives_datasketch_pairs_on_real_units(generated_docs):
     from dedupe import Config
     from dedupe.pipeline import analyse
 
-    units = analyse([d["text"] for d in generated_docs[:200]], 0, Config())
+    units = analyse([d["text"] for d in generated_docs[:200]], [None] * 200, 0, Config())
     first, _ = index.distinct(units.sig[units.mode > 0])
     keys = units.sig[units.mode > 0][first]
     bands = index.candidate_pairs(keys, 0.5, 1, "bands")
