@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
 import click
 
 from dedupe.config import ACTIONS, CATEGORIES, Config, ConfigError
-from dedupe.io import OutputError, discover, read, write_outputs
-from dedupe.pipeline import InputError, Result, run
-from dedupe.report import summary_lines, top_boilerplate
+from dedupe.io import Inputs, OutputError, OutputWriter, discover, read, spooled_stdin
+from dedupe.pipeline import Analysis, InputError, analyse_corpus, apply
+from dedupe.report import FindingsFile, Report, ReportBuilder, summary_lines, top_boilerplate
 
 EXIT_FAIL_ABOVE, EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT = 1, 2, 3, 4
 
@@ -94,63 +95,90 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
     except (ConfigError, FileNotFoundError) as error:
         click.echo(f"dedupe: {error}", err=True)
         sys.exit(EXIT_USAGE)
-    show = not quiet and sys.stderr.isatty()
     try:
-        result = _run_with_progress(found, config, jobs, show)
+        with spooled_stdin(found) as found:
+            report = _two_passes(found, config, out, findings_path, jobs, not quiet and sys.stderr.isatty())
+        if report_path:
+            report.write_json(report_path)
     except ConfigError as error:
         click.echo(f"dedupe: {error}", err=True)
         sys.exit(EXIT_USAGE)
     except InputError as error:
         click.echo(f"dedupe: bad input (--strict): {error}", err=True)
         sys.exit(EXIT_INPUT)
-    try:
-        if out is not None:
-            write_outputs(found, result.documents, out, config)
-        if report_path:
-            result.report.write_json(report_path)
-        if findings_path:
-            result.report.write_findings(findings_path)
     except (OutputError, OSError) as error:
         click.echo(f"dedupe: cannot write output: {error}", err=True)
         sys.exit(EXIT_OUTPUT)
     if not quiet:
-        print_summary(result, found.ignored)
-    if fail_above is not None and result.report.duplicated_share > fail_above:
-        click.echo(f"dedupe: duplicated share {result.report.duplicated_share:.2%} is above "
+        print_summary(report, found.ignored)
+    if fail_above is not None and report.duplicated_share > fail_above:
+        click.echo(f"dedupe: duplicated share {report.duplicated_share:.2%} is above "
                    f"--fail-above {fail_above:.2%}", err=True)
         sys.exit(EXIT_FAIL_ABOVE)
 
 
-def _run_with_progress(found: Any, config: Config, jobs: int, show: bool) -> Result:
+def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: str | None, jobs: int,
+                show: bool) -> Report:
+    """Read the inputs twice: signatures and decisions first, then cleaned text and findings, streamed."""
+    analysis = _first_pass(found, config, jobs, show)
+    writer = OutputWriter(found, out, config) if out is not None else None
+    sink = FindingsFile(findings_path) if findings_path else None
+    builder = ReportBuilder(analysis.docs, analysis.units, analysis.decisions, analysis.skips, config,
+                            keep_findings=sink is None, sink=sink)
+    try:
+        if sink is not None:
+            sink.__enter__()
+        for cleaned in apply(analysis, read(found, config), builder):
+            if writer is not None:
+                writer.write(cleaned)
+    except BaseException as error:
+        if writer is not None:
+            writer.abort()
+        if sink is not None:
+            sink.__exit__(type(error), error, None)
+        raise
+    if writer is not None:
+        writer.commit()
+    if sink is not None:
+        sink.__exit__(None, None, None)
+    return builder.finish(time.perf_counter() - analysis.began, findings_path)
+
+
+def _first_pass(found: Inputs, config: Config, jobs: int, show: bool) -> Analysis:
     documents = read(found, config)
     if not show:
-        return run(documents, config, jobs)
+        return analyse_corpus(documents, config, jobs)
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(SpinnerColumn(), TextColumn("signing {task.completed} documents"), TimeElapsedColumn(),
-                  transient=True) as bar:
+                  transient=True, console=_console()) as bar:
         task = bar.add_task("sign", total=None)
-        return run(documents, config, jobs, progress=lambda n: bar.advance(task, n))
+        return analyse_corpus(documents, config, jobs, progress=lambda n: bar.advance(task, n))
 
 
-def print_summary(result: Result, ignored: list[str]) -> None:
-    """A compact table on stderr: per category counts and characters, top boilerplate, time."""
+def _console() -> Any:
     from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def print_summary(report: Report, ignored: list[str]) -> None:
+    """A compact table on stderr: per category counts and characters, top boilerplate, time."""
     from rich.table import Table
 
-    console = Console(stderr=True, highlight=False)
-    s = result.report.summary
+    console = _console()
+    s = report.summary
     table = Table(title=f"dedupe: {s['documents']:,} documents, {s['units']:,} units, "
                         f"{s['characters']:,} characters", title_justify="left")
     for column in ("category", "findings", "characters", "documents"):
         table.add_column(column, justify="left" if column == "category" else "right")
-    for category, findings, chars, docs in summary_lines(result.report):
+    for category, findings, chars, docs in summary_lines(report):
         table.add_row(category, f"{findings:,}", f"{chars:,}", f"{docs:,}")
     console.print(table)
     console.print(f"duplicated share of characters: {s['duplicated_share']:.2%}   "
                   f"removed: {s['characters_removed']:,}   documents dropped: {s['duplicate_documents_dropped']}   "
                   f"time: {s['wall_time_s']:.2f} s")
-    top = top_boilerplate(result.report)
+    top = top_boilerplate(report)
     if top:
         console.print("top boilerplate and template lines:")
         for text, size, docs in top:

@@ -43,6 +43,14 @@ class Decisions:
     dropped: dict[int, tuple[int, float]] = field(default_factory=dict)  # doc -> (canonical doc, coverage)
     protected: np.ndarray | None = None  # bool per unit: a document's own headline
     cluster_members: dict[str, list[int]] = field(default_factory=dict)
+    doc_chars: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    doc_index: dict[str, int] = field(default_factory=dict)
+
+    def duplicate_root(self, d: int) -> int:
+        """The earliest kept document that a dropped one duplicates (through chains of duplicates)."""
+        while d in self.dropped:
+            d = self.dropped[d][0]
+        return d
 
 
 def doc_ranks(docs: list[Document]) -> np.ndarray:
@@ -144,7 +152,8 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document],
     protected = _protected(units, docs, rule_hit, groups)
     removed, categories = _act(targets, protected, config)
     dropped = _duplicate_documents(units, groups, categories, ranks, config)
-    return Decisions(targets, removed, categories, dropped, protected, members)
+    return Decisions(targets, removed, categories, dropped, protected, members,
+                     np.array([d.chars for d in docs], dtype=np.int64), {d.id: i for i, d in enumerate(docs)})
 
 
 def _add_templates(units: UnitTable, docs: list[Document], ranks: np.ndarray, learned: set[str],

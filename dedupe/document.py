@@ -26,6 +26,7 @@ class Document:
     meta: dict[str, Any] = field(default_factory=dict)
     origin: str = ""
     path: str = ""
+    chars: int = 0  # length of the text, kept when the text itself is dropped after the first pass
 
     def sort_key(self) -> tuple[int, str, int]:
         """Earliest date first (undated last), then input order."""
@@ -57,8 +58,10 @@ class UnitTable:
 
     Columns are plain arrays so that batches concatenate cheaply, cross
     process boundaries without Python objects per shingle, and can become
-    Spark or Arrow columns later. `sig` has one MinHash row per unit (rows of
-    units that are not matched, `mode == 0`, are all 0xFFFFFFFF).
+    Spark or Arrow columns later. Signatures are stored once per distinct
+    signature: `sigs` holds the distinct rows and `sig_row` points each unit
+    at its row (-1 for units that are not matched, `mode == 0`), so memory
+    grows with the number of distinct units, not with the text.
     """
 
     doc: np.ndarray  # int64, global document index
@@ -66,7 +69,8 @@ class UnitTable:
     end: np.ndarray  # int64
     words: np.ndarray  # int32
     mode: np.ndarray  # int8: 0 not matched, shingle.WORD or shingle.CHAR
-    sig: np.ndarray  # (units, num_perm) uint32
+    sig_row: np.ndarray  # int64 row of `sigs`, -1 if not matched
+    sigs: np.ndarray  # (distinct signatures, num_perm) uint32
     rule: list[str | None]
     template: list[tuple[str, str, bool] | None]  # (prefix, tail, ends like a sentence) of `Prefix: tail` lines
     title: np.ndarray  # bool: the unit equals its document's title field
@@ -74,15 +78,26 @@ class UnitTable:
     def __len__(self) -> int:
         return len(self.doc)
 
+    def signature(self, u: int) -> np.ndarray:
+        return self.sigs[self.sig_row[u]]
+
     @classmethod
     def concat(cls, tables: list[UnitTable], num_perm: int) -> UnitTable:
+        """One table from batches, with signatures made distinct across all of them."""
+        from dedupe.index import distinct
+
         if not tables:
             empty = np.zeros(0, dtype=np.int64)
-            return cls(empty, empty, empty, empty.astype(np.int32), empty.astype(np.int8),
+            return cls(empty, empty, empty, empty.astype(np.int32), empty.astype(np.int8), empty,
                        np.zeros((0, num_perm), dtype=np.uint32), [], [], empty.astype(bool))
+        offsets = np.cumsum([0] + [len(t.sigs) for t in tables[:-1]])
+        rows = np.concatenate([np.where(t.sig_row >= 0, t.sig_row + o, -1) for t, o in zip(tables, offsets)])
+        first, ids = distinct(np.concatenate([t.sigs for t in tables]))
+        sigs = np.concatenate([t.sigs for t in tables])[first]
         return cls(
-            *(np.concatenate([getattr(t, name) for t in tables])
-              for name in ("doc", "start", "end", "words", "mode", "sig")),
+            *(np.concatenate([getattr(t, name) for t in tables]) for name in ("doc", "start", "end", "words", "mode")),
+            np.where(rows >= 0, ids[np.maximum(rows, 0)], -1),
+            sigs,
             [r for t in tables for r in t.rule],
             [k for t in tables for k in t.template],
             np.concatenate([t.title for t in tables]),

@@ -27,6 +27,24 @@ def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
     return lsh.b, lsh.r
 
 
+_MIX = np.random.default_rng(0x5EED).integers(1, 2**63, size=1024, dtype=np.uint64) | np.uint64(1)
+
+
+def row_keys(block: np.ndarray) -> np.ndarray:
+    """A 64-bit key per row of a uint32 block, equal for equal rows.
+
+    Rows are combined with fixed odd multipliers and MurmurHash3's finaliser,
+    so unequal rows share a key with probability about 2**-64: grouping
+    and sorting 8-byte keys is far cheaper than comparing whole rows.
+    """
+    from dedupe.shingle import fmix64
+
+    key = np.zeros(len(block), dtype=np.uint64)
+    for column in range(block.shape[1]):
+        key = (key ^ block[:, column].astype(np.uint64)) * _MIX[column]
+    return fmix64(key)
+
+
 def distinct(sigs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the first row of each distinct signature, and each row's distinct id.
 
@@ -35,8 +53,7 @@ def distinct(sigs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     if len(sigs) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    rows = np.ascontiguousarray(sigs).view(np.dtype((np.void, sigs.dtype.itemsize * sigs.shape[1]))).ravel()
-    _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
+    _, first, inverse = np.unique(row_keys(sigs), return_index=True, return_inverse=True)
     order = np.argsort(first, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
@@ -65,8 +82,7 @@ def _band_pairs(sigs: np.ndarray, threshold: float, bucket_cap: int) -> np.ndarr
     bands, rows = lsh_params(threshold, num_perm)
     found = []
     for band in range(bands):
-        block = np.ascontiguousarray(sigs[:, band * rows:(band + 1) * rows])
-        keys = block.view(np.dtype((np.void, block.dtype.itemsize * rows))).ravel()
+        keys = row_keys(sigs[:, band * rows:(band + 1) * rows])
         order = np.argsort(keys, kind="stable")
         ordered = keys[order]
         starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))

@@ -65,6 +65,7 @@ class Inputs:
     files: list[InputFile] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     stdin: bool = False
+    stdin_copy: Path | None = None  # stdin spooled to a file, so it can be read twice
 
 
 def discover(paths: Iterable[str]) -> Inputs:
@@ -195,7 +196,11 @@ def _read_parquet(file: Path, config: Config) -> Iterator[Document | Skip]:
 def read(inputs: Inputs, config: Config, stdin: IO[bytes] | None = None) -> Iterator[Document | Skip]:
     """Yield every document (and skip) of the inputs, in order."""
     if inputs.stdin:
-        yield from _jsonl_lines(stdin or sys.stdin.buffer, "<stdin>", config, "-")
+        if inputs.stdin_copy is not None:
+            with open(inputs.stdin_copy, "rb") as stream:
+                yield from _jsonl_lines(stream, "<stdin>", config, "<stdin>")
+        else:
+            yield from _jsonl_lines(stdin or sys.stdin.buffer, "<stdin>", config, "<stdin>")
     for item in inputs.files:
         kind, root, file = item.kind, item.root, item.file
         if kind == "txt":
@@ -215,22 +220,64 @@ def read(inputs: Inputs, config: Config, stdin: IO[bytes] | None = None) -> Iter
 # ---------------------------------------------------------------- writing
 
 
-@contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """A temporary path beside `target` that replaces it only if the block succeeds."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(handle)
+def _compressed(raw: IO[bytes], name: str) -> IO[bytes]:
+    """Wrap a binary stream in gzip or zstd compression by the file name's suffix."""
+    name = name.lower()
+    if name.endswith(".gz"):
+        return gzip.GzipFile(fileobj=raw, mode="wb", mtime=0)
+    if name.endswith(".zst"):
+        import zstandard
+
+        return zstandard.ZstdCompressor().stream_writer(raw, closefd=False)
+    return raw
+
+
+class AtomicFile:
+    """A file written beside its target under a temporary name and renamed over it only on success."""
+
+    def __init__(self, target: Path, binary: bool = True, compress: bool = True) -> None:
+        self.target = Path(target)
+        self.compress = compress
+        self.raw: IO[bytes] | None = None
+        self.stream: IO[bytes] | None = None
+
+    def open(self) -> IO[bytes]:
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        handle, self.tmp = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=self.target.parent)
+        self.raw = os.fdopen(handle, "wb")
+        self.stream = _compressed(self.raw, self.target.name) if self.compress else self.raw
+        return self.stream
+
+    def close(self, success: bool) -> None:
+        try:
+            if self.stream is not None and self.stream is not self.raw:
+                self.stream.close()
+            if self.raw is not None:
+                self.raw.close()
+        finally:
+            if success:
+                os.replace(self.tmp, self.target)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.tmp)
+
+
+def write_text(target: Path, text: str) -> None:
+    """Write a whole text file atomically (UTF-8, newlines as given)."""
+    file = AtomicFile(target, compress=False)
+    stream = file.open()
     try:
-        yield Path(tmp)
-        os.replace(tmp, target)
+        stream.write(text.encode("utf-8"))
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        file.close(success=False)
         raise
+    file.close(success=True)
 
 
-def _output_record(cleaned: CleanedDocument, config: Config) -> dict[str, Any]:
+def output_record(cleaned: CleanedDocument, config: Config) -> dict[str, Any]:
+    """The input record with its text replaced (and the original kept if asked)."""
+    if not cleaned.document.meta:
+        return {config.id_field: cleaned.document.id, config.text_field: cleaned.text}
     record = dict(cleaned.document.meta)
     if config.keep_original_field:
         record[config.keep_original_field] = cleaned.document.text
@@ -238,118 +285,171 @@ def _output_record(cleaned: CleanedDocument, config: Config) -> dict[str, Any]:
     return record
 
 
-def _write_jsonl_stream(stream: IO[bytes], docs: Iterable[CleanedDocument], config: Config) -> None:
-    for cleaned in docs:
-        record = _output_record(cleaned, config) if cleaned.document.meta else {
-            config.id_field: cleaned.document.id, config.text_field: cleaned.text}
-        stream.write(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
+class _Sink:
+    """Cleaned documents of one output file, written as they come."""
 
+    def __init__(self, kind: str, path: Path, source: Path | None, config: Config) -> None:
+        self.kind, self.path, self.config = kind, path, config
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.raw = open(path, "wb")  # noqa: SIM115 - held open across writes, closed by close()
+        self.stream = _compressed(self.raw, path.name) if kind == "jsonl" else self.raw
+        self.writer: Any = None
+        if kind == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
 
-def write_jsonl(target: Path, docs: Iterable[CleanedDocument], config: Config) -> None:
-    """Write JSONL (gzip or zstd by the target's suffix) atomically."""
-    with atomic_path(target) as tmp:
-        name = target.name.lower()
-        if name.endswith(".gz"):
-            with gzip.open(tmp, "wb") as stream:
-                _write_jsonl_stream(stream, docs, config)
-        elif name.endswith(".zst"):
-            import zstandard
+            schema = pq.read_schema(source)
+            if config.keep_original_field and config.keep_original_field not in schema.names:
+                schema = schema.append(pa.field(config.keep_original_field, pa.string()))
+            self.schema = schema
+            self.writer = pq.ParquetWriter(self.stream, schema)
+            self.rows: list[dict[str, Any]] = []
 
-            with open(tmp, "wb") as raw, zstandard.ZstdCompressor().stream_writer(raw) as stream:
-                _write_jsonl_stream(stream, docs, config)
+    def write(self, cleaned: CleanedDocument) -> None:
+        if self.kind == "txt":
+            self.stream.write(cleaned.text.encode("utf-8"))
+        elif self.kind == "jsonl":
+            record = output_record(cleaned, self.config)
+            self.stream.write(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
         else:
-            with open(tmp, "wb") as stream:
-                _write_jsonl_stream(stream, docs, config)
+            self.rows.append(output_record(cleaned, self.config))
+            if len(self.rows) >= 5_000:
+                self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+
+        self.writer.write_table(pa.Table.from_pylist(self.rows, schema=self.schema))
+        self.rows = []
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self._flush()
+            self.writer.close()
+        if self.stream is not self.raw:
+            self.stream.close()
+        self.raw.close()
 
 
-def write_parquet(target: Path, source: Path, docs: list[CleanedDocument], config: Config) -> None:
-    """Write Parquet with the source file's schema (plus the original-text column if asked)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+class OutputWriter:
+    """Writes cleaned documents in the shape of the inputs while the second pass runs.
 
-    schema = pq.read_schema(source)
-    if config.keep_original_field and config.keep_original_field not in schema.names:
-        schema = schema.append(pa.field(config.keep_original_field, pa.string()))
-    table = pa.Table.from_pylist([_output_record(c, config) for c in docs], schema=schema)
-    with atomic_path(target) as tmp:
-        pq.write_table(table, tmp)
-
-
-def write_text(target: Path, text: str) -> None:
-    with atomic_path(target) as tmp:
-        tmp.write_text(text, encoding="utf-8", newline="")
-
-
-def _write_file(kind: str, target: Path, source: Path, docs: list[CleanedDocument], config: Config) -> None:
-    if kind == "txt":
-        if docs:
-            write_text(target, docs[0].text)
-    elif kind == "jsonl":
-        write_jsonl(target, docs, config)
-    else:
-        write_parquet(target, source, docs, config)
-
-
-def write_outputs(inputs: Inputs, docs: list[CleanedDocument], out: str, config: Config,
-                  stdout: IO[bytes] | None = None) -> list[str]:
-    """Write cleaned documents in the shape of the inputs; returns what was written.
-
-    One input file gives one output file; a folder, or several inputs, give
-    a folder that mirrors them. Dropped duplicate documents are left out
-    (a dropped .txt document leaves no file). `out == "-"` writes JSONL to stdout.
+    One input file gives one output file; a folder, or several inputs, give a
+    folder that mirrors them. Everything is written under temporary names
+    and moved into place by `commit`; `abort` leaves the previous output as
+    it was. Dropped duplicate documents are left out (a dropped .txt document
+    leaves no file). `out == "-"` writes JSONL to stdout as it goes.
     """
-    kept = [c for c in docs if not c.dropped]
-    if out == "-":
-        _write_jsonl_stream(stdout or sys.stdout.buffer, kept, config)
-        return ["<stdout>"]
-    by_file: dict[str, list[CleanedDocument]] = {}
-    for c in kept:
-        by_file.setdefault(c.document.path, []).append(c)
-    target = Path(out)
-    if inputs.stdin and not inputs.files:
-        write_jsonl(target, kept, config)
-        return [str(target)]
-    if len(inputs.files) == 1 and inputs.files[0].direct and not inputs.stdin:
-        kind, file = inputs.files[0].kind, inputs.files[0].file
-        if target.is_dir():
-            raise OutputError(f"{out} is a folder; a single input file needs an output file")
-        if kind_of(target) != kind and not (kind == "txt" and kind_of(target) is None):
-            raise OutputError(f"output {out} should have the input's format ({kind})")
-        _write_file(kind, target, file, by_file.get(str(file), []), config)
-        return [str(target)]
-    if inputs.stdin:
-        raise OutputError("stdin cannot be combined with file inputs when writing cleaned output")
-    return _write_tree(inputs, by_file, target, config)
 
+    def __init__(self, inputs: Inputs, out: str, config: Config, stdout: IO[bytes] | None = None) -> None:
+        self.inputs, self.config = inputs, config
+        self.sinks: dict[str, _Sink] = {}
+        self.target = Path(out) if out != "-" else None
+        self.stdout = stdout or sys.stdout.buffer
+        self.single: InputFile | None = None
+        self.staging: Path | None = None
+        if self.target is None:
+            return
+        if inputs.stdin and inputs.files:
+            raise OutputError("stdin cannot be combined with file inputs when writing cleaned output")
+        if inputs.stdin:
+            self.single = InputFile("jsonl", Path("."), Path("<stdin>"), True)
+        elif len(inputs.files) == 1 and inputs.files[0].direct:
+            self.single = inputs.files[0]
+        if self.single is not None:
+            if self.target.is_dir():
+                raise OutputError(f"{out} is a folder; a single input file needs an output file")
+            kind = kind_of(self.target)
+            if kind != self.single.kind and not (self.single.kind == "txt" and kind is None):
+                raise OutputError(f"output {out} should have the input's format ({self.single.kind})")
+        elif self.target.exists() and not self.target.is_dir():
+            raise OutputError(f"{self.target} exists and is not a folder")
+        parent = self.target.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", dir=parent))
+        self.roots = sorted({str(item.root) for item in inputs.files})
 
-def _write_tree(inputs: Inputs, by_file: dict[str, list[CleanedDocument]], target: Path,
-                config: Config) -> list[str]:
-    """Mirror input folders into `target`, built beside it and swapped in at the end."""
-    if target.exists() and not target.is_dir():
-        raise OutputError(f"{target} exists and is not a folder")
-    roots = sorted({str(item.root) for item in inputs.files})
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    written = []
-    try:
-        for item in inputs.files:
-            kind, root, file = item.kind, item.root, item.file
-            rel = file.relative_to(root)
-            prefix = Path(root.name) if len(roots) > 1 else Path()
-            dest = staging / prefix / rel
-            docs = by_file.get(str(file), [])
-            if kind == "txt" and not docs:
-                continue
-            _write_file(kind, dest, file, docs, config)
-            written.append(str(target / prefix / rel))
-        if target.exists():
-            old = target.with_name(f".{target.name}.old-{os.getpid()}")
-            os.replace(target, old)
-            os.replace(staging, target)
+    def _dest(self, item: InputFile) -> Path:
+        assert self.staging is not None
+        if self.single is not None:
+            return self.staging / "single"
+        prefix = Path(item.root.name) if len(self.roots) > 1 else Path()
+        return self.staging / prefix / item.file.relative_to(item.root)
+
+    def write(self, cleaned: CleanedDocument) -> None:
+        if cleaned.dropped:
+            return
+        if self.target is None:
+            record = output_record(cleaned, self.config)
+            self.stdout.write(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
+            return
+        key = cleaned.document.path
+        sink = self.sinks.get(key)
+        if sink is None:
+            item = self.single or self._input_of(key)
+            dest = self._dest(item)
+            if self.single is not None and self.single.kind == "jsonl":
+                dest = dest.with_name("single" + "".join(self.target.suffixes[-1:]))
+            sink = self.sinks[key] = _Sink(item.kind, dest, item.file, self.config)
+        sink.write(cleaned)
+
+    def _input_of(self, path: str) -> InputFile:
+        for item in self.inputs.files:
+            if str(item.file) == path:
+                return item
+        raise OutputError(f"no input file for {path}")
+
+    def commit(self) -> list[str]:
+        """Close every file, add empty outputs for JSONL/Parquet inputs that kept nothing, move into place."""
+        if self.target is None:
+            self.stdout.flush()
+            return ["<stdout>"]
+        assert self.staging is not None
+        items = [self.single] if self.single is not None else self.inputs.files
+        for item in items:
+            if str(item.file) not in self.sinks and item.kind != "txt":
+                key = str(item.file)
+                dest = self._dest(item)
+                if self.single is not None and self.single.kind == "jsonl":
+                    dest = dest.with_name("single" + "".join(self.target.suffixes[-1:]))
+                self.sinks[key] = _Sink(item.kind, dest, item.file, self.config)
+        for sink in self.sinks.values():
+            sink.close()
+        if self.single is not None:
+            produced = next(iter(self.sinks.values())).path if self.sinks else None
+            if produced is None:  # a single .txt document that was dropped: an empty file
+                produced = self.staging / "single"
+                produced.write_bytes(b"")
+            os.replace(produced, self.target)
+            shutil.rmtree(self.staging, ignore_errors=True)
+            return [str(self.target)]
+        if self.target.exists():
+            old = self.target.with_name(f".{self.target.name}.old-{os.getpid()}")
+            os.replace(self.target, old)
+            os.replace(self.staging, self.target)
             shutil.rmtree(old, ignore_errors=True)
         else:
-            os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return written
+            os.replace(self.staging, self.target)
+        return [str(self.target)]
+
+    def abort(self) -> None:
+        for sink in self.sinks.values():
+            with contextlib.suppress(Exception):
+                sink.close()
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def spooled_stdin(inputs: Inputs, stdin: IO[bytes] | None = None) -> Iterator[Inputs]:
+    """Copy stdin to a temporary file so that both passes can read it; removed afterwards."""
+    if not inputs.stdin:
+        yield inputs
+        return
+    handle, path = tempfile.mkstemp(prefix="dedupe-stdin-", suffix=".jsonl")
+    try:
+        with os.fdopen(handle, "wb") as spool:
+            shutil.copyfileobj(stdin or sys.stdin.buffer, spool)
+        yield Inputs(inputs.files, inputs.ignored, inputs.stdin, Path(path))
+    finally:
+        os.unlink(path)

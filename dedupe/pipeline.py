@@ -10,9 +10,10 @@ gives byte-identical results.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -25,7 +26,7 @@ from dedupe.decide import Decisions, decide
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
 from dedupe.io import record_to_document
 from dedupe.normalize import normalize_batch, profile
-from dedupe.report import Report, build_report
+from dedupe.report import Report, ReportBuilder, findings_for, unit_ranges
 from dedupe.segment import segment
 
 BATCH_DOCS = 256
@@ -83,13 +84,19 @@ def analyse(texts: list[str], titles: list[str | None], first_doc: int, config: 
     is_title = np.array([bool(title_norms[d - first_doc]) and norms[u] == title_norms[d - first_doc]
                          for u, d in enumerate(doc)], dtype=bool)
     shingles = shingle.shingle(norms, modes, sizes, config.hash_scheme)
+    matched = np.flatnonzero(modes > 0)
+    sigs = signature.minhash(shingles, config.num_perm, config.seed)[matched]
+    first, ids = index.distinct(sigs)
+    sig_row = np.full(n, -1, dtype=np.int64)
+    sig_row[matched] = ids
     return UnitTable(
         doc=np.array(doc, dtype=np.int64),
         start=np.array(start, dtype=np.int64),
         end=np.array(end, dtype=np.int64),
         words=prof.words.astype(np.int32),
         mode=modes,
-        sig=signature.minhash(shingles, config.num_perm, config.seed),
+        sig_row=sig_row,
+        sigs=sigs[first],
         rule=rule,
         template=template,
         title=is_title,
@@ -102,18 +109,16 @@ def _analyse_batch(args: tuple[list[str], list[str | None], int, Config]) -> Uni
 
 def cluster_units(units: UnitTable, config: Config) -> np.ndarray:
     """A cluster label per unit (the smallest distinct-signature id of its cluster; -1: not matched)."""
-    labels = np.full(len(units), -1, dtype=np.int64)
-    matched = np.flatnonzero(units.mode > 0)
-    if len(matched) == 0:
-        return labels
-    first, inverse = index.distinct(units.sig[matched])
-    keys = units.sig[matched][first]
-    long = units.words[matched][first] >= config.syndicated_min_words
-    thresholds = np.where(long, config.long_threshold, config.threshold)
+    keys = units.sigs
+    if len(keys) == 0:
+        return np.full(len(units), -1, dtype=np.int64)
+    words = np.zeros(len(keys), dtype=np.int64)
+    np.maximum.at(words, units.sig_row[units.sig_row >= 0], units.words[units.sig_row >= 0])
+    thresholds = np.where(words >= config.syndicated_min_words, config.long_threshold, config.threshold)
     pairs = index.candidate_pairs(keys, config.lsh_threshold, config.seed, config.lsh_index, config.bucket_cap)
     edges, _ = cluster.verify(keys, pairs, thresholds)
-    labels[matched] = cluster.components(len(keys), edges)[inverse]
-    return labels
+    labels = cluster.components(len(keys), edges)
+    return np.where(units.sig_row >= 0, labels[np.maximum(units.sig_row, 0)], -1)
 
 
 def learned_templates(units: UnitTable, config: Config) -> set[str]:
@@ -129,13 +134,15 @@ def learned_templates(units: UnitTable, config: Config) -> set[str]:
 
 
 @dataclass
-class Result:
-    """Everything a run produces: cleaned documents (input order) and the report."""
+class Analysis:
+    """What the first pass learned about a corpus. No document text is kept here."""
 
-    documents: list[CleanedDocument]
-    report: Report
+    docs: list[Document]  # text and record fields dropped
     units: UnitTable
     decisions: Decisions
+    skips: list[Skip]
+    config: Config
+    began: float
 
 
 class Admission:
@@ -187,6 +194,102 @@ class Admission:
         return None
 
 
+def _batches(docs: Iterable[Document], infos: list[Document], keep: list[Document] | None, config: Config
+             ) -> Iterator[tuple[list[str], list[str | None], int, Config]]:
+    """Cut admitted documents into fixed-size batches, keeping only their metadata (and text if asked)."""
+    batch: list[Document] = []
+    for doc in docs:
+        if keep is not None:
+            keep.append(doc)
+        infos.append(replace(doc, text="", meta={}))
+        infos[-1].chars = len(doc.text)
+        batch.append(doc)
+        if len(batch) == BATCH_DOCS:
+            yield [d.text for d in batch], [d.title for d in batch], batch[0].order, config
+            batch = []
+    if batch:
+        yield [d.text for d in batch], [d.title for d in batch], batch[0].order, config
+
+
+def _signed(batches: Iterator[tuple[list[str], list[str | None], int, Config]], jobs: int,
+            progress: Callable[[int], None] | None) -> Iterator[UnitTable]:
+    """Analyse batches in order, with at most 2 x jobs batches in flight so memory stays bounded."""
+    if jobs <= 1:
+        for batch in batches:
+            yield analyse(*batch)
+            if progress:
+                progress(len(batch[0]))
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        pending: deque = deque()
+        for batch in batches:
+            pending.append((pool.submit(_analyse_batch, batch), len(batch[0])))
+            if len(pending) >= 2 * jobs:
+                future, size = pending.popleft()
+                yield future.result()
+                if progress:
+                    progress(size)
+        while pending:
+            future, size = pending.popleft()
+            yield future.result()
+            if progress:
+                progress(size)
+
+
+def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip], config: Config, jobs: int = 1,
+                   progress: Callable[[int], None] | None = None, keep: list[Document] | None = None) -> Analysis:
+    """First pass: units, signatures, clusters and decisions for the whole corpus.
+
+    Document texts are dropped batch by batch; pass a list as `keep` to
+    collect the admitted documents when the input cannot be read twice.
+    """
+    began = time.perf_counter()
+    admission = Admission(config)
+    infos: list[Document] = []
+    tables = list(_signed(_batches(admission.admit(documents), infos, keep, config), jobs, progress))
+    units = UnitTable.concat(tables, config.num_perm)
+    labels = cluster_units(units, config)
+    decisions = decide(units, labels, infos, learned_templates(units, config), config)
+    return Analysis(infos, units, decisions, admission.skips, config, began)
+
+
+def apply(analysis: Analysis, documents: Iterable[Document | dict[str, Any] | Skip], builder: ReportBuilder
+          ) -> Iterator[CleanedDocument]:
+    """Second pass: clean each document and add its findings to the report, in input order.
+
+    `documents` must be the same input as in the first pass (read again).
+    """
+    units, decisions = analysis.units, analysis.decisions
+    ranges = unit_ranges(units, len(analysis.docs))
+    roots = {decisions.duplicate_root(d) for d in decisions.dropped}
+    for doc in Admission(replace(analysis.config, strict=False)).admit(documents):
+        d = doc.order
+        if d >= len(analysis.docs) or analysis.docs[d].id != doc.id:
+            raise InputError(f"{doc.origin}: the input changed between the two passes")
+        span = (int(ranges[d]), int(ranges[d + 1]))
+        if d in decisions.dropped:
+            cleaned = CleanedDocument(doc, "", dropped=True, removed_chars=len(doc.text))
+        else:
+            removed = [(int(units.start[u]), int(units.end[u])) for u in range(*span) if decisions.removed[u]]
+            cleaned = CleanedDocument(doc, clean_text(doc.text, removed),
+                                      removed_chars=sum(e - s for s, e in removed))
+        if d in roots:
+            builder.remember_document(d, doc.text)
+        builder.add(cleaned, findings_for(d, doc.text, analysis.docs, units, decisions, span, analysis.config),
+                    span)
+        yield cleaned
+
+
+@dataclass
+class Result:
+    """Everything an in-memory run produces: cleaned documents (input order) and the report."""
+
+    documents: list[CleanedDocument]
+    report: Report
+    units: UnitTable
+    decisions: Decisions
+
+
 def run(
     documents: Iterable[Document | dict[str, Any] | Skip],
     config: Config | None = None,
@@ -196,51 +299,18 @@ def run(
     """Find every category in `documents` and return cleaned documents plus the report.
 
     `documents` may mix Document objects, dicts (fields named as in the
-    config) and Skip records from a reader. `progress` is called with the
-    number of documents signed after each batch.
+    config) and Skip records from a reader; it is read once, and the
+    admitted documents are held in memory for the second pass (the CLI reads
+    files twice instead). `progress` is called with the number of documents
+    signed after each batch.
     """
     config = config or Config()
-    began = time.perf_counter()
-    admission = Admission(config)
-    docs = list(admission.admit(documents))
-    texts = [d.text for d in docs]
-    titles = [d.title for d in docs]
-    batches = [(texts[i:i + BATCH_DOCS], titles[i:i + BATCH_DOCS], i, config)
-               for i in range(0, len(texts), BATCH_DOCS)]
-    tables: list[UnitTable] = []
-    if jobs > 1 and len(batches) > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for table in pool.map(_analyse_batch, batches):
-                tables.append(table)
-                if progress:
-                    progress(len(table) and BATCH_DOCS)
-    else:
-        for batch in batches:
-            tables.append(analyse(*batch))
-            if progress:
-                progress(len(batch[0]))
-    units = UnitTable.concat(tables, config.num_perm)
-    labels = cluster_units(units, config)
-    decisions = decide(units, labels, docs, learned_templates(units, config), config)
-    cleaned = rebuild(docs, units, decisions)
-    report = build_report(docs, units, decisions, cleaned, admission.skips, config,
-                          time.perf_counter() - began)
-    return Result(cleaned, report, units, decisions)
-
-
-def rebuild(docs: list[Document], units: UnitTable, decisions: Decisions) -> list[CleanedDocument]:
-    """Cleaned text per document; dropped duplicates are marked, not omitted."""
-    spans: list[list[tuple[int, int]]] = [[] for _ in docs]
-    for u in np.flatnonzero(decisions.removed):
-        spans[units.doc[u]].append((int(units.start[u]), int(units.end[u])))
-    out = []
-    for d, doc in enumerate(docs):
-        if d in decisions.dropped:
-            out.append(CleanedDocument(doc, "", dropped=True, removed_chars=len(doc.text)))
-            continue
-        text = clean_text(doc.text, spans[d])
-        out.append(CleanedDocument(doc, text, removed_chars=sum(e - s for s, e in spans[d])))
-    return out
+    kept: list[Document] = []
+    analysis = analyse_corpus(documents, config, jobs, progress, keep=kept)
+    builder = ReportBuilder(analysis.docs, analysis.units, analysis.decisions, analysis.skips, config)
+    cleaned = list(apply(analysis, kept, builder))
+    report = builder.finish(time.perf_counter() - analysis.began)
+    return Result(cleaned, report, analysis.units, analysis.decisions)
 
 
 def clean(documents: Iterable[Document | dict[str, Any]], config: Config | None = None,

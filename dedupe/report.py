@@ -1,17 +1,24 @@
 """The duplication report: findings, clusters, corpus statistics; JSON and JSONL/Parquet out.
 
-The schema is documented in README.md ("Report schema"). Offsets are Python
+The schema is documented in README.md ("The report"). Offsets are Python
 `str` indices into the original text, so `text[start:end]` of a finding is
 exactly the flagged unit.
+
+The report is built in the second pass, one document at a time
+(`ReportBuilder.add`), so findings can stream to a file instead of piling
+up in memory; only counters and the texts of cluster representatives are
+kept.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+import numpy as np
 
 from dedupe import __version__
 from dedupe.config import CATEGORIES, Config
@@ -21,6 +28,7 @@ from dedupe.index import lsh_params
 
 SCHEMA_VERSION = "1.0"
 TEXT_LIMIT = 200
+TOP_LINES = 20
 
 
 @dataclass
@@ -45,194 +53,253 @@ class Report:
     findings: list[Finding]
     clusters: list[dict[str, Any]]
     syndication: dict[str, Any]
+    findings_file: str | None = None  # set when findings were streamed to a file instead
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "summary": self.summary,
-            "findings": [asdict(f) for f in self.findings],
-            "clusters": self.clusters,
-            "syndication": self.syndication,
-        }
+        data: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "summary": self.summary}
+        if self.findings_file is None:
+            data["findings"] = [asdict(f) for f in self.findings]
+        else:
+            data["findings_file"] = self.findings_file
+        data["clusters"] = self.clusters
+        data["syndication"] = self.syndication
+        return data
 
-    def to_json(self, findings: bool = True) -> str:
-        data = self.to_dict()
-        if not findings:
-            data["findings"] = []
-            data["findings_omitted"] = True
-        return json.dumps(data, ensure_ascii=False, indent=1)
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
 
     @property
     def duplicated_share(self) -> float:
         return float(self.summary["duplicated_share"])
 
-    def write_json(self, path: str | Path, findings: bool = True) -> None:
+    def write_json(self, path: str | Path) -> None:
         from dedupe.io import write_text
 
-        write_text(Path(path), self.to_json(findings) + "\n")
+        write_text(Path(path), self.to_json() + "\n")
 
     def write_findings(self, path: str | Path) -> None:
         """One finding per line (JSONL, optionally .gz/.zst) or per row (.parquet)."""
-        from dedupe.io import atomic_path
+        with FindingsFile(path) as sink:
+            for finding in self.findings:
+                sink.write(finding)
 
-        target = Path(path)
-        rows = [asdict(f) for f in self.findings]
-        if target.name.lower().endswith(".parquet"):
-            import pyarrow as pa
-            import pyarrow.parquet as pq
 
-            for row in rows:
-                row["match"] = json.dumps(row["match"]) if row["match"] else None
-            with atomic_path(target) as tmp:
-                pq.write_table(pa.Table.from_pylist(rows), tmp)
+class FindingsFile:
+    """Findings written one at a time to JSONL (.gz/.zst) or Parquet, renamed into place on success."""
+
+    def __init__(self, path: str | Path) -> None:
+        from dedupe.io import AtomicFile
+
+        self.path = Path(path)
+        self.parquet = self.path.name.lower().endswith(".parquet")
+        self.file = AtomicFile(self.path, binary=True, compress=not self.parquet)
+        self.rows: list[dict[str, Any]] = []
+        self.writer: Any = None
+
+    def __enter__(self) -> FindingsFile:
+        self.stream: IO[bytes] = self.file.open()
+        return self
+
+    def write(self, finding: Finding) -> None:
+        row = asdict(finding)
+        if not self.parquet:
+            self.stream.write(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n")
             return
-        from dedupe.io import write_text
+        row["match"] = json.dumps(row["match"]) if row["match"] else None
+        self.rows.append(row)
+        if len(self.rows) >= 10_000:
+            self._flush()
 
-        write_text(target, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    def _flush(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        schema = pa.schema([("doc_id", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
+                            ("category", pa.string()), ("categories", pa.list_(pa.string())),
+                            ("cluster_id", pa.string()), ("similarity", pa.float64()), ("action", pa.string()),
+                            ("text", pa.string()), ("match", pa.string())])
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.stream, schema)
+        self.writer.write_table(pa.Table.from_pylist(self.rows, schema=schema))
+        self.rows = []
+
+    def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
+        if kind is None and self.parquet:
+            self._flush()
+        if self.writer is not None:
+            self.writer.close()
+        self.file.close(success=kind is None)
 
 
 def _truncate(text: str) -> str:
     return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1] + "…"
 
 
-def build_report(docs: list[Document], units: UnitTable, decisions: Decisions,
-                 cleaned: list[CleanedDocument], skips: list[Skip], config: Config,
-                 wall: float) -> Report:
-    """Assemble the report from the decisions of a run."""
-    findings: list[Finding] = []
-    for u, categories in enumerate(decisions.categories):
-        d = int(units.doc[u])
-        if not categories or d in decisions.dropped:
+def findings_for(d: int, text: str, docs: list[Document], units: UnitTable, decisions: Decisions,
+                 unit_range: tuple[int, int], config: Config) -> list[Finding]:
+    """The findings of document `d` (whose text is `text`), in offset order."""
+    if d in decisions.dropped:
+        e, coverage = decisions.dropped[d]
+        action = "flagged" if config.actions["duplicate_document"] == "flag-only" else "dropped"
+        return [Finding(
+            doc_id=docs[d].id, start=0, end=len(text), category="duplicate_document",
+            categories=["duplicate_document"], cluster_id=f"doc:{docs[decisions.duplicate_root(d)].id}",
+            similarity=round(float(coverage), 4), action=action, text=_truncate(text),
+            match={"doc_id": docs[e].id, "start": 0, "end": int(decisions.doc_chars[e])},
+        )]
+    out = []
+    for u in range(*unit_range):
+        categories = decisions.categories[u]
+        if not categories:
             continue
         target = decisions.targets[u][categories[0]]
-        text = docs[d].text
-        match = None
-        similarity = None
+        match = similarity = None
         if target.match >= 0:
             m = target.match
             match = {"doc_id": docs[units.doc[m]].id, "start": int(units.start[m]), "end": int(units.end[m])}
-            similarity = round(float((units.sig[u] == units.sig[m]).mean()), 4)
-        findings.append(Finding(
+            similarity = round(float((units.signature(u) == units.signature(m)).mean()), 4)
+        out.append(Finding(
             doc_id=docs[d].id, start=int(units.start[u]), end=int(units.end[u]),
             category=categories[0], categories=list(categories), cluster_id=target.cluster,
             similarity=similarity, action="removed" if decisions.removed[u] else "flagged",
             text=_truncate(text[units.start[u]:units.end[u]]), match=match,
         ))
-    roots = _duplicate_roots(decisions.dropped)
-    for d, (e, coverage) in sorted(decisions.dropped.items()):
-        action = "flagged" if config.actions["duplicate_document"] == "flag-only" else "dropped"
-        findings.append(Finding(
-            doc_id=docs[d].id, start=0, end=len(docs[d].text), category="duplicate_document",
-            categories=["duplicate_document"], cluster_id=f"doc:{docs[roots[d]].id}",
-            similarity=round(float(coverage), 4), action=action, text=_truncate(docs[d].text),
-            match={"doc_id": docs[e].id, "start": 0, "end": len(docs[e].text)},
-        ))
-    position = {doc.id: i for i, doc in enumerate(docs)}
-    findings.sort(key=lambda f: (position[f.doc_id], f.start, f.category != "duplicate_document"))
-    summary = _summary(docs, units, findings, cleaned, skips, config, wall)
-    return Report(summary, findings, _clusters(docs, units, decisions, findings),
-                  _syndication(docs, findings))
-
-
-def _duplicate_roots(dropped: dict[int, tuple[int, float]]) -> dict[int, int]:
-    """Each dropped document's earliest kept ancestor (duplicates of duplicates share a cluster)."""
-    roots = {}
-    for d in dropped:
-        e = d
-        while e in dropped:
-            e = dropped[e][0]
-        roots[d] = e
-    return roots
-
-
-def _summary(docs: list[Document], units: UnitTable, findings: list[Finding], cleaned: list[CleanedDocument],
-             skips: list[Skip], config: Config, wall: float) -> dict[str, Any]:
-    total = sum(len(d.text) for d in docs)
-    per: dict[str, dict[str, Any]] = {c: {"findings": 0, "characters": 0, "documents": set()} for c in CATEGORIES}
-    flagged_chars = 0
-    for f in findings:
-        entry = per[f.category]
-        entry["findings"] += 1
-        entry["characters"] += f.end - f.start
-        entry["documents"].add(f.doc_id)
-        flagged_chars += f.end - f.start
-    removed = sum(c.removed_chars for c in cleaned)
-    bands, rows = lsh_params(config.lsh_threshold, config.num_perm)
-    reasons = Counter(s.reason for s in skips)
-    return {
-        "documents": len(docs),
-        "units": len(units),
-        "characters": total,
-        "characters_removed": removed,
-        "characters_flagged": flagged_chars,
-        "duplicated_share": round(flagged_chars / total, 6) if total else 0.0,
-        "documents_affected": len({f.doc_id for f in findings}),
-        "duplicate_documents_dropped": sum(1 for c in cleaned if c.dropped),
-        "categories": {c: {**v, "documents": len(v["documents"])} for c, v in per.items()},
-        "units_too_long_to_match": int(((units.end - units.start) > config.max_unit_chars).sum()),
-        "skipped": {
-            "count": len(skips),
-            "reasons": dict(sorted(reasons.items())),
-            "items": [asdict(s) for s in skips[:1000]],
-        },
-        "parameters": {**config.parameters(), "lsh_bands": bands, "lsh_rows": rows},
-        "dedupe_version": __version__,
-        "wall_time_s": round(wall, 3),
-    }
-
-
-def _clusters(docs: list[Document], units: UnitTable, decisions: Decisions,
-              findings: list[Finding]) -> list[dict[str, Any]]:
-    """Clusters that produced at least one finding, with every member."""
-    categories: dict[str, Counter] = defaultdict(Counter)
-    for f in findings:
-        categories[f.cluster_id][f.category] += 1
-    out = []
-    for name, members in decisions.cluster_members.items():
-        if name not in categories:
-            continue
-        member_docs = [docs[units.doc[u]] for u in members]
-        first = members[0]
-        out.append({
-            "id": name,
-            "category": categories[name].most_common(1)[0][0],
-            "size": len(members),
-            "documents": len({d.id for d in member_docs}),
-            "sources": len({d.source for d in member_docs if d.source}),
-            "representative": _truncate(docs[units.doc[first]].text[units.start[first]:units.end[first]]),
-            "members": [{"doc_id": docs[units.doc[u]].id, "start": int(units.start[u]), "end": int(units.end[u])}
-                        for u in members],
-        })
-    roots = defaultdict(list)
-    for f in findings:
-        if f.category == "duplicate_document":
-            roots[f.cluster_id].append(f)
-    by_id = {d.id: d for d in docs}
-    for name, dups in roots.items():
-        root = by_id[name.removeprefix("doc:")]
-        out.append({
-            "id": name, "category": "duplicate_document", "size": len(dups) + 1,
-            "documents": len(dups) + 1, "sources": len({by_id[f.doc_id].source for f in dups} | {root.source} - {None}),
-            "representative": _truncate(root.text),
-            "members": [{"doc_id": root.id, "start": 0, "end": len(root.text)}]
-            + [{"doc_id": f.doc_id, "start": 0, "end": f.end} for f in dups],
-        })
     return out
 
 
-def _syndication(docs: list[Document], findings: list[Finding]) -> dict[str, Any]:
-    """Which sources reprint which: syndicated units per (copy source, canonical source)."""
-    by_id = {d.id: d for d in docs}
-    pairs: Counter = Counter()
-    for f in findings:
-        if "syndicated" in f.categories and f.match:
-            pairs[(by_id[f.doc_id].source or "", by_id[f.match["doc_id"]].source or "")] += 1
-    sources = sorted({s for pair in pairs for s in pair})
-    return {
-        "sources": sources,
-        "pairs": [{"copy_source": a, "canonical_source": b, "units": n} for (a, b), n in sorted(pairs.items())],
-        "matrix": [[pairs.get((a, b), 0) for b in sources] for a in sources],
-    }
+@dataclass
+class ReportBuilder:
+    """Accumulates the report while the second pass goes through the documents."""
+
+    docs: list[Document]
+    units: UnitTable
+    decisions: Decisions
+    skips: list[Skip]
+    config: Config
+    keep_findings: bool = True
+    sink: FindingsFile | None = None  # findings are also streamed here as they are found
+    findings: list[Finding] = field(default_factory=list)
+    per_category: dict[str, list] = field(default_factory=lambda: {c: [0, 0, set()] for c in CATEGORIES})
+    cluster_categories: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    lines: Counter = field(default_factory=Counter)
+    line_docs: dict[str, set] = field(default_factory=lambda: defaultdict(set))
+    pairs: Counter = field(default_factory=Counter)
+    representatives: dict[int, str] = field(default_factory=dict)
+    removed_chars: int = 0
+    flagged_chars: int = 0
+    affected: int = 0
+    dropped: int = 0
+
+    def __post_init__(self) -> None:
+        firsts = [members[0] for members in self.decisions.cluster_members.values()]
+        self.wanted = set(firsts)
+
+    def add(self, cleaned: CleanedDocument, findings: list[Finding], unit_range: tuple[int, int]) -> None:
+        """Count one document's findings (and remember the texts of cluster representatives in it)."""
+        text = cleaned.document.text
+        for u in range(*unit_range):
+            if u in self.wanted:
+                self.representatives[u] = _truncate(text[self.units.start[u]:self.units.end[u]])
+        self.removed_chars += cleaned.removed_chars
+        self.dropped += cleaned.dropped
+        self.affected += bool(findings)
+        for f in findings:
+            entry = self.per_category[f.category]
+            entry[0] += 1
+            entry[1] += f.end - f.start
+            entry[2].add(f.doc_id)
+            self.flagged_chars += f.end - f.start
+            self.cluster_categories[f.cluster_id][f.category] += 1
+            if f.category in ("boilerplate", "template"):
+                self.lines[f.text] += 1
+                if len(self.line_docs[f.text]) < 10_000:
+                    self.line_docs[f.text].add(f.doc_id)
+            if "syndicated" in f.categories and f.match:
+                source = self.docs[self.decisions.doc_index[f.match["doc_id"]]].source or ""
+                self.pairs[(cleaned.document.source or "", source)] += 1
+        if self.keep_findings:
+            self.findings.extend(findings)
+        if self.sink is not None:
+            for f in findings:
+                self.sink.write(f)
+
+    def finish(self, wall: float, findings_file: str | None = None) -> Report:
+        return Report(self._summary(wall), self.findings if findings_file is None else [],
+                      self._clusters(), self._syndication(), findings_file)
+
+    def _summary(self, wall: float) -> dict[str, Any]:
+        total = int(self.decisions.doc_chars.sum())
+        bands, rows = lsh_params(self.config.lsh_threshold, self.config.num_perm)
+        reasons = Counter(s.reason for s in self.skips)
+        ranked = sorted(self.lines, key=lambda t: (-len(self.line_docs[t]), -self.lines[t], t))[:TOP_LINES]
+        return {
+            "documents": len(self.docs),
+            "units": len(self.units),
+            "characters": total,
+            "characters_removed": self.removed_chars,
+            "characters_flagged": self.flagged_chars,
+            "duplicated_share": round(self.flagged_chars / total, 6) if total else 0.0,
+            "documents_affected": self.affected,
+            "duplicate_documents_dropped": self.dropped,
+            "categories": {c: {"findings": v[0], "characters": v[1], "documents": len(v[2])}
+                           for c, v in self.per_category.items()},
+            "top_lines": [{"text": t, "findings": self.lines[t], "documents": len(self.line_docs[t])}
+                          for t in ranked],
+            "units_too_long_to_match": int(((self.units.end - self.units.start) > self.config.max_unit_chars).sum()),
+            "skipped": {
+                "count": len(self.skips),
+                "reasons": dict(sorted(reasons.items())),
+                "items": [asdict(s) for s in self.skips[:1000]],
+            },
+            "parameters": {**self.config.parameters(), "lsh_bands": bands, "lsh_rows": rows},
+            "dedupe_version": __version__,
+            "wall_time_s": round(wall, 3),
+        }
+
+    def _clusters(self) -> list[dict[str, Any]]:
+        """Clusters that produced at least one finding, with every member."""
+        units, docs = self.units, self.docs
+        out = []
+        for name, members in self.decisions.cluster_members.items():
+            if name not in self.cluster_categories:
+                continue
+            member_docs = [docs[units.doc[u]] for u in members]
+            out.append({
+                "id": name,
+                "category": self.cluster_categories[name].most_common(1)[0][0],
+                "size": len(members),
+                "documents": len({d.id for d in member_docs}),
+                "sources": len({d.source for d in member_docs if d.source}),
+                "representative": self.representatives.get(members[0], ""),
+                "members": [{"doc_id": docs[units.doc[u]].id, "start": int(units.start[u]),
+                             "end": int(units.end[u])} for u in members],
+            })
+        roots: dict[int, list[int]] = defaultdict(list)
+        for d in sorted(self.decisions.dropped):
+            roots[self.decisions.duplicate_root(d)].append(d)
+        chars = self.decisions.doc_chars
+        for root, dups in roots.items():
+            out.append({
+                "id": f"doc:{docs[root].id}", "category": "duplicate_document", "size": len(dups) + 1,
+                "documents": len(dups) + 1, "sources": len({docs[d].source for d in [root, *dups]} - {None}),
+                "representative": self.representatives.get(-1 - root, ""),
+                "members": [{"doc_id": docs[d].id, "start": 0, "end": int(chars[d])} for d in [root, *dups]],
+            })
+        return out
+
+    def _syndication(self) -> dict[str, Any]:
+        """Which sources reprint which: syndicated units per (copy source, canonical source)."""
+        sources = sorted({s for pair in self.pairs for s in pair})
+        return {
+            "sources": sources,
+            "pairs": [{"copy_source": a, "canonical_source": b, "units": n}
+                      for (a, b), n in sorted(self.pairs.items())],
+            "matrix": [[self.pairs.get((a, b), 0) for b in sources] for a in sources],
+        }
+
+    def remember_document(self, d: int, text: str) -> None:
+        """Keep the opening of a document that other documents duplicate (the cluster's representative)."""
+        self.representatives[-1 - d] = _truncate(text)
 
 
 def summary_lines(report: Report) -> list[tuple[str, int, int, int]]:
@@ -242,12 +309,10 @@ def summary_lines(report: Report) -> list[tuple[str, int, int, int]]:
 
 
 def top_boilerplate(report: Report, limit: int = 5) -> list[tuple[str, int, int]]:
-    """Most frequent boilerplate and template lines: (text, findings, documents)."""
-    count: Counter = Counter()
-    docs: dict[str, set[str]] = defaultdict(set)
-    for f in report.findings:
-        if f.category in ("boilerplate", "template"):
-            count[f.text] += 1
-            docs[f.text].add(f.doc_id)
-    ranked = sorted(count, key=lambda t: (-len(docs[t]), -count[t], t))
-    return [(t, count[t], len(docs[t])) for t in ranked[:limit]]
+    """Most widespread boilerplate and template lines: (text, findings, documents)."""
+    return [(t["text"], t["findings"], t["documents"]) for t in report.summary["top_lines"][:limit]]
+
+
+def unit_ranges(units: UnitTable, n_docs: int) -> np.ndarray:
+    """[first, last) unit index of every document (units are stored in document order)."""
+    return np.searchsorted(units.doc, np.arange(n_docs + 1), side="left")
