@@ -81,8 +81,10 @@ def analyse(texts: list[str], titles: list[str | None], first_doc: int, config: 
                 any(mark in units[u] for mark in _TEMPLATE_MARKS):
             template[u] = rules.template_key(units[u], config)
     title_norms = normalize_batch([t or "" for t in titles], config.fold_digits)
-    is_title = np.array([bool(title_norms[d - first_doc]) and norms[u] == title_norms[d - first_doc]
-                         for u, d in enumerate(doc)], dtype=bool)
+    is_title = np.zeros(n, dtype=bool)
+    doc_arr = np.array(doc, dtype=np.int64)
+    for u in np.flatnonzero(np.array([bool(t) for t in title_norms], dtype=bool)[doc_arr - first_doc]):
+        is_title[u] = norms[u] == title_norms[doc[u] - first_doc]
     shingles = shingle.shingle(norms, modes, sizes, config.hash_scheme)
     matched = np.flatnonzero(modes > 0)
     sigs = signature.minhash(shingles, config.num_perm, config.seed)[matched]
@@ -90,7 +92,7 @@ def analyse(texts: list[str], titles: list[str | None], first_doc: int, config: 
     sig_row = np.full(n, -1, dtype=np.int64)
     sig_row[matched] = ids
     return UnitTable(
-        doc=np.array(doc, dtype=np.int64),
+        doc=doc_arr,
         start=np.array(start, dtype=np.int64),
         end=np.array(end, dtype=np.int64),
         words=prof.words.astype(np.int32),

@@ -40,11 +40,20 @@ def lines(text: str) -> Iterator[tuple[int, int]]:
         pos = nl + 1
 
 
+_MARKS = frozenset("•·◦▪▫‣⁃●○■□➤►▶–—-*+>0123456789")
+
+
 def _line_units(text: str) -> Iterator[tuple[int, int]]:
-    for start, end in lines(text):
-        s, e = trim(text, start, end)
+    pos = 0
+    for line in text.split("\n"):
+        end = pos + len(line)
+        if line and (line[0] in _MARKS or line[0].isspace()):
+            s, e = trim(text, pos, end)
+        else:  # the common case: no indentation or bullet, only trailing space to cut
+            s, e = pos, pos + len(line.rstrip())
         if e > s:
             yield s, e
+        pos = end + 1
 
 
 def _paragraph_units(text: str) -> Iterator[tuple[int, int]]:
