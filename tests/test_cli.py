@@ -224,3 +224,45 @@ def test_output_is_byte_identical_for_any_jobs(tmp_path, generated_docs):
     assert outputs[0] == outputs[1] == outputs[2]
     categories = outputs[0][2]["summary"]["categories"]
     assert all(categories[c]["findings"] > 0 for c in ("repeat", "boilerplate", "template", "syndicated"))
+
+
+def test_single_txt_file_gives_a_txt_file(tmp_path):
+    source = tmp_path / "page.txt"
+    source.write_text("Caption here for the photo\nCaption here for the photo\nBody line of the article.\n")
+    out = tmp_path / "clean.txt"
+    assert invoke("clean", str(source), "-o", str(out), "--quiet").exit_code == 0
+    assert out.read_text() == "Caption here for the photo\nBody line of the article.\n"
+    result = invoke("clean", str(source), "-o", str(tmp_path / "clean.jsonl"), "--quiet")
+    assert result.exit_code == 4 and "format" in result.output
+
+
+def test_tree_output_mirrors_mixed_formats_and_keeps_empty_files(tmp_path, generated_docs):
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    write_jsonl(folder / "a.jsonl.gz", generated_docs[:40])
+    pq.write_table(pa.Table.from_pylist(generated_docs[40:80]), folder / "sub" / "b.parquet")
+    (folder / "sub" / "c.txt").write_text(generated_docs[80]["text"])
+    write_jsonl(folder / "empty.jsonl", [])
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "stale.txt").write_text("from an earlier run")
+    assert invoke("clean", str(folder), "-o", str(out), "--quiet").exit_code == 0
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
+        "a.jsonl.gz", "empty.jsonl", "sub/b.parquet", "sub/c.txt"]
+    rows = [json.loads(line) for line in gzip.decompress((out / "a.jsonl.gz").read_bytes()).splitlines()]
+    assert len(rows) == 40 and all("Read more:" not in r["text"] for r in rows)
+    assert pq.read_table(out / "sub" / "b.parquet").num_rows == 40
+    assert (out / "empty.jsonl").read_bytes() == b""
+
+
+def test_second_pass_refuses_changed_input():
+    from dedupe import Config
+    from dedupe.pipeline import InputError, analyse_corpus, apply
+    from dedupe.report import ReportBuilder
+
+    config = Config()
+    docs = [{"id": "a", "text": "one line here"}, {"id": "b", "text": "another line"}]
+    analysis = analyse_corpus(docs, config)
+    builder = ReportBuilder(analysis.docs, analysis.units, analysis.decisions, analysis.skips, config)
+    with pytest.raises(InputError, match="changed between the two passes"):
+        list(apply(analysis, [{"id": "x", "text": "different"}], builder))
