@@ -1,4 +1,4 @@
-"""Command line: `dedupe audit` and `dedupe clean`, a thin layer over `dedupe.run`.
+"""Command line: `dedupe audit`, `dedupe clean` and `dedupe report`, a thin layer over `dedupe.run`.
 
 Options are generated from the `Config` dataclass, so every knob of the
 Python API has a flag with the same name and nothing else lives here.
@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from dedupe import html
 from dedupe.config import ACTIONS, CATEGORIES, Config, ConfigError
 from dedupe.io import OutputError, discover, read, write_outputs
 from dedupe.pipeline import InputError, Result, run
@@ -49,6 +50,21 @@ def config_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def html_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The HTML report's options, shared by audit, clean and report."""
+    options = [
+        click.option("--html", "html_path", type=click.Path(dir_okay=False),
+                     help="Write a self-contained HTML report here (opens offline)."),
+        click.option("--html-max-docs", type=click.IntRange(0), default=html.DEFAULT_MAX_DOCS, show_default=True,
+                     help="Documents shown in full in the HTML report."),
+        click.option("--html-max-clusters", type=click.IntRange(1), default=html.DEFAULT_MAX_CLUSTERS,
+                     show_default=True, help="Rows per table and syndication clusters in the HTML report."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.argument("inputs", nargs=-1, required=True),
@@ -66,7 +82,7 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
     ]
     for option in reversed(options):
         func = option(func)
-    return config_options(func)
+    return config_options(html_options(func))
 
 
 def _config(config_file: str | None, actions: tuple[str, ...], disabled: tuple[str, ...],
@@ -87,7 +103,8 @@ def _config(config_file: str | None, actions: tuple[str, ...], disabled: tuple[s
 
 def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, actions: tuple[str, ...],
              disabled: tuple[str, ...], report_path: str | None, findings_path: str | None,
-             fail_above: float | None, jobs: int, quiet: bool, overrides: dict[str, Any]) -> None:
+             fail_above: float | None, jobs: int, quiet: bool, overrides: dict[str, Any],
+             html_path: str | None, html_max_docs: int, html_max_clusters: int) -> None:
     try:
         config = _config(config_file, actions, disabled, overrides)
         found = discover(inputs)
@@ -110,6 +127,9 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
             result.report.write_json(report_path)
         if findings_path:
             result.report.write_findings(findings_path)
+        if html_path:
+            html.write_html(html_path, result.report, [c.document for c in result.documents], html_max_docs,
+                            html_max_clusters)
     except (OutputError, OSError) as error:
         click.echo(f"dedupe: cannot write output: {error}", err=True)
         sys.exit(EXIT_OUTPUT)
@@ -172,11 +192,11 @@ def main() -> None:
 @main.command()
 @common_options
 def audit(inputs: tuple[str, ...], config_file: str | None, actions: tuple[str, ...], disabled: tuple[str, ...],
-          report_path: str | None, findings_path: str | None, fail_above: float | None, jobs: int, quiet: bool,
-          **overrides: Any) -> None:
+          report_path: str | None, findings_path: str | None, html_path: str | None, html_max_docs: int,
+          html_max_clusters: int, fail_above: float | None, jobs: int, quiet: bool, **overrides: Any) -> None:
     """Read INPUTS (folders of .txt, JSONL(.gz/.zst), Parquet, - for stdin) and report; write no text."""
     _execute(inputs, None, config_file, actions, disabled, report_path, findings_path, fail_above, jobs, quiet,
-             overrides)
+             overrides, html_path, html_max_docs, html_max_clusters)
 
 
 @main.command()
@@ -184,8 +204,32 @@ def audit(inputs: tuple[str, ...], config_file: str | None, actions: tuple[str, 
 @click.option("-o", "--output", "out", required=True,
               help="Output: a file for one input file, a folder for folders or several inputs, - for stdout.")
 def clean(inputs: tuple[str, ...], out: str, config_file: str | None, actions: tuple[str, ...],
-          disabled: tuple[str, ...], report_path: str | None, findings_path: str | None, fail_above: float | None,
-          jobs: int, quiet: bool, **overrides: Any) -> None:
+          disabled: tuple[str, ...], report_path: str | None, findings_path: str | None, html_path: str | None,
+          html_max_docs: int, html_max_clusters: int, fail_above: float | None, jobs: int, quiet: bool,
+          **overrides: Any) -> None:
     """Write INPUTS without their boilerplate and repeats to OUTPUT, in the same format."""
     _execute(inputs, out, config_file, actions, disabled, report_path, findings_path, fail_above, jobs, quiet,
-             overrides)
+             overrides, html_path, html_max_docs, html_max_clusters)
+
+
+@main.command("report")
+@click.argument("report_file", metavar="REPORT.json", type=click.Path(dir_okay=False))
+@click.option("--input", "inputs", multiple=True, metavar="INPUT",
+              help="Re-read the texts the report was made from (repeatable), for the per-document view.")
+@html_options
+def report_command(report_file: str, inputs: tuple[str, ...], html_path: str | None, html_max_docs: int,
+                   html_max_clusters: int) -> None:
+    """Render REPORT.json (from --report) as a self-contained HTML page."""
+    if not html_path:
+        raise click.UsageError("--html OUT.html is required (the only output for now).")
+    try:
+        report = html.load_report(report_file)
+        documents = html.read_documents(inputs, report) if inputs else None
+    except (ValueError, FileNotFoundError) as error:  # ConfigError is a ValueError
+        click.echo(f"dedupe: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        html.write_html(html_path, report, documents, html_max_docs, html_max_clusters)
+    except OSError as error:
+        click.echo(f"dedupe: cannot write output: {error}", err=True)
+        sys.exit(EXIT_OUTPUT)
