@@ -10,7 +10,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT.parent / "shared" / "seeds"
 
-WORDS = ["harbour", "council", "river", "bridge", "engineers", "closure", "funding", "village", "school", "market", "weather", "storm", "police", "station", "residents", "farmers", "orchard", "library", "museum", "ferry", "railway", "budget", "minister", "hospital", "election", "festival", "teacher", "inspectors", "divers", "cracks", "column", "traffic", "detour", "freight", "spokesman", "cooperative", "tourism", "winter", "summer", "morning", "evening", "decision", "report", "survey", "project", "repair", "building", "street", "square", "district", "region", "valley", "coast", "island"]
+WORDS = [
+    "harbour", "council", "river", "bridge", "engineers", "closure", "funding", "village", "school", "market",
+    "weather", "storm", "police", "station", "residents", "farmers", "orchard", "library", "museum", "ferry",
+    "railway", "budget", "minister", "hospital", "election", "festival", "teacher", "inspectors", "divers", "cracks",
+    "column", "traffic", "detour", "freight", "spokesman", "cooperative", "tourism", "winter", "summer", "morning",
+    "evening", "decision", "report", "survey", "project", "repair", "building", "street", "square", "district",
+    "region", "valley", "coast", "island"
+]
 
 
 def sentence(rng: random.Random, n: int) -> str:

@@ -108,9 +108,12 @@ def _wire(edit: str) -> str:
 
 def test_syndicated_copies_keep_the_canonical_earliest_document():
     docs = [
-        {"id": "late", "date": "2026-03-12", "source": "b", "text": f"Motorists in Bexley queue for hours\n{OWN['b']}\n{_wire('underwater')}"},
-        {"id": "early", "date": "2026-03-10", "source": "a", "text": f"Ferry operators add extra crossings at dawn\n{OWN['a']}\n{_wire('underwater')}"},
-        {"id": "edited", "date": "2026-03-11", "source": "c", "text": f"Schools warn parents about late buses\n{OWN['c']}\n{_wire('subsea')}"},
+        {"id": "late", "date": "2026-03-12", "source": "b",
+         "text": f"Motorists in Bexley queue for hours\n{OWN['b']}\n{_wire('underwater')}"},
+        {"id": "early", "date": "2026-03-10", "source": "a",
+         "text": f"Ferry operators add extra crossings at dawn\n{OWN['a']}\n{_wire('underwater')}"},
+        {"id": "edited", "date": "2026-03-11", "source": "c",
+         "text": f"Schools warn parents about late buses\n{OWN['c']}\n{_wire('subsea')}"},
     ]
     result = run(docs, Config())
     by_id = {c.document.id: c.text for c in result.documents}
@@ -135,7 +138,8 @@ def test_duplicate_document_is_dropped_and_reported_once():
 
 def test_own_headline_survives_teaser_dedup_by_title_field():
     headline = "Fire tears through the harbour sheds overnight"
-    docs = [{"id": "own", "title": headline, "text": f"{headline}\nThe fire started at two in the morning, crews said."}]
+    docs = [{"id": "own", "title": headline,
+             "text": f"{headline}\nThe fire started at two in the morning, crews said."}]
     docs += [{"id": f"o{i}", "text": f"Story {i} body text is here and unique {i}\nMost read\n{headline}"}
              for i in range(3)]
     result = run(docs, Config())

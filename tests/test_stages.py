@@ -20,7 +20,8 @@ def test_line_units_skip_bullets_indentation_and_trailing_space():
 
 def test_paragraph_and_sentence_units():
     text = "First line.\nSame paragraph!\n\n\nSecond one? Yes. Done"
-    assert [text[s:e] for s, e in segment(text, "paragraph")] == ["First line.\nSame paragraph!", "Second one? Yes. Done"]
+    assert [text[s:e] for s, e in segment(text, "paragraph")] == [
+        "First line.\nSame paragraph!", "Second one? Yes. Done"]
     assert [text[s:e] for s, e in segment(text, "sentence")] == [
         "First line.", "Same paragraph!", "Second one?", "Yes.", "Done"]
 
