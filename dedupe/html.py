@@ -529,23 +529,24 @@ def _redline(old: str, new: str) -> str:
     a = [(m.start(), m.end()) for m in re.finditer(r"\S+", old)]
     b = [(m.start(), m.end()) for m in re.finditer(r"\S+", new)]
     matcher = difflib.SequenceMatcher(None, [old[s:e] for s, e in a], [new[s:e] for s, e in b], autojunk=False)
-    out, pos = [], 0
+    out: list[str] = []
+    pos, tail = 0, " "  # tail: the last character shown, "" right after a <del> or <ins>
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        end = b[j2 - 1][1] if j2 > j1 else pos
+        start, end = (b[j1][0], b[j2 - 1][1]) if j2 > j1 else (pos, pos)
         if tag == "equal":
-            out.append(escape(new[pos:end]))
+            chunk = new[pos:end]
+            out.append(("" if tail or chunk[:1].isspace() else " ") + escape(chunk))
+            tail = chunk[-1:] or tail
         else:
-            start = b[j1][0] if j2 > j1 else pos
             out.append(escape(new[pos:start]))
-            if i2 > i1:
-                gap = " " if out and out[-1] and not out[-1][-1].isspace() else ""
-                out.append(f"{gap}<del>{escape(old[a[i1][0]:a[i2 - 1][1]])}</del>"
-                           + (" " if j2 > j1 or (end < len(new) and not new[end].isspace()) else ""))
-            if j2 > j1:
-                out.append(f"<ins>{escape(new[start:end])}</ins>")
+            tail = new[pos:start][-1:] or tail
+            for words, element in ((old[a[i1][0]:a[i2 - 1][1]] if i2 > i1 else "", "del"),
+                                   (new[start:end], "ins")):
+                if words:
+                    out.append(("" if tail.isspace() else " ") + f"<{element}>{escape(words)}</{element}>")
+                    tail = ""
         pos = end
-    out.append(escape(new[pos:]))
-    return "".join(out)
+    return "".join(out) + escape(new[pos:])
 
 
 def _syndication_section(page: _Page, clusters: list[_Syndicated], duplicates: list[Finding]) -> str:
