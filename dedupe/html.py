@@ -366,7 +366,7 @@ def _summary_section(page: _Page) -> str:
 
 def _bars(chart_id: str, title: str, rows: list[tuple[str, float, str, str]]) -> str:
     """A horizontal bar chart: rows of (label, value in 0..1 of the axis, value text, colour)."""
-    width, label_w, bar_w, row_h = 720, 230, 330, 28
+    width, label_w, bar_w, row_h = 720, 190, 300, 28
     height = row_h * len(rows) + 10
     parts = [f'<svg id="{chart_id}" class=chart role=img aria-labelledby="{chart_id}-t" viewBox="0 0 {width} '
              f'{height}" width="{width}" height="{height}"><title id="{chart_id}-t">{escape(title)}</title>']
@@ -393,7 +393,12 @@ def _columns(chart_id: str, title: str, rows: list[tuple[str, int]], x_label: st
 
     parts = [f'<svg id="{chart_id}" class=chart role=img aria-labelledby="{chart_id}-t" viewBox="0 0 {width} '
              f'{height}" width="{width}" height="{height}"><title id="{chart_id}-t">{escape(title)}</title>']
-    ticks = [10 ** k for k in range(int(math.log10(peak)) + 1)] if log else [peak // 2, peak]
+    if log:
+        ticks = [10 ** k for k in range(int(math.log10(peak)) + 1)]
+    else:
+        unit = 10 ** int(math.log10(peak))
+        step = next(unit * m for m in (0.1, 0.2, 0.5, 1, 2) if unit * m >= 1 and peak / (unit * m) <= 5)
+        ticks = [int(step * k) for k in range(1, int(peak / step) + 1)]
     for t in sorted(set(ticks)):
         y = top + plot_h - scale(t)
         parts.append(f'<line class=grid x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}"/>'
@@ -445,11 +450,18 @@ def _charts_section(page: _Page) -> str:
     sizes = Counter()
     for c in page.report.clusters:
         sizes[max(1, math.ceil(math.log2(max(2, c.get("size", 2)))))] += 1
-    bins = [(f"{2 ** (k - 1) + 1}–{2 ** k}" if k > 1 else "2", sizes[k]) for k in range(1, max(sizes, default=1) + 1)]
+    bins = [(_short(2 ** k), sizes[k]) for k in range(1, max(sizes, default=1) + 1)]
     figures.append(_figure("Cluster sizes",
-                           _columns("chart-clusters", "Clusters by size", bins, "units in the cluster", log=True),
-                           "Clusters by size (units per cluster, doubling bins); bar heights on a log scale."))
+                           _columns("chart-clusters", "Clusters by size", bins, "units in the cluster, up to",
+                                    log=True),
+                           "Clusters by size: each bar counts the clusters of more units than the bar before, up "
+                           "to its label (5 to 8 for 8); bar heights on a log scale."))
     return f"<section id=charts><h2>Charts</h2><div class=figures>{''.join(figures)}</div></section>"
+
+
+def _short(n: int) -> str:
+    """A power of two for an axis: 512, 1k, 2k ... 1M."""
+    return f"{n >> 20}M" if n >= 1 << 20 else f"{n >> 10}k" if n >= 1 << 10 else str(n)
 
 
 def _sources_chart(page: _Page) -> str:
