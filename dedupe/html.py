@@ -583,6 +583,9 @@ def _syndication_section(page: _Page, clusters: list[_Syndicated], duplicates: l
                      "copy: <del>struck-through words</del> are in the kept copy only, <ins>underlined words</ins> "
                      f"are in this copy only. At most {COPIES_SHOWN} copies per cluster are shown.</p>")
         parts += [_side_by_side(page, s) for s in clusters]
+    if len(duplicates) > page.max_clusters:
+        page.notes.append(f"Duplicate documents: {page.max_clusters:,} of {len(duplicates):,} are listed "
+                          "(<code>--html-max-clusters</code>).")
     if duplicates:
         rows = [[(page.link(f.doc_id, f), f.doc_id),
                  (page.link(f.match["doc_id"]) if f.match else "", f.match["doc_id"] if f.match else ""),
@@ -704,10 +707,13 @@ def _escape_text(text: str) -> str:
 
 
 def _documents_section(page: _Page) -> str:
-    if page.corpus is None or not page.anchors:
+    if page.corpus is None:
         return ("<section id=documents><h2>Documents</h2><p>No document texts in this page. Render with the "
                 "texts (<code>dedupe audit --html</code>, or <code>dedupe report REPORT.json --html OUT.html "
                 "--input INPUT...</code>) to see every flagged span in place.</p></section>")
+    if not page.anchors:
+        return ("<section id=documents><h2>Documents</h2><p>No document is shown "
+                "(<code>--html-max-docs 0</code>).</p></section>")
     texts = page.corpus.texts
     index_rows = []
     views = []
@@ -796,8 +802,8 @@ h4{font-size:.95rem;margin:.2rem 0}
 .figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:1rem;align-items:start}
 figure{margin:0;background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.6rem;overflow-x:auto}
 figcaption{color:var(--muted);font-size:.85rem;margin-top:.3rem}
-.chart{max-width:100%;height:auto;font-size:13px}
-.chart text{fill:var(--ink)}.chart .small{font-size:11px}
+.chart{max-width:100%;height:auto;font-size:14px}
+.chart text{fill:var(--ink)}.chart .small{font-size:12px}
 .chart .track{fill:#eef0f4}.chart .col{fill:#3b6ea5}.chart .grid{stroke:#e3e6ec}.chart .axis{stroke:#888}
 .tablebox{margin:.6rem 0 1rem}
 .tablebox input{font:inherit;padding:.25rem .4rem;border:1px solid #99a;border-radius:4px;width:18rem}
