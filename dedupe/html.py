@@ -830,7 +830,7 @@ mark.c-repeat{background:#fbe3b3;border-bottom:3px double #E69F00}
 mark.c-boilerplate{background:#d5ecfa;border-bottom:2px dotted #1a5f86}
 mark.c-template{background:#c8ecdf;border-bottom:2px dashed #006246}
 mark.c-syndicated{background:#f3d9e8;border-bottom:2px solid #8c3f6d}
-mark.c-duplicate_document{background:#fbe0d0}
+mark.c-duplicate_document{background:#fbe0d0;border-bottom:1px solid #9c3d00}
 mark:target{outline:3px solid var(--accent)}
 .legend mark{margin-right:.8rem}
 .doc{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.6rem 1rem;margin:1rem 0;
