@@ -93,7 +93,7 @@ def read_documents(inputs: Sequence[str], report: Report) -> list[Document]:
 
 @dataclass
 class _Corpus:
-    """Texts and sources by document id, in input order."""
+    """Texts, sources and dates by document id, in input order."""
 
     texts: dict[str, str]
     sources: dict[str, str | None]

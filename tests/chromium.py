@@ -111,11 +111,9 @@ class Browser:
         """URLs of every request the page sent (the page's own file included)."""
         return [e["params"]["request"]["url"] for e in self.events if e.get("method") == "Network.requestWillBeSent"]
 
-    def screenshot(self, path: Path, full_page: bool = False) -> None:
-        params: dict[str, Any] = {"format": "png"}
-        if full_page:
-            params["captureBeyondViewport"] = True
-        data = self.call("Page.captureScreenshot", session=True, **params)["data"]
+    def screenshot(self, path: Path) -> None:
+        """A PNG of the viewport."""
+        data = self.call("Page.captureScreenshot", session=True, format="png")["data"]
         path.write_bytes(base64.b64decode(data))
 
     def close(self) -> None:
