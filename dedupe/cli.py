@@ -1,4 +1,4 @@
-"""Command line: `dedupe audit` and `dedupe clean`, a thin layer over `dedupe.run`.
+"""Command line: `dedupe audit`, `dedupe clean` and `dedupe report`, a thin layer over `dedupe.run`.
 
 Options are generated from the `Config` dataclass, so every knob of the
 Python API has a flag with the same name and nothing else lives here.
@@ -17,7 +17,9 @@ from typing import Any
 
 import click
 
+from dedupe import html
 from dedupe.config import ACTIONS, CATEGORIES, Config, ConfigError
+from dedupe.document import Document
 from dedupe.io import Inputs, OutputError, OutputWriter, discover, read, spooled_stdin
 from dedupe.pipeline import Analysis, InputError, analyse_corpus, apply
 from dedupe.report import FindingsFile, Report, ReportBuilder, summary_lines, top_boilerplate
@@ -50,6 +52,21 @@ def config_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def html_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The HTML report's options, shared by audit, clean and report."""
+    options = [
+        click.option("--html", "html_path", type=click.Path(dir_okay=False),
+                     help="Write a self-contained HTML report here (opens offline)."),
+        click.option("--html-max-docs", type=click.IntRange(0), default=html.DEFAULT_MAX_DOCS, show_default=True,
+                     help="Documents shown in full in the HTML report."),
+        click.option("--html-max-clusters", type=click.IntRange(1), default=html.DEFAULT_MAX_CLUSTERS,
+                     show_default=True, help="Rows per table and syndication clusters in the HTML report."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.argument("inputs", nargs=-1, required=True),
@@ -67,7 +84,7 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
     ]
     for option in reversed(options):
         func = option(func)
-    return config_options(func)
+    return config_options(html_options(func))
 
 
 def _config(config_file: str | None, actions: tuple[str, ...], disabled: tuple[str, ...],
@@ -88,7 +105,8 @@ def _config(config_file: str | None, actions: tuple[str, ...], disabled: tuple[s
 
 def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, actions: tuple[str, ...],
              disabled: tuple[str, ...], report_path: str | None, findings_path: str | None,
-             fail_above: float | None, jobs: int, quiet: bool, overrides: dict[str, Any]) -> None:
+             fail_above: float | None, jobs: int, quiet: bool, overrides: dict[str, Any],
+             html_path: str | None, html_max_docs: int, html_max_clusters: int) -> None:
     try:
         config = _config(config_file, actions, disabled, overrides)
         found = discover(inputs)
@@ -97,9 +115,12 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
         sys.exit(EXIT_USAGE)
     try:
         with spooled_stdin(found) as found:
-            report = _two_passes(found, config, out, findings_path, jobs, not quiet and sys.stderr.isatty())
+            report, documents = _two_passes(found, config, out, findings_path, jobs,
+                                            not quiet and sys.stderr.isatty(), keep_texts=bool(html_path))
         if report_path:
             report.write_json(report_path)
+        if html_path:
+            html.write_html(html_path, report, documents, html_max_docs, html_max_clusters)
     except ConfigError as error:
         click.echo(f"dedupe: {error}", err=True)
         sys.exit(EXIT_USAGE)
@@ -118,17 +139,23 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
 
 
 def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: str | None, jobs: int,
-                show: bool) -> Report:
-    """Read the inputs twice: signatures and decisions first, then cleaned text and findings, streamed."""
+                show: bool, keep_texts: bool = False) -> tuple[Report, list[Document] | None]:
+    """Read the inputs twice: signatures and decisions first, then cleaned text and findings, streamed.
+
+    With `keep_texts` (for the HTML report) the documents and all findings are also kept in memory.
+    """
     analysis = _first_pass(found, config, jobs, show)
     writer = OutputWriter(found, out, config) if out is not None else None
     sink = FindingsFile(findings_path) if findings_path else None
     builder = ReportBuilder(analysis.docs, analysis.units, analysis.decisions, analysis.skips, config,
-                            keep_findings=sink is None, sink=sink)
+                            keep_findings=sink is None or keep_texts, sink=sink)
+    documents: list[Document] | None = [] if keep_texts else None
     try:
         if sink is not None:
             sink.__enter__()
         for cleaned in apply(analysis, read(found, config), builder):
+            if documents is not None:
+                documents.append(cleaned.document)
             if writer is not None:
                 writer.write(cleaned)
     except BaseException as error:
@@ -141,7 +168,7 @@ def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: s
         writer.commit()
     if sink is not None:
         sink.__exit__(None, None, None)
-    return builder.finish(time.perf_counter() - analysis.began, findings_path)
+    return builder.finish(time.perf_counter() - analysis.began, findings_path), documents
 
 
 def _first_pass(found: Inputs, config: Config, jobs: int, show: bool) -> Analysis:
@@ -200,11 +227,11 @@ def main() -> None:
 @main.command()
 @common_options
 def audit(inputs: tuple[str, ...], config_file: str | None, actions: tuple[str, ...], disabled: tuple[str, ...],
-          report_path: str | None, findings_path: str | None, fail_above: float | None, jobs: int, quiet: bool,
-          **overrides: Any) -> None:
+          report_path: str | None, findings_path: str | None, html_path: str | None, html_max_docs: int,
+          html_max_clusters: int, fail_above: float | None, jobs: int, quiet: bool, **overrides: Any) -> None:
     """Read INPUTS (folders of .txt, JSONL(.gz/.zst), Parquet, - for stdin) and report; write no text."""
     _execute(inputs, None, config_file, actions, disabled, report_path, findings_path, fail_above, jobs, quiet,
-             overrides)
+             overrides, html_path, html_max_docs, html_max_clusters)
 
 
 @main.command()
@@ -212,8 +239,32 @@ def audit(inputs: tuple[str, ...], config_file: str | None, actions: tuple[str, 
 @click.option("-o", "--output", "out", required=True,
               help="Output: a file for one input file, a folder for folders or several inputs, - for stdout.")
 def clean(inputs: tuple[str, ...], out: str, config_file: str | None, actions: tuple[str, ...],
-          disabled: tuple[str, ...], report_path: str | None, findings_path: str | None, fail_above: float | None,
-          jobs: int, quiet: bool, **overrides: Any) -> None:
+          disabled: tuple[str, ...], report_path: str | None, findings_path: str | None, html_path: str | None,
+          html_max_docs: int, html_max_clusters: int, fail_above: float | None, jobs: int, quiet: bool,
+          **overrides: Any) -> None:
     """Write INPUTS without their boilerplate and repeats to OUTPUT, in the same format."""
     _execute(inputs, out, config_file, actions, disabled, report_path, findings_path, fail_above, jobs, quiet,
-             overrides)
+             overrides, html_path, html_max_docs, html_max_clusters)
+
+
+@main.command("report")
+@click.argument("report_file", metavar="REPORT.json", type=click.Path(dir_okay=False))
+@click.option("--input", "inputs", multiple=True, metavar="INPUT",
+              help="Re-read the texts the report was made from (repeatable), for the per-document view.")
+@html_options
+def report_command(report_file: str, inputs: tuple[str, ...], html_path: str | None, html_max_docs: int,
+                   html_max_clusters: int) -> None:
+    """Render REPORT.json (from --report) as a self-contained HTML page."""
+    if not html_path:
+        raise click.UsageError("--html OUT.html is required (the only output for now).")
+    try:
+        report = html.load_report(report_file)
+        documents = html.read_documents(inputs, report) if inputs else None
+    except (ValueError, FileNotFoundError) as error:  # ConfigError is a ValueError
+        click.echo(f"dedupe: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        html.write_html(html_path, report, documents, html_max_docs, html_max_clusters)
+    except OSError as error:
+        click.echo(f"dedupe: cannot write output: {error}", err=True)
+        sys.exit(EXIT_OUTPUT)

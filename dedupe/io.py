@@ -232,6 +232,12 @@ def _compressed(raw: IO[bytes], name: str) -> IO[bytes]:
     return raw
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 class AtomicFile:
     """A file written beside its target under a temporary name and renamed over it only on success."""
 
@@ -244,6 +250,7 @@ class AtomicFile:
     def open(self) -> IO[bytes]:
         self.target.parent.mkdir(parents=True, exist_ok=True)
         handle, self.tmp = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=self.target.parent)
+        os.chmod(self.tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
         self.raw = os.fdopen(handle, "wb")
         self.stream = _compressed(self.raw, self.target.name) if self.compress else self.raw
         return self.stream
@@ -367,6 +374,7 @@ class OutputWriter:
         parent = self.target.parent
         parent.mkdir(parents=True, exist_ok=True)
         self.staging = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", dir=parent))
+        os.chmod(self.staging, 0o777 & ~_umask())
         self.roots = sorted({str(item.root) for item in inputs.files})
 
     def _dest(self, item: InputFile) -> Path:

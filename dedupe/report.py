@@ -224,8 +224,7 @@ class ReportBuilder:
                 self.sink.write(f)
 
     def finish(self, wall: float, findings_file: str | None = None) -> Report:
-        return Report(self._summary(wall), self.findings if findings_file is None else [],
-                      self._clusters(), self._syndication(), findings_file)
+        return Report(self._summary(wall), self.findings, self._clusters(), self._syndication(), findings_file)
 
     def _summary(self, wall: float) -> dict[str, Any]:
         total = int(self.decisions.doc_chars.sum())

@@ -266,3 +266,18 @@ def test_second_pass_refuses_changed_input():
     builder = ReportBuilder(analysis.docs, analysis.units, analysis.decisions, analysis.skips, config)
     with pytest.raises(InputError, match="changed between the two passes"):
         list(apply(analysis, [{"id": "x", "text": "different"}], builder))
+
+
+def test_outputs_get_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    source = write_jsonl(tmp_path / "in.jsonl", records())
+    out, report = tmp_path / "out.jsonl", tmp_path / "r.json"
+    old = os.umask(0o022)
+    try:
+        assert invoke("clean", str(source), "-o", str(out), "--report", str(report), "--quiet").exit_code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
+    assert stat.S_IMODE(report.stat().st_mode) == 0o644
