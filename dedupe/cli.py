@@ -150,6 +150,7 @@ def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: s
     builder = ReportBuilder(analysis.docs, analysis.units, analysis.decisions, analysis.skips, config,
                             keep_findings=sink is None or keep_texts, sink=sink)
     documents: list[Document] | None = [] if keep_texts else None
+    second = time.perf_counter()
     try:
         if sink is not None:
             sink.__enter__()
@@ -168,7 +169,8 @@ def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: s
         writer.commit()
     if sink is not None:
         sink.__exit__(None, None, None)
-    return builder.finish(time.perf_counter() - analysis.began, findings_path), documents
+    timings = {**analysis.timings, "clean_and_report_s": time.perf_counter() - second}
+    return builder.finish(time.perf_counter() - analysis.began, findings_path, timings), documents
 
 
 def _first_pass(found: Inputs, config: Config, jobs: int, show: bool) -> Analysis:

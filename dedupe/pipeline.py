@@ -145,6 +145,7 @@ class Analysis:
     skips: list[Skip]
     config: Config
     began: float
+    timings: dict[str, float]
 
 
 class Admission:
@@ -250,9 +251,13 @@ def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip], config
     infos: list[Document] = []
     tables = list(_signed(_batches(admission.admit(documents), infos, keep, config), jobs, progress))
     units = UnitTable.concat(tables, config.num_perm)
+    signed = time.perf_counter()
     labels = cluster_units(units, config)
+    clustered = time.perf_counter()
     decisions = decide(units, labels, infos, learned_templates(units, config), config)
-    return Analysis(infos, units, decisions, admission.skips, config, began)
+    timings = {"read_and_sign_s": signed - began, "index_and_cluster_s": clustered - signed,
+               "decide_s": time.perf_counter() - clustered}
+    return Analysis(infos, units, decisions, admission.skips, config, began, timings)
 
 
 def apply(analysis: Analysis, documents: Iterable[Document | dict[str, Any] | Skip], builder: ReportBuilder
@@ -310,8 +315,10 @@ def run(
     kept: list[Document] = []
     analysis = analyse_corpus(documents, config, jobs, progress, keep=kept)
     builder = ReportBuilder(analysis.docs, analysis.units, analysis.decisions, analysis.skips, config)
+    second = time.perf_counter()
     cleaned = list(apply(analysis, kept, builder))
-    report = builder.finish(time.perf_counter() - analysis.began)
+    report = builder.finish(time.perf_counter() - analysis.began,
+                            timings={**analysis.timings, "clean_and_report_s": time.perf_counter() - second})
     return Result(cleaned, report, analysis.units, analysis.decisions)
 
 

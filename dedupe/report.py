@@ -223,10 +223,12 @@ class ReportBuilder:
             for f in findings:
                 self.sink.write(f)
 
-    def finish(self, wall: float, findings_file: str | None = None) -> Report:
-        return Report(self._summary(wall), self.findings, self._clusters(), self._syndication(), findings_file)
+    def finish(self, wall: float, findings_file: str | None = None, timings: dict[str, float] | None = None
+               ) -> Report:
+        summary = self._summary(wall, timings or {})
+        return Report(summary, self.findings, self._clusters(), self._syndication(), findings_file)
 
-    def _summary(self, wall: float) -> dict[str, Any]:
+    def _summary(self, wall: float, timings: dict[str, float]) -> dict[str, Any]:
         total = int(self.decisions.doc_chars.sum())
         bands, rows = lsh_params(self.config.lsh_threshold, self.config.num_perm)
         reasons = Counter(s.reason for s in self.skips)
@@ -253,6 +255,7 @@ class ReportBuilder:
             "parameters": {**self.config.parameters(), "lsh_bands": bands, "lsh_rows": rows},
             "dedupe_version": __version__,
             "wall_time_s": round(wall, 3),
+            "timings": {name: round(value, 3) for name, value in timings.items()},
         }
 
     def _clusters(self) -> list[dict[str, Any]]:

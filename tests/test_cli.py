@@ -219,6 +219,8 @@ def test_output_is_byte_identical_for_any_jobs(tmp_path, generated_docs):
         assert result.exit_code == 0
         data = json.loads(report.read_text())
         data["summary"].pop("wall_time_s")
+        assert set(data["summary"].pop("timings")) == {"read_and_sign_s", "index_and_cluster_s", "decide_s",
+                                                      "clean_and_report_s"}
         data.pop("findings_file")
         outputs.append((out.read_bytes(), findings.read_bytes(), data))
     assert outputs[0] == outputs[1] == outputs[2]
