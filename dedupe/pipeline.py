@@ -75,11 +75,14 @@ def analyse(texts: list[str], titles: list[str | None], first_doc: int, config: 
     compiled = ruleset(config)
     rule: list[str | None] = [None] * n
     template: list[tuple[str, str, bool] | None] = [None] * n
+    candidates = []
     for u in np.flatnonzero(lengths <= rules.MAX_RULE_CHARS):
         rule[u] = compiled.match(units[u])
         if rule[u] is None and prof.words[u] <= config.template_max_words and \
                 any(mark in units[u] for mark in _TEMPLATE_MARKS):
-            template[u] = rules.template_key(units[u], config)
+            candidates.append(u)
+    for u, key in zip(candidates, rules.template_keys([units[u] for u in candidates], config)):
+        template[u] = key
     title_norms = normalize_batch([t or "" for t in titles], config.fold_digits)
     is_title = np.zeros(n, dtype=bool)
     doc_arr = np.array(doc, dtype=np.int64)

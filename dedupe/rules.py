@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import regex
 
 from dedupe.config import Config, ConfigError
-from dedupe.normalize import normalize
+from dedupe.normalize import normalize_batch
 
 MAX_RULE_CHARS = 250
 
@@ -140,15 +140,20 @@ _PREFIX = regex.compile(r"([^\p{P}\p{S}\d]{1,40}?)\s*[:|›»>]\s*(\S.*)", regex
 _SENTENCE_END = regex.compile(r"[.!?。！？][\"'”’)\]]*$")
 
 
-def template_key(unit_text: str, config: Config) -> tuple[str, str, bool] | None:
-    """(prefix, tail, ends like a sentence) of a line shaped like `Prefix: varying tail`, or None."""
-    match = _PREFIX.fullmatch(unit_text)
-    if not match or len(unit_text.split()) > config.template_max_words:
-        return None
-    prefix = normalize(match.group(1))
-    if not prefix or len(prefix.split(" ")) > config.template_prefix_max_words:
-        return None
-    return prefix, normalize(match.group(2)), bool(_SENTENCE_END.search(unit_text))
+def template_keys(unit_texts: list[str], config: Config) -> list[tuple[str, str, bool] | None]:
+    """(prefix, tail, ends like a sentence) of each line shaped like `Prefix: varying tail`, or None.
+
+    Prefixes and tails are normalised in one batch.
+    """
+    parts = [_PREFIX.fullmatch(t) if len(t.split()) <= config.template_max_words else None for t in unit_texts]
+    found = [i for i, match in enumerate(parts) if match]
+    prefixes = normalize_batch([parts[i].group(1) for i in found])
+    tails = normalize_batch([parts[i].group(2) for i in found])
+    out: list[tuple[str, str, bool] | None] = [None] * len(unit_texts)
+    for i, prefix, tail in zip(found, prefixes, tails):
+        if prefix and prefix.count(" ") < config.template_prefix_max_words:
+            out[i] = (prefix, tail, bool(_SENTENCE_END.search(unit_texts[i])))
+    return out
 
 
 def learn_templates(
