@@ -45,7 +45,11 @@ def clean_text(text: str, spans: Sequence[tuple[int, int]]) -> str:
         pos = end + 1
         while k < len(spans) and spans[k][1] <= start:
             k += 1
-        touching = [sp for sp in spans[k:] if sp[0] < end and sp[1] > start] if k < len(spans) else []
+        touching = []
+        j = k
+        while j < len(spans) and spans[j][0] < end:  # spans are sorted and do not overlap
+            touching.append(spans[j])
+            j += 1
         if not piece.strip():
             kinds.append(BLANK)
             out_pieces.append(piece)

@@ -78,9 +78,6 @@ class UnitTable:
     def __len__(self) -> int:
         return len(self.doc)
 
-    def signature(self, u: int) -> np.ndarray:
-        return self.sigs[self.sig_row[u]]
-
     @classmethod
     def concat(cls, tables: list[UnitTable], num_perm: int) -> UnitTable:
         """One table from batches, with signatures made distinct across all of them."""

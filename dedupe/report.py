@@ -147,21 +147,23 @@ def findings_for(d: int, text: str, docs: list[Document], units: UnitTable, deci
             similarity=round(float(coverage), 4), action=action, text=_truncate(text),
             match={"doc_id": docs[e].id, "start": 0, "end": int(decisions.doc_chars[e])},
         )]
+    flagged = [u for u in range(*unit_range) if decisions.categories[u]]
+    targets = [decisions.targets[u][decisions.categories[u][0]] for u in flagged]
+    matched = [(u, t.match) for u, t in zip(flagged, targets) if t.match >= 0]
+    similarity: dict[int, float] = {}
+    if matched:
+        left, right = np.array(matched).T
+        sims = (units.sigs[units.sig_row[left]] == units.sigs[units.sig_row[right]]).mean(axis=1)
+        similarity = dict(zip(left.tolist(), np.round(sims, 4).tolist()))
     out = []
-    for u in range(*unit_range):
-        categories = decisions.categories[u]
-        if not categories:
-            continue
-        target = decisions.targets[u][categories[0]]
-        match = similarity = None
-        if target.match >= 0:
-            m = target.match
-            match = {"doc_id": docs[units.doc[m]].id, "start": int(units.start[m]), "end": int(units.end[m])}
-            similarity = round(float((units.signature(u) == units.signature(m)).mean()), 4)
+    for u, target in zip(flagged, targets):
+        m = target.match
+        match = {"doc_id": docs[units.doc[m]].id, "start": int(units.start[m]), "end": int(units.end[m])} \
+            if m >= 0 else None
         out.append(Finding(
             doc_id=docs[d].id, start=int(units.start[u]), end=int(units.end[u]),
-            category=categories[0], categories=list(categories), cluster_id=target.cluster,
-            similarity=similarity, action="removed" if decisions.removed[u] else "flagged",
+            category=decisions.categories[u][0], categories=list(decisions.categories[u]), cluster_id=target.cluster,
+            similarity=similarity.get(u), action="removed" if decisions.removed[u] else "flagged",
             text=_truncate(text[units.start[u]:units.end[u]]), match=match,
         ))
     return out
