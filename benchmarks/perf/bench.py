@@ -63,6 +63,14 @@ def _tree_rss_kb(pid: int) -> int:
 TIME_V = "/usr/bin/time"
 
 
+def _busy_cpu_s() -> float:
+    """CPU seconds the whole machine has spent busy since boot (all cores), from /proc/stat."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def _time_v(path: Path) -> dict[str, float]:
     """User, system and max RSS of the measured command, from GNU time's -v output file."""
     fields = {}
@@ -84,6 +92,7 @@ def measure(cmd: list[str], log: Path) -> dict[str, Any]:
     stats = log.with_suffix(".time")
     full = [TIME_V, "-v", "-o", str(stats), *cmd] if timed else cmd
     with open(log, "wb") as err:
+        busy_before = _busy_cpu_s()
         began = time.perf_counter()
         proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=err)
         peak_tree = [0]
@@ -98,6 +107,7 @@ def measure(cmd: list[str], log: Path) -> dict[str, Any]:
         stdout = proc.stdout.read() if proc.stdout else b""
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - began
+        busy = _busy_cpu_s() - busy_before
         done.set()
         sampler.join()
     code = os.waitstatus_to_exitcode(status)
@@ -111,6 +121,7 @@ def measure(cmd: list[str], log: Path) -> dict[str, Any]:
         user, system, maxrss_kb = usage.ru_utime, usage.ru_stime, usage.ru_maxrss
     return {"wall_s": wall, "user_s": user, "sys_s": system, "cpu_s": user + system,
             "peak_rss_mb": maxrss_kb / 1024, "tree_rss_peak_mb": peak_tree[0] / 1024,
+            "others_cpu_s": max(0.0, busy - user - system), "loadavg_1m_after": os.getloadavg()[0],
             "rusage_source": "time -v" if timed else "wait4", "stdout": stdout.decode("utf-8", "replace")}
 
 
@@ -163,7 +174,8 @@ def run_baseline(name: str, corpus: Path, prefix_mb: float | None, work: Path) -
 def median_of(runs: list[dict[str, Any]], input_bytes: int) -> dict[str, Any]:
     """Median of each metric over the repeats (each metric separately), plus rates from the median wall."""
     med: dict[str, Any] = {"repeats": len(runs)}
-    for key in ("wall_s", "user_s", "sys_s", "cpu_s", "peak_rss_mb", "tree_rss_peak_mb", "engine_s", "inner_s"):
+    for key in ("wall_s", "user_s", "sys_s", "cpu_s", "peak_rss_mb", "tree_rss_peak_mb", "engine_s", "inner_s",
+                "others_cpu_s"):
         values = [r[key] for r in runs if isinstance(r.get(key), (int, float))]
         if values:
             med[key] = statistics.median(values)
@@ -173,6 +185,7 @@ def median_of(runs: list[dict[str, Any]], input_bytes: int) -> dict[str, Any]:
     med["mb_per_s"] = med["input_mb"] / med["wall_s"]
     med["s_per_mb"] = med["wall_s"] / med["input_mb"]
     med["cpu_per_wall"] = med["cpu_s"] / med["wall_s"]
+    med["others_cpu_per_wall"] = med["others_cpu_s"] / med["wall_s"]
     units = runs[0].get("units")
     if units:
         med["units"] = units
@@ -236,7 +249,7 @@ def markdown(data: dict[str, Any]) -> str:
                 if s not in stages:
                     stages.append(s)
     head = ["corpus", "tool", "input MB", "wall s (median)", "wall min-max", "CPU s", "CPU/wall",
-            "peak RSS MB", "tree RSS MB", "MB/s", "units/s", "engine s"] + [f"{s} %" for s in stages]
+            "peak RSS MB", "tree RSS MB", "MB/s", "units/s", "engine s", "others CPU/wall"] + [f"{s} %" for s in stages]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for size in sorted(results, key=float):
         for tool, med in results[size]["median"].items():
@@ -244,7 +257,8 @@ def markdown(data: dict[str, Any]) -> str:
             row = [f"{size} MB", LABELS.get(tool, tool), _f(med["input_mb"], 1), _f(med["wall_s"]),
                    f"{med['wall_min_s']:.2f}-{med['wall_max_s']:.2f}", _f(med["cpu_s"]), _f(med["cpu_per_wall"]),
                    _f(med["peak_rss_mb"], 0), _f(med.get("tree_rss_peak_mb"), 0), _f(med["mb_per_s"]),
-                   _f(round(med["units_per_s"]) if "units_per_s" in med else None), _f(med.get("engine_s"))]
+                   _f(round(med["units_per_s"]) if "units_per_s" in med else None), _f(med.get("engine_s")),
+                   _f(med["others_cpu_per_wall"])]
             row += [_f(100 * share[s], 1) if s in share else "" for s in stages]
             lines.append("| " + " | ".join(row) + " |")
     rat = data["ratios"]
@@ -370,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
                 m = fn()
                 runs[tool].append(m)
                 print(f"bench: {key} MB {tool} #{rep + 1}: {m['wall_s']:.2f} s wall, {m['cpu_s']:.2f} s CPU, "
-                      f"{m['peak_rss_mb']:.0f} MB peak RSS", file=sys.stderr)
+                      f"{m['peak_rss_mb']:.0f} MB peak RSS, others' CPU {m['others_cpu_s']:.2f} s", file=sys.stderr)
         medians = {tool: median_of(rs, rs[0].get("bytes", nbytes)) for tool, rs in runs.items()}
         results[key] = {"corpus": {"path": str(corpus), "bytes": nbytes, "generated": generated},
                         "runs": runs, "median": medians}
@@ -381,6 +395,10 @@ def main(argv: list[str] | None = None) -> int:
             notes.append(f"{key} MB: the report has no summary.timings, so no per-stage columns")
     if args.jobs_size not in args.sizes:
         notes.append(f"no --jobs 2 run: --jobs-size {args.jobs_size:g} is not among --sizes")
+    busiest = max((m["others_cpu_per_wall"] for r in results.values() for m in r["median"].values()), default=0)
+    if busiest > 0.1:
+        notes.append(f"other processes used CPU during the runs (up to {busiest:.2f} cores on median, column "
+                     f"`others CPU/wall`); on a {os.cpu_count()}-core machine that slows wall times, --jobs 2 most")
     notes = list(dict.fromkeys(notes))
     data = {
         "meta": {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
