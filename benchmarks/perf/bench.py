@@ -184,6 +184,8 @@ def median_of(runs: list[dict[str, Any]], input_bytes: int) -> dict[str, Any]:
     med["input_mb"] = input_bytes / 1e6
     med["mb_per_s"] = med["input_mb"] / med["wall_s"]
     med["s_per_mb"] = med["wall_s"] / med["input_mb"]
+    med["cpu_s_per_mb"] = med["cpu_s"] / med["input_mb"]
+    med["mb_per_cpu_s"] = med["input_mb"] / med["cpu_s"]
     med["cpu_per_wall"] = med["cpu_s"] / med["wall_s"]
     med["others_cpu_per_wall"] = med["others_cpu_s"] / med["wall_s"]
     units = runs[0].get("units")
@@ -210,10 +212,12 @@ def ratios(results: dict[str, Any], jobs_size: float) -> dict[str, Any]:
         r: dict[str, Any] = {}
         if "audit" in m and "datasketch" in m:
             r["audit_vs_datasketch_throughput"] = m["audit"]["mb_per_s"] / m["datasketch"]["mb_per_s"]
+            r["audit_vs_datasketch_cpu"] = m["audit"]["mb_per_cpu_s"] / m["datasketch"]["mb_per_cpu_s"]
         if "clean" in m and "datasketch" in m:
             r["clean_vs_datasketch_throughput"] = m["clean"]["mb_per_s"] / m["datasketch"]["mb_per_s"]
         if "audit" in m and "exact" in m:
             r["audit_vs_exact_throughput"] = m["audit"]["mb_per_s"] / m["exact"]["mb_per_s"]
+            r["audit_vs_exact_cpu"] = m["audit"]["mb_per_cpu_s"] / m["exact"]["mb_per_cpu_s"]
         if "audit" in m and "audit_jobs2" in m:
             r["jobs2_speedup"] = m["audit"]["wall_s"] / m["audit_jobs2"]["wall_s"]
         out["per_size"][size] = r
@@ -223,6 +227,7 @@ def ratios(results: dict[str, Any], jobs_size: float) -> dict[str, Any]:
             a, b = results[small]["median"].get(tool), results[large]["median"].get(tool)
             if a and b:
                 out[f"{tool}_s_per_mb_{large}_vs_{small}"] = b["s_per_mb"] / a["s_per_mb"]
+                out[f"{tool}_cpu_s_per_mb_{large}_vs_{small}"] = b["cpu_s_per_mb"] / a["cpu_s_per_mb"]
     return out
 
 
@@ -249,7 +254,8 @@ def markdown(data: dict[str, Any]) -> str:
                 if s not in stages:
                     stages.append(s)
     head = ["corpus", "tool", "input MB", "wall s (median)", "wall min-max", "CPU s", "CPU/wall",
-            "peak RSS MB", "tree RSS MB", "MB/s", "units/s", "engine s", "others CPU/wall"] + [f"{s} %" for s in stages]
+            "peak RSS MB", "tree RSS MB", "MB/s", "MB/CPU-s", "units/s", "engine s", "others CPU/wall"]
+    head += [f"{s} %" for s in stages]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for size in sorted(results, key=float):
         for tool, med in results[size]["median"].items():
@@ -257,13 +263,15 @@ def markdown(data: dict[str, Any]) -> str:
             row = [f"{size} MB", LABELS.get(tool, tool), _f(med["input_mb"], 1), _f(med["wall_s"]),
                    f"{med['wall_min_s']:.2f}-{med['wall_max_s']:.2f}", _f(med["cpu_s"]), _f(med["cpu_per_wall"]),
                    _f(med["peak_rss_mb"], 0), _f(med.get("tree_rss_peak_mb"), 0), _f(med["mb_per_s"]),
-                   _f(round(med["units_per_s"]) if "units_per_s" in med else None), _f(med.get("engine_s")),
-                   _f(med["others_cpu_per_wall"])]
+                   _f(med["mb_per_cpu_s"]), _f(round(med["units_per_s"]) if "units_per_s" in med else None),
+                   _f(med.get("engine_s")), _f(med["others_cpu_per_wall"])]
             row += [_f(100 * share[s], 1) if s in share else "" for s in stages]
             lines.append("| " + " | ".join(row) + " |")
     rat = data["ratios"]
     lines += ["", "| ratio (same run) | value |", "|---|---|"]
     names = {"audit_vs_datasketch_throughput": "dedupe audit MB/s / datasketch script MB/s",
+             "audit_vs_datasketch_cpu": "dedupe audit MB/CPU-s / datasketch script MB/CPU-s",
+             "audit_vs_exact_cpu": "dedupe audit MB/CPU-s / exact-hash floor MB/CPU-s",
              "clean_vs_datasketch_throughput": "dedupe clean MB/s / datasketch script MB/s",
              "audit_vs_exact_throughput": "dedupe audit MB/s / exact-hash floor MB/s",
              "jobs2_speedup": "dedupe audit wall --jobs 1 / --jobs 2"}
@@ -272,9 +280,11 @@ def markdown(data: dict[str, Any]) -> str:
             lines.append(f"| {size} MB: {names[key]} | {value:.3f} |")
     for key, value in rat.items():
         if key != "per_size":
-            tool, _, rest = key.partition("_s_per_mb_")
+            cpu = "_cpu_s_per_mb_" in key
+            tool, _, rest = key.partition("_cpu_s_per_mb_" if cpu else "_s_per_mb_")
             large, _, small = rest.partition("_vs_")
-            lines.append(f"| {LABELS[tool]}: s/MB at {large} MB / s/MB at {small} MB | {value:.3f} |")
+            unit = "CPU s/MB" if cpu else "wall s/MB"
+            lines.append(f"| {LABELS[tool]}: {unit} at {large} MB / {unit} at {small} MB | {value:.3f} |")
     if data["notes"]:
         lines.append("")
         lines += [f"- {note}" for note in data["notes"]]
@@ -282,6 +292,21 @@ def markdown(data: dict[str, Any]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- driving
+
+
+CONTENTION = "other processes used CPU during the runs"
+
+
+def finish(meta: dict[str, Any], results: dict[str, Any], notes: list[str], jobs_size: float) -> dict[str, Any]:
+    """Medians from the runs, ratios, and the notes (with one about other load on the machine, if any)."""
+    for r in results.values():
+        r["median"] = {tool: median_of(rs, rs[0].get("bytes", r["corpus"]["bytes"])) for tool, rs in r["runs"].items()}
+    notes = [n for n in notes if not n.startswith(CONTENTION)]
+    busiest = max((m["others_cpu_per_wall"] for r in results.values() for m in r["median"].values()), default=0)
+    if busiest > 0.1:
+        notes.append(f"{CONTENTION} (up to {busiest:.2f} cores on median, column `others CPU/wall`): wall times "
+                     f"and --jobs 2 are slowed on a {meta.get('cpus')}-core machine; CPU s and MB/CPU-s much less")
+    return {"meta": meta, "results": results, "ratios": ratios(results, jobs_size), "notes": list(dict.fromkeys(notes))}
 
 
 def corpus_path(cache: Path, mb: float, seed: int) -> Path:
@@ -353,8 +378,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="skip a size whose extrapolated wall time per run is above this")
     parser.add_argument("--json", type=Path, help="write every measurement, medians and ratios here")
     parser.add_argument("--markdown", type=Path, help="also write the tables here")
+    parser.add_argument("--render", type=Path, metavar="JSON",
+                        help="measure nothing: recompute medians and ratios from a saved --json file and print them")
     args = parser.parse_args(argv)
 
+    if args.render:
+        saved = json.loads(args.render.read_text(encoding="utf-8"))
+        data = finish(saved["meta"], saved["results"], saved["notes"], args.jobs_size)
+        print(markdown(data))
+        if args.json:
+            args.json.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        return 0
     dedupe = dedupe_command(args.dedupe)
     work = args.cache_dir / "work"
     work.mkdir(parents=True, exist_ok=True)
@@ -385,9 +419,9 @@ def main(argv: list[str] | None = None) -> int:
                 runs[tool].append(m)
                 print(f"bench: {key} MB {tool} #{rep + 1}: {m['wall_s']:.2f} s wall, {m['cpu_s']:.2f} s CPU, "
                       f"{m['peak_rss_mb']:.0f} MB peak RSS, others' CPU {m['others_cpu_s']:.2f} s", file=sys.stderr)
+        results[key] = {"corpus": {"path": str(corpus), "bytes": nbytes, "generated": generated}, "runs": runs}
         medians = {tool: median_of(rs, rs[0].get("bytes", nbytes)) for tool, rs in runs.items()}
-        results[key] = {"corpus": {"path": str(corpus), "bytes": nbytes, "generated": generated},
-                        "runs": runs, "median": medians}
+        results[key]["median"] = medians
         if "datasketch" in runs and runs["datasketch"][0]["prefix_mb"]:
             notes.append(f"{key} MB: the datasketch script ran on the first {runs['datasketch'][0]['bytes'] / 1e6:.1f}"
                          f" MB of the corpus (whole lines); its MB/s is measured there")
@@ -395,22 +429,13 @@ def main(argv: list[str] | None = None) -> int:
             notes.append(f"{key} MB: the report has no summary.timings, so no per-stage columns")
     if args.jobs_size not in args.sizes:
         notes.append(f"no --jobs 2 run: --jobs-size {args.jobs_size:g} is not among --sizes")
-    busiest = max((m["others_cpu_per_wall"] for r in results.values() for m in r["median"].values()), default=0)
-    if busiest > 0.1:
-        notes.append(f"other processes used CPU during the runs (up to {busiest:.2f} cores on median, column "
-                     f"`others CPU/wall`); on a {os.cpu_count()}-core machine that slows wall times, --jobs 2 most")
-    notes = list(dict.fromkeys(notes))
-    data = {
-        "meta": {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                 "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
-                 "memory_available_gb": round(free_memory_gb(), 1), "dedupe_command": shlex.join(dedupe),
-                 "dedupe_version": next((r["runs"]["audit"][0].get("dedupe_version") for r in results.values()),
-                                        None),
-                 "repeat": args.repeat, "seed": args.seed, "argv": sys.argv[1:]},
-        "results": results,
-        "ratios": ratios(results, args.jobs_size),
-        "notes": notes,
-    }
+    data = finish({"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                   "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+                   "memory_available_gb": round(free_memory_gb(), 1), "dedupe_command": shlex.join(dedupe),
+                   "dedupe_version": next((r["runs"]["audit"][0].get("dedupe_version") for r in results.values()),
+                                          None),
+                   "repeat": args.repeat, "seed": args.seed, "argv": sys.argv[1:]},
+                  results, notes, args.jobs_size)
     text = markdown(data)
     print(text)
     if args.markdown:
