@@ -207,3 +207,11 @@ def test_documents_may_be_dataclasses_and_order_is_by_date_then_input():
             Document(id="y", text=f"{text}\n{OWN['b']}", date="2026-01-01")]
     result = run(docs, Config())
     assert [f.doc_id for f in result.report.findings if f.category == "syndicated"] == ["x"]
+
+
+def test_report_json_round_trips_to_the_same_data():
+    docs = [{"id": str(i), "source": "s", "text": f"Shared menu line\nOwn line number {i} of text, said \"x\".\n"}
+            for i in range(3)]
+    report = run(docs, Config()).report
+    assert json.loads(report.to_json()) == json.loads(json.dumps(report.to_dict()))
+    assert report.findings and json.loads(report.to_json())["findings"][0]["doc_id"] == "0"
