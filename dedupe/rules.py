@@ -80,6 +80,16 @@ BUILTIN_RULES: dict[str, str] = {
 }
 
 
+# A line longer than HINT_FREE_CHARS can only match a built-in rule if it starts with one of these words or
+# contains a stamp, sign-up or copyright word: one cheap search rejects most prose before the full rules run.
+HINT_FREE_CHARS = 100
+HINT = regex.compile(
+    r"(?i)^\W{0,3}(?:read|also|see|related|more|most|recommended|you may|further|continue|now|watch|video|listen"
+    r"|pic|photo|image|credit|foto|by\b|©|\(c\)|copyright|читайте|смотрите|фото|続き|関連|写真|lire|leer|lesen"
+    r"|leggi)|updated|published|posted|modified|обновлено|опубликовано|actualizado|publicado|mis à jour|publié"
+    r"|aktualisiert|veröffentlicht|aggiornato|pubblicato|更新|公開|sign up|subscribe|register|rights reserved|\|"
+)
+
 _GLOBAL_FLAGS = regex.compile(r"\(\?([aiLmsuxV01]+)\)")
 
 
@@ -99,6 +109,7 @@ class RuleSet:
 
     names: tuple[str, ...]
     combined: regex.Pattern
+    builtin_only: bool  # every active rule is built in, so the HINT prefilter is exact
 
     @classmethod
     def from_config(cls, config: Config) -> RuleSet:
@@ -121,11 +132,13 @@ class RuleSet:
             combined = regex.compile("|".join(parts) or "(?!)")
         except regex.error as err:
             raise ConfigError(f"rules cannot be combined (a flag inside a rule?): {err}") from err
-        return cls(tuple(names), combined)
+        return cls(tuple(names), combined, not config.extra_rules)
 
-    def match(self, unit_text: str) -> str | None:
+    def match(self, unit_text: str, prefilter: bool = True) -> str | None:
         """Name of the first rule that matches the whole unit, or None."""
         if len(unit_text) > MAX_RULE_CHARS:
+            return None
+        if prefilter and self.builtin_only and len(unit_text) > HINT_FREE_CHARS and not HINT.search(unit_text):
             return None
         found = self.combined.fullmatch(unit_text)
         if found is None:

@@ -215,3 +215,20 @@ def test_report_json_round_trips_to_the_same_data():
     report = run(docs, Config()).report
     assert json.loads(report.to_json()) == json.loads(json.dumps(report.to_dict()))
     assert report.findings and json.loads(report.to_json())["findings"][0]["doc_id"] == "0"
+
+
+def test_rule_prefilter_never_hides_a_match():
+    from conftest import ROOT
+
+    from dedupe.io import discover, read
+
+    rules = RuleSet.from_config(Config())
+    lines = [line.strip(" •") for doc in read(discover([str(ROOT / "corpus_samples")]), Config())
+             if not hasattr(doc, "reason") for line in doc.text.split("\n")]
+    lines += ["Read more: " + "a long headline about the council budget and the harbour " * 2,
+              "14 March 2026, 09:12 | Updated: 14 March 2026, 17:40 with a long trailing note about the edit made",
+              "Copyright 2005 The Associated Press. All rights reserved. This material may not be published, broadcast"]
+    assert sum(len(line) > 100 for line in lines) > 20
+    for line in lines:
+        assert rules.match(line) == rules.match(line, prefilter=False), line
+    assert rules.match(lines[-1]) == "copyright" and rules.match(lines[-3]) == "read_more"
