@@ -80,15 +80,28 @@ BUILTIN_RULES: dict[str, str] = {
 }
 
 
-# A line longer than HINT_FREE_CHARS can only match a built-in rule if it starts with one of these words or
-# contains a stamp, sign-up or copyright word: one cheap search rejects most prose before the full rules run.
+# A line longer than HINT_FREE_CHARS that starts with a letter or digit can only match a built-in rule if it
+# starts with one of HINT_STARTS or contains one of HINT_WORDS (plain string operations on the casefolded
+# line): this rejects most prose before the full rules run.
 HINT_FREE_CHARS = 100
-HINT = regex.compile(
-    r"(?i)^\W{0,3}(?:read|also|see|related|more|most|recommended|you may|further|continue|now|watch|video|listen"
-    r"|pic|photo|image|credit|foto|by\b|©|\(c\)|copyright|читайте|смотрите|фото|続き|関連|写真|lire|leer|lesen"
-    r"|leggi)|updated|published|posted|modified|обновлено|опубликовано|actualizado|publicado|mis à jour|publié"
-    r"|aktualisiert|veröffentlicht|aggiornato|pubblicato|更新|公開|sign up|subscribe|register|rights reserved|\|"
+HINT_STARTS = (
+    "read", "also", "see", "related", "more", "most", "recommended", "you may", "further", "continue", "now",
+    "watch", "video", "listen", "pic", "photo", "image", "credit", "foto", "by ", "©", "(c)", "copyright",
+    "читайте", "смотрите", "фото", "続き", "関連", "写真", "lire", "leer", "lesen", "leggi",
 )
+HINT_WORDS = (
+    "updated", "published", "posted", "modified", "обновлено", "опубликовано", "actualizado", "publicado",
+    "mis à jour", "publié", "aktualisiert", "veröffentlicht", "aggiornato", "pubblicato", "更新", "公開",
+    "sign up", "subscribe", "register", "rights reserved", "|",
+)
+
+
+def _hinted(text: str) -> bool:
+    low = text.casefold()
+    if not low[:1].isalnum():  # quotes, bullets, separators and the like: let the full rules decide
+        return True
+    return low.startswith(HINT_STARTS) or any(word in low for word in HINT_WORDS)
+
 
 _GLOBAL_FLAGS = regex.compile(r"\(\?([aiLmsuxV01]+)\)")
 
@@ -138,7 +151,7 @@ class RuleSet:
         """Name of the first rule that matches the whole unit, or None."""
         if len(unit_text) > MAX_RULE_CHARS:
             return None
-        if prefilter and self.builtin_only and len(unit_text) > HINT_FREE_CHARS and not HINT.search(unit_text):
+        if prefilter and self.builtin_only and len(unit_text) > HINT_FREE_CHARS and not _hinted(unit_text):
             return None
         found = self.combined.fullmatch(unit_text)
         if found is None:

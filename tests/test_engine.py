@@ -227,8 +227,10 @@ def test_rule_prefilter_never_hides_a_match():
              if not hasattr(doc, "reason") for line in doc.text.split("\n")]
     lines += ["Read more: " + "a long headline about the council budget and the harbour " * 2,
               "14 March 2026, 09:12 | Updated: 14 March 2026, 17:40 with a long trailing note about the edit made",
+              "=" * 120, "By\u00a0Staff Reporter with a long list of contributors and editors who worked on this story",
               "Copyright 2005 The Associated Press. All rights reserved. This material may not be published, broadcast"]
     assert sum(len(line) > 100 for line in lines) > 20
     for line in lines:
         assert rules.match(line) == rules.match(line, prefilter=False), line
-    assert rules.match(lines[-1]) == "copyright" and rules.match(lines[-3]) == "read_more"
+    assert rules.match(lines[-1]) == "copyright" and rules.match(lines[-5]) == "read_more"
+    assert rules.match(lines[-3]) == "separator"
