@@ -3,16 +3,20 @@
 Options are generated from the `Config` dataclass, so every knob of the
 Python API has a flag with the same name and nothing else lives here.
 
-Exit codes: 0 done; 1 `--fail-above` exceeded; 2 usage or configuration
-error, or missing input; 3 bad input under `--strict`; 4 output not written.
+Exit codes: 0 done; 2 usage or configuration error, or missing input; 3 bad
+input under `--strict`; 4 output not written; 5 `--fail-above` exceeded;
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM). A crash would be 1.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import signal
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -24,7 +28,8 @@ from dedupe.io import Inputs, OutputError, OutputWriter, discover, read, spooled
 from dedupe.pipeline import Analysis, InputError, analyse_corpus, apply
 from dedupe.report import FindingsFile, Report, ReportBuilder, summary_lines, top_boilerplate
 
-EXIT_FAIL_ABOVE, EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT = 1, 2, 3, 4
+EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT, EXIT_FAIL_ABOVE, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 3, 4, 5, 130, 143
+FINDINGS_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".parquet")
 
 _HELP = {
     "unit": "Unit judged: line, paragraph or sentence.",
@@ -110,14 +115,19 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
     try:
         config = _config(config_file, actions, disabled, overrides)
         found = discover(inputs)
+        _check_paths(found, [p for p in (report_path, findings_path, html_path) if p], findings_path)
     except (ConfigError, FileNotFoundError) as error:
         click.echo(f"dedupe: {error}", err=True)
         sys.exit(EXIT_USAGE)
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         with spooled_stdin(found) as found:
             report, documents = _two_passes(found, config, out, findings_path, jobs,
                                             not quiet and sys.stderr.isatty(), keep_texts=bool(html_path))
         if report_path:
+            if findings_path:  # the report names its findings file relative to itself
+                here = Path(report_path).resolve().parent
+                report.findings_file = os.path.relpath(Path(findings_path).resolve(), here)
             report.write_json(report_path)
         if html_path:
             html.write_html(html_path, report, documents, html_max_docs, html_max_clusters)
@@ -130,6 +140,9 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
     except (OutputError, OSError) as error:
         click.echo(f"dedupe: cannot write output: {error}", err=True)
         sys.exit(EXIT_OUTPUT)
+    except KeyboardInterrupt:
+        click.echo("dedupe: interrupted; outputs were left as they were before the run", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     if not quiet:
         print_summary(report, found.ignored)
     if fail_above is not None and report.duplicated_share > fail_above:
@@ -138,14 +151,40 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
         sys.exit(EXIT_FAIL_ABOVE)
 
 
+def _terminated(signum: int, frame: Any) -> None:
+    """SIGTERM unwinds like Ctrl-C, so temporary files are removed and outputs stay as they were."""
+    click.echo("dedupe: terminated; outputs were left as they were before the run", err=True)
+    raise SystemExit(EXIT_TERMINATED)
+
+
+def _check_paths(found: Inputs, outputs: list[str], findings_path: str | None) -> None:
+    """Refuse, before any work, report files that would overwrite an input or cannot be written."""
+    sources = {item.file.resolve() for item in found.files}
+    for path in outputs:
+        target = Path(path).resolve()
+        if target in sources:
+            raise FileNotFoundError(f"{path} is an input; choose another output path")
+        if target.is_dir():
+            raise FileNotFoundError(f"{path} is a folder, not a file")
+        if not target.parent.is_dir():
+            raise FileNotFoundError(f"{path}: the folder {target.parent} does not exist")
+    if findings_path and not findings_path.lower().endswith(FINDINGS_SUFFIXES):
+        raise FileNotFoundError(f"--findings {findings_path}: use one of {', '.join(FINDINGS_SUFFIXES)}")
+
+
 def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: str | None, jobs: int,
                 show: bool, keep_texts: bool = False) -> tuple[Report, list[Document] | None]:
     """Read the inputs twice: signatures and decisions first, then cleaned text and findings, streamed.
 
     With `keep_texts` (for the HTML report) the documents and all findings are also kept in memory.
     """
-    analysis = _first_pass(found, config, jobs, show)
     writer = OutputWriter(found, out, config) if out is not None else None
+    try:
+        analysis = _first_pass(found, config, jobs, show)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
     sink = FindingsFile(findings_path) if findings_path else None
     builder = ReportBuilder(analysis.docs, analysis.units, analysis.decisions, analysis.skips, config,
                             keep_findings=sink is None or keep_texts, sink=sink)

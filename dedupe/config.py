@@ -88,6 +88,15 @@ class Config:
 
     def validate(self) -> None:
         """Raise ConfigError naming the first value that cannot work."""
+        for f in dataclasses.fields(self):
+            _coerce(f.name, f.type, getattr(self, f.name))
+        if not 0 <= self.seed < 2**32:
+            raise ConfigError(f"seed must be between 0 and 2**32 - 1, got {self.seed}")
+        for name, pattern in self.extra_rules.items():
+            if not isinstance(pattern, str):
+                raise ConfigError(f"rule {name!r} must be a regular expression string, got {pattern!r}")
+        if self.keep_original_field is not None and self.keep_original_field == self.text_field:
+            raise ConfigError("keep_original_field must differ from text_field")
         if self.unit not in UNIT_KINDS:
             raise ConfigError(f"unit must be one of {', '.join(UNIT_KINDS)}, got {self.unit!r}")
         if self.hash_scheme not in HASH_SCHEMES:
@@ -139,7 +148,7 @@ class Config:
                 data = tomllib.load(handle)
         except OSError as err:
             raise ConfigError(f"cannot read config file {path}: {err.strerror}") from err
-        except tomllib.TOMLDecodeError as err:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
             raise ConfigError(f"config file {path} is not valid TOML: {err}") from err
         return cls.from_dict(data, **overrides)
 

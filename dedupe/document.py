@@ -93,7 +93,7 @@ class UnitTable:
         sigs = np.concatenate([t.sigs for t in tables])[first]
         return cls(
             *(np.concatenate([getattr(t, name) for t in tables]) for name in ("doc", "start", "end", "words", "mode")),
-            np.where(rows >= 0, ids[np.maximum(rows, 0)], -1),
+            np.where(rows >= 0, ids[np.maximum(rows, 0)], -1) if len(ids) else rows,
             sigs,
             [r for t in tables for r in t.rule],
             [k for t in tables for k in t.template],

@@ -59,8 +59,6 @@ def as_report(data: Report | Mapping[str, Any]) -> Report:
                         dict(data.get("syndication") or {"sources": [], "pairs": [], "matrix": []}))
     except (KeyError, TypeError, AttributeError) as error:
         raise ValueError(f"not a dedupe report: {error}") from error
-    if data.get("findings_omitted"):
-        report.summary = {**report.summary, "findings_omitted": True}
     return report
 
 
@@ -72,7 +70,27 @@ def load_report(path: str | Path) -> Report:
         raise ValueError(f"{path}: cannot read the report: {error}") from error
     if not isinstance(data, dict):
         raise ValueError(f"{path}: not a dedupe report (a JSON {type(data).__name__})")
+    if data.get("findings_file") and "findings" not in data:
+        data["findings"] = _read_findings(Path(path).parent / data["findings_file"])
     return as_report(data)
+
+
+def _read_findings(path: Path) -> list[dict[str, Any]]:
+    """Findings streamed to a file by `--findings` (JSONL, optionally compressed, or Parquet)."""
+    from dedupe.io import open_binary
+
+    try:
+        if path.name.lower().endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            rows = pq.read_table(path).to_pylist()
+            for row in rows:
+                row["match"] = json.loads(row["match"]) if row["match"] else None
+            return rows
+        with open_binary(path) as stream:
+            return [json.loads(line) for line in stream if line.strip()]
+    except (OSError, ValueError) as error:
+        raise ValueError(f"cannot read the findings file {path} named by the report: {error}") from error
 
 
 def read_documents(inputs: Sequence[str], report: Report) -> list[Document]:

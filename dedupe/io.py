@@ -95,8 +95,10 @@ def discover(paths: Iterable[str]) -> Inputs:
 
 def record_to_document(record: dict[str, Any], config: Config, origin: str, path: str = "") -> Document | Skip:
     """Map a JSON/Parquet record to a Document using the configured field names."""
-    if config.text_field not in record or record[config.text_field] is None:
+    if config.text_field not in record:
         return Skip(origin, "missing_text", f"no {config.text_field!r} field")
+    if record[config.text_field] is None:
+        return Skip(origin, "missing_text", f"{config.text_field!r} is null")
     text = record[config.text_field]
     if not isinstance(text, str):
         return Skip(origin, "text_not_string", f"{config.text_field!r} is {type(text).__name__}, not a string")
@@ -119,7 +121,7 @@ def record_to_document(record: dict[str, Any], config: Config, origin: str, path
     )
 
 
-def _open_binary(path: Path) -> IO[bytes]:
+def open_binary(path: Path) -> IO[bytes]:
     name = path.name.lower()
     if name.endswith(".gz"):
         return gzip.open(path, "rb")
@@ -135,6 +137,8 @@ def _jsonl_lines(stream: IO[bytes], label: str, config: Config, path: str) -> It
     try:
         for number, raw in enumerate(io.BufferedReader(stream) if not hasattr(stream, "peek") else stream, 1):
             origin = f"{label}:{number}"
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]  # a UTF-8 byte order mark
             if not raw.strip():
                 continue
             try:
@@ -145,14 +149,14 @@ def _jsonl_lines(stream: IO[bytes], label: str, config: Config, path: str) -> It
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as err:
-                yield Skip(origin, "malformed_json", f"{err.msg} at column {err.colno}")
+                yield Skip(origin, "malformed_json", str(err))
                 continue
             if not isinstance(record, dict):
                 yield Skip(origin, "malformed_json", f"a JSON {type(record).__name__}, not an object")
                 continue
             yield record_to_document(record, config, origin, path)
-    except (OSError, EOFError, ValueError) as err:  # truncated or corrupt compressed stream
-        yield Skip(f"{label}:{number + 1}", "unreadable_file", f"stopped reading: {err}")
+    except Exception as err:  # noqa: BLE001 - a truncated or corrupt compressed stream, whatever its library raises
+        yield Skip(f"{label}:{number + 1}", "unreadable_file", f"stopped reading: {type(err).__name__}: {err}")
 
 
 def _read_txt(file: Path, root: Path, config: Config) -> Iterator[Document | Skip]:
@@ -207,7 +211,7 @@ def read(inputs: Inputs, config: Config, stdin: IO[bytes] | None = None) -> Iter
             yield from _read_txt(file, root, config)
         elif kind == "jsonl":
             try:
-                stream = _open_binary(file)
+                stream = open_binary(file)
             except OSError as err:
                 yield Skip(str(file), "unreadable_file", err.strerror or str(err))
                 continue
@@ -242,14 +246,20 @@ class AtomicFile:
     """A file written beside its target under a temporary name and renamed over it only on success."""
 
     def __init__(self, target: Path, binary: bool = True, compress: bool = True) -> None:
-        self.target = Path(target)
+        self.target = Path(target).resolve()
+        self.tmp = None
         self.compress = compress
         self.raw: IO[bytes] | None = None
         self.stream: IO[bytes] | None = None
 
     def open(self) -> IO[bytes]:
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        handle, self.tmp = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=self.target.parent)
+        self.tmp: str | None = None
+        try:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            handle, self.tmp = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp",
+                                                dir=self.target.parent)
+        except OSError as err:
+            raise OutputError(f"cannot write {self.target}: {err.strerror or err}") from err
         os.chmod(self.tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
         self.raw = os.fdopen(handle, "wb")
         self.stream = _compressed(self.raw, self.target.name) if self.compress else self.raw
@@ -262,9 +272,9 @@ class AtomicFile:
             if self.raw is not None:
                 self.raw.close()
         finally:
-            if success:
+            if self.tmp is not None and success:
                 os.replace(self.tmp, self.target)
-            else:
+            elif self.tmp is not None:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(self.tmp)
 
@@ -351,7 +361,7 @@ class OutputWriter:
     def __init__(self, inputs: Inputs, out: str, config: Config, stdout: IO[bytes] | None = None) -> None:
         self.inputs, self.config = inputs, config
         self.sinks: dict[str, _Sink] = {}
-        self.target = Path(out) if out != "-" else None
+        self.target = Path(out).resolve() if out != "-" else None
         self.stdout = stdout or sys.stdout.buffer
         self.single: InputFile | None = None
         self.staging: Path | None = None
@@ -363,6 +373,10 @@ class OutputWriter:
             self.single = InputFile("jsonl", Path("."), Path("<stdin>"), True)
         elif len(inputs.files) == 1 and inputs.files[0].direct:
             self.single = inputs.files[0]
+        for item in inputs.files:
+            source = item.file.resolve()
+            if self.target == source or self.target == item.root.resolve() or self.target in source.parents:
+                raise OutputError(f"output {out} would overwrite the input {item.file}; choose another path")
         if self.single is not None:
             if self.target.is_dir():
                 raise OutputError(f"{out} is a folder; a single input file needs an output file")
@@ -371,9 +385,16 @@ class OutputWriter:
                 raise OutputError(f"output {out} should have the input's format ({self.single.kind})")
         elif self.target.exists() and not self.target.is_dir():
             raise OutputError(f"{self.target} exists and is not a folder")
-        parent = self.target.parent
-        parent.mkdir(parents=True, exist_ok=True)
-        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", dir=parent))
+        # Staging lives inside an existing output folder (same file system, no need to write its parent),
+        # else beside the target.
+        inside = self.single is None and self.target.is_dir()
+        parent = self.target if inside else self.target.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            self.staging = Path(tempfile.mkdtemp(prefix=".dedupe-staging-" if inside else f".{self.target.name}.",
+                                                 dir=parent))
+        except OSError as err:
+            raise OutputError(f"cannot write to {parent}: {err.strerror or err}") from err
         os.chmod(self.staging, 0o777 & ~_umask())
         self.roots = sorted({str(item.root) for item in inputs.files})
 
@@ -431,14 +452,18 @@ class OutputWriter:
             os.replace(produced, self.target)
             shutil.rmtree(self.staging, ignore_errors=True)
             return [str(self.target)]
-        if self.target.exists():
-            old = self.target.with_name(f".{self.target.name}.old-{os.getpid()}")
-            os.replace(self.target, old)
+        if not self.target.exists():
             os.replace(self.staging, self.target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(self.staging, self.target)
-        return [str(self.target)]
+            return [str(self.target)]
+        # An existing folder: each output file replaces its namesake atomically; nothing else is touched.
+        written = []
+        for path in sorted(p for p in self.staging.rglob("*") if p.is_file()):
+            dest = self.target / path.relative_to(self.staging)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, dest)
+            written.append(str(dest))
+        shutil.rmtree(self.staging, ignore_errors=True)
+        return written
 
     def abort(self) -> None:
         for sink in self.sinks.values():

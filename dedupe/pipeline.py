@@ -175,6 +175,9 @@ class Admission:
                 if isinstance(item, Skip):
                     self.skip(item)
                     continue
+            if not isinstance(item, Document):
+                raise TypeError(f"record {position + 1}: documents must be dicts or dedupe.Document objects, "
+                                f"not {type(item).__name__}")
             problem = self._problem(item)
             if problem:
                 self.skip(Skip(item.origin or f"document {item.id}", *problem))
@@ -191,6 +194,10 @@ class Admission:
             return "binary", "text contains NUL bytes"
         if not doc.text.strip():
             return "empty_document", "no text"
+        try:
+            doc.text.encode("utf-8")
+        except UnicodeEncodeError as err:
+            return "invalid_unicode", f"lone surrogate U+{ord(doc.text[err.start]):04X} at character {err.start}"
         if len(doc.text) > self.config.max_document_chars:
             return "document_too_large", (
                 f"{len(doc.text):,} characters, above max_document_chars={self.config.max_document_chars:,}"

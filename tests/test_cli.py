@@ -58,7 +58,7 @@ def test_audit_corpus_samples_reports_json_and_findings_jsonl(tmp_path):
     result = invoke("audit", str(SAMPLES), "--report", str(report))
     assert result.exit_code == 0
     assert invoke("audit", str(SAMPLES), "--report", str(streamed), "--findings", str(findings)).exit_code == 0
-    assert json.loads(streamed.read_text())["findings_file"] == str(findings)
+    assert json.loads(streamed.read_text())["findings_file"] == "f.jsonl"
     data = json.loads(report.read_text())
     assert data["schema_version"] == "1.0"
     assert data["summary"]["documents"] == 14
@@ -173,10 +173,10 @@ def test_usage_errors_exit_2(tmp_path):
     assert result.exit_code == 2 and "nonsense_key" in result.output
 
 
-def test_fail_above_exits_1_only_above_the_rate():
+def test_fail_above_exits_5_only_above_the_rate():
     assert invoke("audit", str(SAMPLES), "--fail-above", "0.9", "--quiet").exit_code == 0
     result = invoke("audit", str(SAMPLES), "--fail-above", "0.05", "--quiet")
-    assert result.exit_code == 1 and "above --fail-above" in result.output
+    assert result.exit_code == 5 and "above --fail-above" in result.output
 
 
 def test_config_file_sets_rules_and_actions(tmp_path):
@@ -247,10 +247,11 @@ def test_tree_output_mirrors_mixed_formats_and_keeps_empty_files(tmp_path, gener
     write_jsonl(folder / "empty.jsonl", [])
     out = tmp_path / "out"
     out.mkdir()
-    (out / "stale.txt").write_text("from an earlier run")
+    (out / "notes.md").write_text("the user's own file")
     assert invoke("clean", str(folder), "-o", str(out), "--quiet").exit_code == 0
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
-        "a.jsonl.gz", "empty.jsonl", "sub/b.parquet", "sub/c.txt"]
+        "a.jsonl.gz", "empty.jsonl", "notes.md", "sub/b.parquet", "sub/c.txt"]
+    assert (out / "notes.md").read_text() == "the user's own file"
     rows = [json.loads(line) for line in gzip.decompress((out / "a.jsonl.gz").read_bytes()).splitlines()]
     assert len(rows) == 40 and all("Read more:" not in r["text"] for r in rows)
     assert pq.read_table(out / "sub" / "b.parquet").num_rows == 40
@@ -283,3 +284,61 @@ def test_outputs_get_ordinary_permissions(tmp_path):
         os.umask(old)
     assert stat.S_IMODE(out.stat().st_mode) == 0o644
     assert stat.S_IMODE(report.stat().st_mode) == 0o644
+
+
+def test_outputs_never_overwrite_inputs(tmp_path):
+    source = write_jsonl(tmp_path / "in.jsonl", records())
+    result = invoke("clean", str(source), "-o", str(source), "--quiet")
+    assert result.exit_code == 4 and "overwrite the input" in result.output
+    assert invoke("audit", str(source), "--report", str(source), "--quiet").exit_code == 2
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("some text here")
+    assert invoke("clean", str(folder), "-o", str(folder), "--quiet").exit_code == 4
+    assert (folder / "a.txt").read_text() == "some text here"
+    assert source.read_bytes().startswith(b'{"id": "r0"')
+
+
+def test_unusable_report_paths_fail_before_any_work(tmp_path):
+    source = write_jsonl(tmp_path / "in.jsonl", records())
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    assert invoke("audit", str(source), "--findings", str(blocker / "f.jsonl"), "--quiet").exit_code == 2
+    assert invoke("audit", str(source), "--findings", str(tmp_path / "f.csv"), "--quiet").exit_code == 2
+    assert invoke("audit", str(source), "--report", str(tmp_path), "--quiet").exit_code == 2
+
+
+def test_odd_records_are_skipped_not_fatal(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'\xef\xbb\xbf{"id": "bom", "text": "first record after a byte order mark"}\n'
+                       b'{"id": "sur", "text": "broken emoji \\ud800 here"}\n'
+                       b'{"id": "null", "text": null}\n')
+    report = tmp_path / "r.json"
+    assert invoke("audit", str(source), "--report", str(report), "--quiet").exit_code == 0
+    summary = json.loads(report.read_text())["summary"]
+    assert summary["documents"] == 1
+    assert summary["skipped"]["reasons"] == {"invalid_unicode": 1, "missing_text": 1}
+
+
+def test_corrupt_zstd_and_unmatchable_corpus(tmp_path):
+    data = zstandard.ZstdCompressor().compress(b"".join(json.dumps(r).encode() + b"\n" for r in records(30)))
+    corrupt = tmp_path / "c.jsonl.zst"
+    corrupt.write_bytes(data[:40] + bytes(len(data) - 80) + data[-40:])
+    report = tmp_path / "r.json"
+    assert invoke("audit", str(corrupt), "--report", str(report), "--quiet").exit_code == 0
+    assert "unreadable_file" in json.loads(report.read_text())["summary"]["skipped"]["reasons"]
+    long = tmp_path / "long.txt"
+    long.write_text("word " * 5000)
+    assert invoke("audit", str(long), "--report", str(report), "--quiet").exit_code == 0
+    assert json.loads(report.read_text())["summary"]["units_too_long_to_match"] == 1
+
+
+def test_report_command_reads_a_streamed_findings_file(tmp_path):
+    report, findings, page = tmp_path / "r.json", tmp_path / "f.jsonl", tmp_path / "p.html"
+    assert invoke("audit", str(SAMPLES), "--report", str(report), "--findings", str(findings),
+                  "--quiet").exit_code == 0
+    assert invoke("report", str(report), "--html", str(page), "--input", str(SAMPLES)).exit_code == 0
+    rows = [json.loads(line) for line in findings.read_text().splitlines()]
+    html_text = page.read_text()
+    assert html_text.count("data-start=") == len(rows)
+    assert f'data-start="{rows[0]["start"]}" data-end="{rows[0]["end"]}"' in html_text

@@ -234,3 +234,17 @@ def test_rule_prefilter_never_hides_a_match():
         assert rules.match(line) == rules.match(line, prefilter=False), line
     assert rules.match(lines[-1]) == "copyright" and rules.match(lines[-5]) == "read_more"
     assert rules.match(lines[-3]) == "separator"
+
+
+@pytest.mark.parametrize("bad", [{"seed": -1}, {"seed": 2**32}, {"threshold": "0.5"},
+                                 {"extra_rules": {"x": 5}}, {"keep_original_field": "text"}])
+def test_config_rejects_bad_values_with_config_error(bad):
+    from dedupe import ConfigError
+
+    with pytest.raises(ConfigError):
+        Config(**bad)
+
+
+def test_run_refuses_records_of_the_wrong_type():
+    with pytest.raises(TypeError, match="dicts or dedupe.Document"):
+        run(["a bare string"])
