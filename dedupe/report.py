@@ -137,11 +137,17 @@ class FindingsFile:
         self.rows = []
 
     def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
-        if kind is None and self.parquet:
-            self._flush()
-        if self.writer is not None:
-            self.writer.close()
-        self.file.close(success=kind is None)
+        ok = kind is None
+        try:
+            if ok and self.parquet:
+                self._flush()
+            if self.writer is not None:
+                self.writer.close()
+        except BaseException:
+            ok = False
+            raise
+        finally:
+            self.file.close(success=ok)
 
 
 def _compact(value: Any) -> str:

@@ -342,3 +342,30 @@ def test_report_command_reads_a_streamed_findings_file(tmp_path):
     html_text = page.read_text()
     assert html_text.count("data-start=") == len(rows)
     assert f'data-start="{rows[0]["start"]}" data-end="{rows[0]["end"]}"' in html_text
+
+
+@pytest.mark.parametrize("sig,code", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_interrupted_run_leaves_no_temporary_files(tmp_path, generated_docs, sig, code):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    source = write_jsonl(tmp_path / "in.jsonl", generated_docs * 4)
+    out = tmp_path / "out" / "clean.jsonl.gz"
+    out.parent.mkdir()
+    out.write_bytes(b"previous")
+    command = [sys.executable, "-m", "dedupe", "clean", str(source), "-o", str(out), "--findings",
+               str(out.parent / "f.parquet"), "--quiet"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while process.poll() is None and time.monotonic() < deadline and \
+            not any(p.name.startswith(".") for p in out.parent.iterdir()):
+        time.sleep(0.02)  # wait until the run has started writing (its staging folder exists)
+    process.send_signal(getattr(signal, sig))
+    _, err = process.communicate(timeout=60)
+    if process.returncode == 0:
+        pytest.skip("the run finished before the signal arrived")
+    assert process.returncode == code, err
+    assert sorted(p.name for p in out.parent.iterdir()) == ["clean.jsonl.gz"]
+    assert out.read_bytes() == b"previous"
