@@ -101,7 +101,7 @@ def _protected(units: UnitTable, docs: list[Document], rule_hit: np.ndarray,
     return protected
 
 
-def decide(units: UnitTable, labels: np.ndarray, docs: list[Document],
+def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: list[str],
            learned: set[str], config: Config) -> Decisions:
     """Apply categories, precedence and actions; see SPEC.md."""
     n = len(units)

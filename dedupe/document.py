@@ -74,6 +74,7 @@ class UnitTable:
     rule: list[str | None]
     template: list[tuple[str, str, bool] | None]  # (prefix, tail, ends like a sentence) of `Prefix: tail` lines
     title: np.ndarray  # bool: the unit equals its document's title field
+    sentence_end: np.ndarray  # bool: the unit ends like a sentence (. ! ? and closing quotes)
 
     def __len__(self) -> int:
         return len(self.doc)
@@ -86,7 +87,7 @@ class UnitTable:
         if not tables:
             empty = np.zeros(0, dtype=np.int64)
             return cls(empty, empty, empty, empty.astype(np.int32), empty.astype(np.int8), empty,
-                       np.zeros((0, num_perm), dtype=np.uint32), [], [], empty.astype(bool))
+                       np.zeros((0, num_perm), dtype=np.uint32), [], [], empty.astype(bool), empty.astype(bool))
         offsets = np.cumsum([0] + [len(t.sigs) for t in tables[:-1]])
         rows = np.concatenate([np.where(t.sig_row >= 0, t.sig_row + o, -1) for t, o in zip(tables, offsets)])
         first, ids = distinct(np.concatenate([t.sigs for t in tables]))
@@ -98,4 +99,5 @@ class UnitTable:
             [r for t in tables for r in t.rule],
             [k for t in tables for k in t.template],
             np.concatenate([t.title for t in tables]),
+            np.concatenate([t.sentence_end for t in tables]),
         )

@@ -48,6 +48,8 @@ def ruleset(config: Config) -> rules.RuleSet:
 
 
 _TEMPLATE_MARKS = (":", "|", "›", "»", ">")
+_CLOSERS = "\"'”’)]"
+_SENTENCE_ENDS = tuple(".!?。！？")
 
 
 def analyse(texts: list[str], titles: list[str | None], first_doc: int, config: Config) -> UnitTable:
@@ -105,6 +107,7 @@ def analyse(texts: list[str], titles: list[str | None], first_doc: int, config: 
         rule=rule,
         template=template,
         title=is_title,
+        sentence_end=np.array([u.rstrip(_CLOSERS)[-1:] in _SENTENCE_ENDS for u in units], dtype=bool),
     )
 
 
@@ -207,13 +210,15 @@ class Admission:
         return None
 
 
-def _batches(docs: Iterable[Document], infos: list[Document], keep: list[Document] | None, config: Config
-             ) -> Iterator[tuple[list[str], list[str | None], int, Config]]:
-    """Cut admitted documents into fixed-size batches, keeping only their metadata (and text if asked)."""
+def _batches(docs: Iterable[Document], infos: list[Document], texts: list[str], keep: list[Document] | None,
+             config: Config) -> Iterator[tuple[list[str], list[str | None], int, Config]]:
+    """Cut admitted documents into fixed-size batches, keeping their metadata and text (and the documents
+    themselves if asked)."""
     batch: list[Document] = []
     for doc in docs:
         if keep is not None:
             keep.append(doc)
+        texts.append(doc.text)
         infos.append(replace(doc, text="", meta={}))
         infos[-1].chars = len(doc.text)
         batch.append(doc)
@@ -253,18 +258,20 @@ def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip], config
                    progress: Callable[[int], None] | None = None, keep: list[Document] | None = None) -> Analysis:
     """First pass: units, signatures, clusters and decisions for the whole corpus.
 
-    Document texts are dropped batch by batch; pass a list as `keep` to
-    collect the admitted documents when the input cannot be read twice.
+    Document texts are held (as plain strings, without their records) until
+    the decisions are made, then dropped; pass a list as `keep` to collect the
+    admitted documents when the input cannot be read twice.
     """
     began = time.perf_counter()
     admission = Admission(config)
     infos: list[Document] = []
-    tables = list(_signed(_batches(admission.admit(documents), infos, keep, config), jobs, progress))
+    texts: list[str] = []  # held until the decisions are made (headlines and quotations look at words)
+    tables = list(_signed(_batches(admission.admit(documents), infos, texts, keep, config), jobs, progress))
     units = UnitTable.concat(tables, config.num_perm)
     signed = time.perf_counter()
     labels = cluster_units(units, config)
     clustered = time.perf_counter()
-    decisions = decide(units, labels, infos, learned_templates(units, config), config)
+    decisions = decide(units, labels, infos, texts, learned_templates(units, config), config)
     timings = {"read_and_sign_s": signed - began, "index_and_cluster_s": clustered - signed,
                "decide_s": time.perf_counter() - clustered}
     return Analysis(infos, units, decisions, admission.skips, config, began, timings)
