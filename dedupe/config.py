@@ -59,11 +59,15 @@ class Config:
     bucket_cap: int = 0
     long_threshold: float = 0.5
     # categories
-    min_docs: int = 3
+    min_docs: int = 2
     syndicated_min_words: int = 20
+    prose_min_words: int = 8
+    quote_share: float = 0.5
     boilerplate_site_share: float = 0.1
     long_boilerplate_min_docs: int = 5
     duplicate_doc_coverage: float = 0.8
+    context_max_words: int = 5
+    context_max_run: int = 10
     actions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ACTIONS))
     # rules
     builtin_rules: bool = True
@@ -112,11 +116,16 @@ class Config:
         if self.num_perm < 16 or self.num_perm > 1024:
             raise ConfigError(f"num_perm must be between 16 and 1024, got {self.num_perm}")
         positive = ("word_ngram", "char_ngram", "min_docs", "short_unit_words", "syndicated_min_words",
-                    "long_boilerplate_min_docs", "template_prefix_max_words", "template_max_words",
+                    "prose_min_words", "long_boilerplate_min_docs", "template_prefix_max_words", "template_max_words",
                     "max_unit_chars", "max_document_chars")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not 0.0 <= self.quote_share <= 1.0:
+            raise ConfigError(f"quote_share must be in [0, 1] (0: off), got {self.quote_share!r}")
+        for name in ("context_max_words", "context_max_run"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be 0 (off) or positive, got {getattr(self, name)}")
         if self.min_docs < 2:
             raise ConfigError("min_docs must be at least 2: one document cannot make boilerplate")
         for category, action in self.actions.items():

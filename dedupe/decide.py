@@ -13,9 +13,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
+import regex
 
 from dedupe.config import DEFAULT_ACTIONS, Config
 from dedupe.document import Document, UnitTable
+from dedupe.normalize import normalize
 
 # Among categories that remove a unit, the first here names the finding.
 PRECEDENCE = ("template", "boilerplate", "syndicated", "repeat")
@@ -71,34 +73,124 @@ def _groups(labels: np.ndarray, ranks: np.ndarray, units: UnitTable) -> list[np.
     return [g for g in np.split(order, bounds) if len(g) > 1]
 
 
-def _protected(units: UnitTable, docs: list[Document], rule_hit: np.ndarray,
-               groups: list[np.ndarray]) -> np.ndarray:
+_STOPWORDS = frozenset(
+    "the a an and or but of to in on at for from by with as is are was were be been has have had it its this that "
+    "these those he she they we you i his her their our not no will would can could may after over into about "
+    "than then there what which who how why when where new says said".split()
+)
+HEADLINE_WINDOW = 20
+HEADLINE_OVERLAP = 0.5  # share of a headline's words that its own article's text repeats
+HEADLINE_MIN_HITS = 3  # and at least this many of them
+
+
+def _words(norm: str) -> set[str]:
+    """Content words cut to 4 letters, a crude stem: warns/warned, default/defaults meet."""
+    return {w[:4] for w in norm.split(" ") if len(w) > 2 and w not in _STOPWORDS}
+
+
+def _protected(units: UnitTable, texts: list[str], docs: list[Document], rule_hit: np.ndarray,
+               groups: list[np.ndarray], learned_hit: np.ndarray, chrome: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
     """Each document's own headline, which site-wide repetition must not remove.
 
-    With a title field, the first unit equal to the title. Without one, a
-    line that comes before the document's own text (its first unit found in
-    no other document) in exactly one document: chrome opens every page,
-    while a headline opens its own article and is a teaser further down elsewhere.
+    With a title field, the unit equal to the title. Without one, the headline
+    is looked for among the lines threatened with removal (shared with other
+    documents, as teasers there, or matched by a learned template) that sit in
+    the zone of HEADLINE_WINDOW units above the start of the document's text
+    (two prose lines in a row; else its first sentence of 10 or more words;
+    never boilerplate or a template). Such a line is proposed when no other
+    document carries it above its text (chrome opens every page, a headline
+    only its own article), or when at least HEADLINE_OVERLAP of its words,
+    and HEADLINE_MIN_HITS at least, recur in the text below it (its own copies
+    aside), which tells an article's headline from the same line teased above
+    other articles. Of a document's proposals, the one whose words recur most,
+    then the nearest to the text, is its headline: one per document.
+    Also returns the zone, which the context rule leaves alone.
     """
-    protected = np.zeros(len(units), dtype=bool)
-    titled = np.array([bool(d.title and d.title.strip()) for d in docs] + [False], dtype=bool)
-    title_units = np.flatnonzero(units.title)
-    if len(title_units):
-        _, first = np.unique(units.doc[title_units], return_index=True)
-        protected[title_units[first]] = True
-    shared = np.zeros(len(units), dtype=bool)
-    for group in groups:
-        if len(np.unique(units.doc[group])) > 1:
-            shared[group] = True
-    body_start = np.full(len(docs), np.iinfo(np.int64).max, dtype=np.int64)
-    own = np.flatnonzero(~shared & ~rule_hit & (units.words >= 5))
-    np.minimum.at(body_start, units.doc[own], units.start[own])
-    for group in groups:
-        early = [u for u in group if units.start[u] < body_start[units.doc[u]] and not rule_hit[u]
-                 and units.words[u] >= 3 and not titled[units.doc[u]]]
-        if len({int(units.doc[u]) for u in early}) == 1 and len(np.unique(units.doc[group])) > 1:
-            protected[early[0]] = True
-    return protected
+    n = len(units)
+    protected = np.zeros(n, dtype=bool)
+    titles = {i: normalize(d.title) for i, d in enumerate(docs) if d.title and d.title.strip()}
+    shared = np.zeros(n, dtype=bool)
+    cross = [g for g in groups if len(np.unique(units.doc[g])) > 1]
+    for group in cross:
+        shared[group] = True
+    big = np.iinfo(np.int64).max
+    own = ~chrome & ~rule_hit & ~learned_hit
+    text = own & (units.words >= 10) & units.sentence_end
+    follows = np.zeros(n, dtype=bool)  # the next unit of the same document is text-like too
+    follows[:-1] = (own[1:] & (units.words[1:] >= 5)) & (units.doc[1:] == units.doc[:-1])
+    body_start = np.full(len(docs), big, dtype=np.int64)
+    for pick in (text & follows, text, own & (units.words >= 5)):
+        found = np.full(len(docs), big, dtype=np.int64)
+        np.minimum.at(found, units.doc[pick], units.start[pick])
+        body_start = np.where(body_start == big, found, body_start)
+    bounds = np.searchsorted(units.doc, np.arange(len(docs) + 1), side="left")
+    rank = np.arange(n) - bounds[units.doc]
+    body_rank = np.full(len(docs), big, dtype=np.int64)
+    starts_at = np.flatnonzero(units.start == body_start[units.doc])
+    body_rank[units.doc[starts_at]] = rank[starts_at]
+    before = units.start < body_start[units.doc]
+    zone = before & (body_rank[units.doc] - rank <= HEADLINE_WINDOW)
+    candidate = zone & ~rule_hit & (units.words >= 2)
+    threatened = candidate & (shared | learned_hit)
+    group_of = np.full(n, -1, dtype=np.int64)
+    for number, group in enumerate(groups):
+        group_of[group] = number
+    opens_alone = np.zeros(n, dtype=bool)  # shared, and no other document carries it before its text
+    for group in cross:
+        if len(np.unique(units.doc[group[before[group]]])) == 1:
+            opens_alone[group] = True
+
+    def words_of(u: int) -> set[str]:
+        return _words(normalize(texts[int(units.doc[u])][units.start[u]:units.end[u]]))
+
+    for d, title in titles.items():
+        for u in range(bounds[d], bounds[d + 1]):
+            if normalize(texts[d][units.start[u]:units.end[u]]) == title:
+                protected[u] = True
+                break
+    score_cache: dict[int, float] = {}
+    body_cache: dict[int, list[tuple[int, set[str]]]] = {}
+
+    def overlap(u: int) -> float:
+        """Share of the line's words that recur in its document's text (three at least), its own copies aside."""
+        if u not in score_cache:
+            d = int(units.doc[u])
+            if d not in body_cache:
+                span = np.arange(bounds[d], bounds[d + 1])
+                prose = span[own[span] & (units.words[span] >= 10) & (units.start[span] >= body_start[d])]
+                body_cache[d] = [(int(group_of[v]), words_of(v)) for v in prose]
+            words = words_of(u)
+            hits = len(set().union(*(w & words for g, w in body_cache[d] if g < 0 or g != group_of[u])))
+            enough = hits >= HEADLINE_MIN_HITS or (hits >= 2 and len(words) >= 4)
+            score_cache[u] = hits / len(words) if enough else 0.0
+        return score_cache[u]
+
+    proposed: dict[int, list[int]] = defaultdict(list)  # document -> headline candidates
+    for group in cross:
+        early = [int(u) for u in group if threatened[u] and int(units.doc[u]) not in titles]
+        if not early:
+            continue
+        if opens_alone[group[0]] and units.words[early[0]] >= 3:
+            proposed[int(units.doc[early[-1]])].append(early[-1])  # only one document opens with it
+            continue
+        per_doc: dict[int, int] = {}  # the copy nearest to its document's text
+        for u in early:
+            per_doc[int(units.doc[u])] = u
+        scores = {u: overlap(u) for u in per_doc.values()}
+        best = max(scores.values())
+        runner_up = max((v for v in scores.values() if v < best), default=0.0)
+        for d, u in per_doc.items():
+            # Several carriers can own a headline: the article scraped twice, or reprinted under it.
+            value = scores[u]
+            if value >= HEADLINE_OVERLAP or (value == best >= HEADLINE_OVERLAP / 2 and runner_up <= best / 2):
+                proposed[d].append(u)
+    for u in np.flatnonzero(threatened & learned_hit & ~shared).tolist():
+        if int(units.doc[u]) not in titles and overlap(u) >= HEADLINE_OVERLAP:
+            proposed[int(units.doc[u])].append(u)
+    for found in proposed.values():
+        protected[max(found, key=lambda u: (overlap(u), int(rank[u])))] = True
+    return protected, zone
 
 
 def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: list[str],
@@ -120,6 +212,8 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: li
     for s in sources:
         per_source[s] += 1
 
+    rule_hit = np.array([t is not None for t in units.rule], dtype=bool)
+    family = _families(units, groups, rule_hit, ranks, config)
     for group in groups:
         name = cluster_names[int(labels[group[0]])]
         members[name] = [int(u) for u in group]
@@ -128,14 +222,20 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: li
         for u, d in zip(group.tolist(), group_docs.tolist()):
             first_in_doc.setdefault(d, u)
         doc_list = list(first_in_doc)
-        long = int(units.words[group].max()) >= config.syndicated_min_words
-        boiler = len(doc_list) >= config.min_docs
+        families = list(dict.fromkeys(family[d] for d in doc_list))  # a page scraped twice counts once
+        most = int(units.words[group].max())
+        long = most >= config.syndicated_min_words or (
+            most >= config.prose_min_words and 2 * int(units.sentence_end[group].sum()) > len(group))
+        boiler = len(families) >= config.min_docs
         if boiler and long:
             counts = defaultdict(int)
-            for d in doc_list:
+            for d in families:
                 counts[sources[d]] += 1
-            boiler = any(c >= config.long_boilerplate_min_docs and c >= config.boilerplate_site_share * per_source[s]
-                         for s, c in counts.items())
+            if most < config.syndicated_min_words and max(counts.values()) >= config.min_docs:
+                long = False  # a short sentence that one site repeats is its chrome
+            else:
+                boiler = any(c >= config.long_boilerplate_min_docs
+                             and c >= config.boilerplate_site_share * per_source[s] for s, c in counts.items())
         rep = int(group[0])
         for u, d in zip(group.tolist(), group_docs.tolist()):
             first = first_in_doc[d]
@@ -144,16 +244,115 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: li
             if boiler:
                 targets[u]["boilerplate"] = Target(name, rep if u != rep else int(group[1]), u == rep)
             elif long and len(doc_list) > 1 and u == first:
-                targets[u]["syndicated"] = Target(name, rep if u != rep else first_in_doc[doc_list[1]],
-                                                  d == doc_list[0])
+                if d == doc_list[0]:
+                    targets[u]["syndicated"] = Target(name, first_in_doc[doc_list[1]], True)
+                    continue
+                match = _reprinted_from(u, [first_in_doc[e] for e in doc_list[:doc_list.index(d)]], texts, units,
+                                        config.quote_share)
+                if match is not None:
+                    targets[u]["syndicated"] = Target(name, match, False)
 
     _add_templates(units, docs, ranks, learned, targets, members)
-    rule_hit = np.array([t is not None for t in units.rule], dtype=bool)
-    protected = _protected(units, docs, rule_hit, groups)
-    removed, categories = _act(targets, protected, config)
-    dropped = _duplicate_documents(units, groups, categories, ranks, config)
+    learned_hit = np.array([t is not None and t[0] in learned for t in units.template], dtype=bool) & ~rule_hit
+    chrome = np.array(["boilerplate" in t for t in targets], dtype=bool)
+    protected, zone = _protected(units, texts, docs, rule_hit, groups, learned_hit, chrome)
+    context = _context(units, targets, protected, zone, config)
+    if len(context):
+        members["context"] = [int(u) for u in context]
+        for u in context:
+            targets[u]["boilerplate"] = Target("context", -1, False)
+    removed, categories = _act(targets, protected, learned_hit, config)
+    content = np.array([not {"template", "boilerplate"}.intersection(c) for c in categories], dtype=bool)
+    dropped = _duplicate_documents(units, groups, content, ranks, config)
     return Decisions(targets, removed, categories, dropped, protected, members,
                      np.array([d.chars for d in docs], dtype=np.int64), {d.id: i for i, d in enumerate(docs)})
+
+
+# Quotations: curly, straight and angle double quotes, doubled single openers (‘‘...’’), single quotes that
+# hold no apostrophe, CJK brackets; a curly or angle quote left open runs to the end of the paragraph (a
+# quote that continues in the next one).
+_QUOTE = regex.compile(
+    r'“[^“”]*(?:”|$)|"[^"]*"|«[^«»]*(?:»|$)|„[^„“”]*(?:[“”]|$)|‘‘[^‘’“”]*(?:’’|”|$)'
+    r"|(?<!\w)[‘'][^‘’'\n]{2,}?[’'](?!\w)|「[^「」]*」|『[^『』]*』"
+)
+
+
+def _unit_text(texts: list[str], units: UnitTable, u: int) -> str:
+    return texts[int(units.doc[u])][units.start[u]:units.end[u]]
+
+
+def _reprinted_from(u: int, earlier: list[int], texts: list[str], units: UnitTable, share: float) -> int | None:
+    """The earliest copy that `u` reprints: not one that merely quotes the same speaker (see below)."""
+    if share <= 0:
+        return earlier[0]
+    text = _unit_text(texts, units, u)
+    return next((v for v in earlier if not _same_quote_only(text, _unit_text(texts, units, v), share)), None)
+
+
+def _same_quote_only(copy: str, canonical: str, share: float) -> bool:
+    """True when two matching paragraphs share a quotation but not the reporting around it.
+
+    Outlets that quote one speaker (a tweet, a televised remark) print near-identical paragraphs without
+    reprinting each other. When at least `share` of either paragraph's words are inside quotation marks, the
+    words that neither paragraph quotes (the attribution, the framing) are compared, and if fewer than half
+    of them are shared the pair is not a reprint; nor is it when one prints the quotation bare (an embedded
+    tweet or statement) and the other in quotation marks, with nothing else around it. Words quoted in either
+    text are set aside in both, so an edit that breaks a quote mark does not turn a reprint into a quotation.
+    """
+    quoted: set[str] = set()
+    quoted_share = 0.0
+    words = []
+    has_quotes = []
+    for text in (copy, canonical):
+        all_words = normalize(text).split()
+        inside = [w for m in _QUOTE.findall(text) for w in normalize(m).split()]
+        quoted.update(inside)
+        quoted_share = max(quoted_share, len(inside) / (len(all_words) or 1))
+        words.append(set(all_words))
+        has_quotes.append(bool(inside))
+    if quoted_share < share:
+        return False
+    a, b = (w - quoted for w in words)
+    union = a | b
+    if not union:  # nothing but the quotation: printed bare (an embedded tweet) by one, quoted by the other
+        return has_quotes[0] != has_quotes[1]
+    return len(a & b) / len(union) < 0.5
+
+
+def _context(units: UnitTable, targets: list[dict[str, Target]], protected: np.ndarray, zone: np.ndarray,
+             config: Config) -> np.ndarray:
+    """Short lines inside chrome: boilerplate that occurs once (jusText's context rule).
+
+    A run of at most `context_max_run` consecutive units of one document that
+    no category flags, each under `context_max_words` words, with boilerplate
+    or template units right before and right after it, is boilerplate too: a
+    one-off menu item, teaser or widget label between lines of a site's chrome.
+    Runs at the start or end of a document, runs holding a line of the headline
+    zone just above the text, and protected headlines are left alone (a
+    headline is not chrome either when it bounds a run).
+    """
+    n = len(units)
+    if config.context_max_words <= 0 or config.context_max_run <= 0 or n == 0:
+        return np.zeros(0, dtype=np.int64)
+    chrome = np.array([("boilerplate" in t or "template" in t) for t in targets], dtype=bool) & ~protected
+    free = np.array([not t for t in targets], dtype=bool) & ~protected
+    small = (units.words < config.context_max_words) & ~zone
+    # Maximal runs of free units within one document.
+    change = np.ones(n, dtype=bool)
+    change[1:] = (free[1:] != free[:-1]) | (units.doc[1:] != units.doc[:-1])
+    starts = np.flatnonzero(change)
+    ends = np.append(starts[1:], n)
+    keep = free[starts]
+    starts, ends = starts[keep], ends[keep]
+    doc = units.doc[starts]
+    left = (starts > 0) & chrome[np.maximum(starts - 1, 0)] & (units.doc[np.maximum(starts - 1, 0)] == doc)
+    right = (ends < n) & chrome[np.minimum(ends, n - 1)] & (units.doc[np.minimum(ends, n - 1)] == doc)
+    not_small = np.concatenate(([0], np.cumsum(~small)))
+    all_small = not_small[ends] - not_small[starts] == 0
+    chosen = left & right & (ends - starts <= config.context_max_run) & all_small
+    if not chosen.any():
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate([np.arange(s, e) for s, e in zip(starts[chosen], ends[chosen])])
 
 
 def _add_templates(units: UnitTable, docs: list[Document], ranks: np.ndarray, learned: set[str],
@@ -172,16 +371,27 @@ def _add_templates(units: UnitTable, docs: list[Document], ranks: np.ndarray, le
             targets[u]["template"] = Target(name, -1, u == found[0])
 
 
-def _act(targets: list[dict[str, Target]], protected: np.ndarray, config: Config
+def _act(targets: list[dict[str, Target]], protected: np.ndarray, learned_hit: np.ndarray, config: Config
          ) -> tuple[np.ndarray, list[tuple[str, ...]]]:
-    """Which units are removed and which categories flag each unit."""
+    """Which units are removed and which categories flag each unit.
+
+    A protected headline is exempt from boilerplate, syndication and learned
+    templates (a site's `Study: ...` headlines are not its `Watch: ...` links);
+    a built-in rule is never a headline. It is a repeat only of an earlier copy
+    that stays: when that copy is a teaser removed as boilerplate or template,
+    the headline is the copy the document keeps.
+    """
+    chrome = {"boilerplate", "template"}
     removed = np.zeros(len(targets), dtype=bool)
     categories: list[tuple[str, ...]] = []
     for u, found in enumerate(targets):
         removing, flagging = [], []
         for category in PRECEDENCE:
             target = found.get(category)
-            if target is None or (protected[u] and category in ("boilerplate", "syndicated")):
+            if target is None or (protected[u] and (category in ("boilerplate", "syndicated")
+                                                    or (category == "template" and learned_hit[u])
+                                                    or (category == "repeat" and not protected[target.match]
+                                                        and chrome.intersection(targets[target.match])))):
                 continue
             action = config.actions[category]
             policy = DEFAULT_ACTIONS[category] if action == "flag-only" else action
@@ -194,11 +404,31 @@ def _act(targets: list[dict[str, Target]], protected: np.ndarray, config: Config
     return removed, categories
 
 
-def _duplicate_documents(units: UnitTable, groups: list[np.ndarray], categories: list[tuple[str, ...]],
+def _families(units: UnitTable, groups: list[np.ndarray], rule_hit: np.ndarray, ranks: np.ndarray,
+              config: Config) -> list[int]:
+    """Each document's family: the earliest document it is a near-duplicate of (itself if none).
+
+    A first look for duplicate documents, before categories exist: content is
+    every unit not matched by a rule and not shared by more than two
+    documents. Boilerplate then counts families, not documents, so that a page
+    scraped twice does not make its own lines recur "in two documents" and lose
+    them from both copies when min_docs is 2.
+    """
+    content = ~rule_hit
+    for group in groups:
+        if len(np.unique(units.doc[group])) > 2:
+            content[group] = False
+    dropped = _duplicate_documents(units, groups, content, ranks, config)
+    family = list(range(len(ranks)))
+    for d in sorted(dropped, key=lambda d: ranks[d]):
+        e = dropped[d][0]
+        family[d] = family[e]
+    return family
+
+
+def _duplicate_documents(units: UnitTable, groups: list[np.ndarray], content: np.ndarray,
                          ranks: np.ndarray, config: Config) -> dict[int, tuple[int, float]]:
-    """Documents whose content is covered, at the configured share, by one earlier document."""
-    chrome = {"template", "boilerplate"}
-    content = np.array([not chrome.intersection(c) for c in categories], dtype=bool)
+    """Documents whose content units are covered, at the configured share, by one earlier document."""
     lengths = units.end - units.start
     content_chars = np.bincount(units.doc[content], weights=lengths[content], minlength=len(ranks))
     shared: dict[tuple[int, int], int] = defaultdict(int)

@@ -47,8 +47,21 @@ _UNSPACED_RANGES = np.array([
 
 
 def normalize(text: str, fold_digits: bool = False) -> str:
-    """Return the matching form of `text`: words separated by single spaces."""
-    return normalize_batch([text], fold_digits)[0]
+    """Return the matching form of `text`: words separated by single spaces (one string; see normalize_batch)."""
+    folded = unicodedata.normalize("NFKC", text).casefold().translate(_translation(fold_digits))
+    return " ".join(word for word in folded.split(" ") if word)
+
+
+@lru_cache(maxsize=2)
+def _translation(fold_digits: bool) -> dict[int, str | None]:
+    """The class table as a str.translate mapping (newlines fold to spaces here)."""
+    classes = _classes()
+    table: dict[int, str | None] = {cp: " " for cp in np.flatnonzero(classes == SPACE).tolist()}
+    table.update({cp: None for cp in np.flatnonzero(classes == DROP).tolist()})
+    if fold_digits:
+        table.update({cp: "0" for cp in np.flatnonzero(classes == DIGIT).tolist()})
+    table[10] = " "
+    return table
 
 
 def normalize_batch(texts: list[str], fold_digits: bool = False) -> list[str]:

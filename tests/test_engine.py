@@ -89,9 +89,71 @@ def test_boilerplate_needs_min_docs_and_removes_every_copy():
     assert all(chrome not in d.text for d in result.documents)
     assert {f.category for f in result.report.findings} == {"boilerplate"}
     two = run(docs[:2], Config())
+    assert all(chrome not in d.text for d in two.documents)  # min_docs is 2 by default
+    two = run(docs[:2], Config(min_docs=3))
     assert all(chrome in d.text for d in two.documents)
     kept = run(docs, Config(min_docs=4))
     assert not kept.report.findings
+
+
+def test_a_page_scraped_twice_does_not_make_its_own_lines_boilerplate():
+    lines = ["Bridge closed after cracks found", "By Ana Ruiz",
+             "Engineers closed the Halvern bridge on Tuesday after divers found cracks in two piers.",
+             "Traffic is diverted", "The bypass adds twenty minutes to most journeys, the council said."]
+    docs = [{"id": "first", "date": "2026-03-01", "text": "\n".join(lines)},
+            {"id": "again", "date": "2026-03-02", "text": "\n".join(lines + ["Updated 2 March"])},
+            {"id": "other", "date": "2026-03-03", "text": "By Ana Ruiz\nA different story about the harbour "
+             "and its fishing fleet, told in one long sentence here."}]
+    result = run(docs, Config(min_docs=2))
+    first, again, _ = result.documents
+    assert again.dropped and first.text == docs[0]["text"].replace("By Ana Ruiz\n", "")
+
+
+def test_a_short_wire_sentence_on_two_outlets_is_syndicated_not_boilerplate():
+    wire = "The minister said the bridge would reopen next week after repairs."
+    docs = [{"id": "a", "source": "post", "date": "2026-03-01",
+             "text": f"Local news from the north\n{wire}\nThe post adds its own closing remark about the detour here."},
+            {"id": "b", "source": "herald", "date": "2026-03-02",
+             "text": f"Valley news in brief\n{wire}\nThe herald ends with a different line of its own."}]
+    result = run(docs, Config())
+    assert wire in result.documents[0].text and wire not in result.documents[1].text
+    assert [(f.doc_id, f.category) for f in result.report.findings] == [("b", "syndicated")]
+    short = run(docs, Config(prose_min_words=20))  # only 20-word units count as content-length
+    assert all(wire not in d.text for d in short.documents)
+    one_site = [{**d, "source": "post"} for d in docs]  # a sentence one site prints on every page is its chrome
+    assert all(wire not in d.text for d in run(one_site, Config()).documents)
+
+
+_OUTLET_OWN = [  # invented, like every text in the tests
+    "Crowds gathered on the Wrenfield quay long before the ferry arrived, waving the flags of both towns.",
+    "Local guest houses reported that every room within walking distance of the harbour was booked for days.",
+    "Analysts at the county office said the council hoped for a photograph more than for any agreement on fares."]
+
+
+def test_outlets_quoting_one_speaker_are_not_reprints_but_wire_copies_of_the_quote_are():
+    post_text = ("Our harbour has NEVER looked better thanks to many years of hard work by volunteers "
+                 "and now, the Great Spring Clean!")
+    post = f"A short time later the mayor posted: “{post_text}”"
+    wire = f"“{post_text}” the mayor posted on Monday morning as she prepared for the ceremony."
+    texts = {"gazette": post, "wire1": wire, "wire2": wire.replace("on Monday ", "")}
+    own = dict(zip(texts, _OUTLET_OWN))
+    docs = [{"id": key, "source": key, "date": f"2026-07-16T0{i}:00", "text": f"{text}\n{own[key]}"}
+            for i, (key, text) in enumerate(texts.items())]
+    found = {f.doc_id: f for f in run(docs, Config()).report.findings}
+    assert set(found) == {"wire2"} and found["wire2"].category == "syndicated"
+    assert found["wire2"].match["doc_id"] == "wire1"  # the reprint it copies, not the paper that quotes the post
+    assert set(f.doc_id for f in run(docs, Config(quote_share=0)).report.findings) == {"wire1", "wire2"}
+
+
+def test_a_post_printed_bare_or_in_single_quotes_is_a_quotation_not_a_reprint():
+    post_text = ("Congratulations to the rowing club, who raced extraordinarily well, on winning the county cup, and "
+                 "to the volunteers for a truly great regatta")
+    texts = {"ledger": f"“{post_text}!”", "embed": f"{post_text}!",
+             "courier": f"'{post_text},' the mayor posted on Monday, praising 'a truly great regatta'."}
+    own = dict(zip(texts, _OUTLET_OWN))
+    docs = [{"id": key, "source": key, "date": f"2026-07-16T0{i}:00", "text": f"{text}\n{own[key]}"}
+            for i, (key, text) in enumerate(texts.items())]
+    assert not [f for f in run(docs, Config()).report.findings if f.category == "syndicated"]
 
 
 OWN = {
@@ -146,6 +208,110 @@ def test_own_headline_survives_teaser_dedup_by_title_field():
     texts = {c.document.id: c.text for c in result.documents}
     assert headline in texts["own"]
     assert all(headline not in texts[f"o{i}"] for i in range(3))
+
+
+def _page(top: list[str], body: list[str], bottom: list[str]) -> str:
+    return "\n".join(["The Harbour Gazette", "Home", "News", "Sport", *top, *body, *bottom])
+
+
+def test_own_headline_found_without_title_when_other_pages_tease_it_above_their_text():
+    headline = "Harbour sheds destroyed in overnight fire"
+    own_body = ["Fire destroyed the harbour sheds overnight, and crews fought the blaze until dawn on Tuesday.",
+                "The harbour master said the sheds had stood since 1890 and held most of the fishing nets."]
+    docs = [{"id": "own", "text": _page(["Capture 03 Feb 2013 - 01 Apr 2017", "Printable version", headline,
+                                         "By Ana Ruiz"], own_body, ["Most read", "Council budget approved"])}]
+    for i, story in enumerate(["Council budget approved", "Bus route seven axed", "Museum reopens its doors"]):
+        body = [f"Story {i} about {story.lower()} is told here in a sentence of its own, number {i}.",
+                f"A second paragraph of story {i} follows with more detail that no other page repeats."]
+        docs.append({"id": f"o{i}", "text": _page(["Top stories", headline, "Printable version", story],
+                                                  body, ["Most read", headline])})
+    result = run(docs, Config())
+    texts = {c.document.id: c.text for c in result.documents}
+    assert headline in texts["own"].split("\n")
+    assert all(headline not in texts[f"o{i}"] for i in range(3))
+    assert "Printable version" not in texts["own"]
+
+
+def test_own_headline_stays_when_its_earlier_copy_is_a_teaser_removed_as_boilerplate():
+    headline = "Harbour sheds destroyed in overnight fire"
+    teasers = ["Top stories", headline, "Council budget approved", "Bus route seven axed"]
+    own_body = ["Fire destroyed the harbour sheds overnight, and crews fought the blaze until dawn on Tuesday.",
+                "The harbour master said the sheds had stood since 1890 and held most of the fishing nets."]
+    docs = [{"id": "own", "text": _page(teasers + [headline, "By Ana Ruiz"], own_body, [])}]
+    for i in range(3):
+        body = [f"Story {i} is told here in a sentence of its own with enough words, number {i}.",
+                f"A second paragraph of story {i} follows with more detail that no other page repeats."]
+        docs.append({"id": f"o{i}", "text": _page(teasers + [f"Headline of story {i}"], body, [])})
+    result = run(docs, Config())
+    assert result.documents[0].text.split("\n") == [headline, *own_body]
+
+
+def test_one_headline_per_document_so_chrome_opening_one_page_is_not_protected():
+    headline = "Harbour sheds destroyed in overnight fire"
+    chrome = "Weekend edition extra"
+    own_body = ["Fire destroyed the harbour sheds overnight, and crews fought the blaze until dawn on Tuesday.",
+                "The harbour master said the sheds had stood since 1890 and held most of the fishing nets."]
+    docs = [{"id": "own", "text": _page([chrome, headline, "By Ana Ruiz"], own_body, ["Most read", "Other news"])}]
+    for i in range(3):
+        body = [f"Story {i} is told here in a sentence of its own with enough words, number {i}.",
+                f"A second paragraph of story {i} follows with more detail that no other page repeats."]
+        docs.append({"id": f"o{i}", "text": _page([f"Headline of story {i}"], body,
+                                                  ["Most read", headline, chrome])})
+    result = run(docs, Config())
+    kept = result.documents[0].text.split("\n")
+    assert headline in kept and chrome not in kept
+
+
+def test_own_headline_with_only_two_words_in_its_text_is_found_among_teasers_above_other_texts():
+    headline = "Shanty voted favourite rowing song"
+    own_body = ["A survey of rowers found that the shanty was sung at more races than any other song this year.",
+                "Hymns came second, while classical pieces were chosen by one crew in ten, the survey found."]
+    docs = [{"id": "own", "text": _page(["Top stories", "Council budget approved", headline, "By Ana Ruiz"],
+                                        own_body, [])}]
+    for i, story in enumerate(["Council budget approved", "Bus route seven axed", "Museum reopens its doors"]):
+        body = [f"Story {i} about {story.lower()} is told here in a sentence of its own, number {i}.",
+                f"A second paragraph of story {i} follows with more detail that no other page repeats."]
+        docs.append({"id": f"o{i}", "text": _page(["Top stories", headline, story], body, [])})
+    result = run(docs, Config())
+    texts = {c.document.id: c.text.split("\n") for c in result.documents}
+    assert headline in texts["own"] and all(headline not in texts[f"o{i}"] for i in range(3))
+
+
+def test_own_headline_shaped_like_a_learned_template_is_kept():
+    lines = {i: f"Study: finding number {i} about sleep and screens" for i in range(4)}
+    own = "Study: teenagers who sleep less use screens more"
+    docs = [{"id": "own", "text": "\n".join(["Site name", own, "Teenagers who sleep less than seven hours use "
+                                            "screens more in the evening, a study of 4,000 pupils found.",
+                                            lines[0]])}]
+    docs += [{"id": f"o{i}", "text": "\n".join(["Site name", f"Unrelated story {i} opens its own first "
+                                                "paragraph with a sentence of twelve words.", lines[i]])}
+             for i in range(1, 4)]
+    result = run(docs, Config())
+    assert {f.doc_id for f in result.report.findings if f.text == own} == set()
+    assert all(f.category == "template" for f in result.report.findings if f.text in lines.values())
+
+
+def test_short_lines_inside_chrome_are_boilerplate_by_context():
+    words = [("otter", "maple", "quartz"), ("heron", "cedar", "garnet"), ("badger", "willow", "opal")]
+    docs = []
+    for i, (animal, tree, stone) in enumerate(words):
+        lines = ["The Harbour Gazette", "Home", "Sport", f"{animal.title()} report",
+                 f"The {animal} was seen near the {tree} grove on Tuesday, wardens in the valley said.",
+                 f"Volunteers counted every {animal} twice before the {stone} exhibition opened to visitors.",
+                 f"{stone.title()} note", f"Wardens will repeat the {animal} count in spring, weather allowing.",
+                 "Contact us", f"{tree.title()} deals", f"{stone.title()} offers", "About us", "Privacy",
+                 f"{tree.title()} {stone}"]
+        docs.append({"id": f"d{i}", "text": "\n".join(lines)})
+    result = run(docs, Config(min_docs=2))
+    for (_, tree, stone), cleaned in zip(words, result.documents):
+        kept = cleaned.text.split("\n")
+        assert f"{tree.title()} deals" not in kept and f"{stone.title()} offers" not in kept
+        assert f"{stone.title()} note" in kept  # between two lines of text
+        assert f"{tree.title()} {stone}" in kept  # at the end of the page, no chrome after it
+    context = [f for f in result.report.findings if f.cluster_id == "context"]
+    assert {f.category for f in context} == {"boilerplate"} and len(context) == 6
+    off = run(docs, Config(min_docs=2, context_max_words=0))
+    assert "Maple deals" in off.documents[0].text
 
 
 def test_remove_all_wins_over_keep_first_and_report_lists_both():

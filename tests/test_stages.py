@@ -8,7 +8,7 @@ from datasketch import MinHash, MinHashLSH
 
 from dedupe import cluster, index, shingle, signature
 from dedupe.clean import clean_text
-from dedupe.normalize import is_unspaced, normalize, word_count
+from dedupe.normalize import is_unspaced, normalize, normalize_batch, word_count
 from dedupe.segment import segment
 
 
@@ -30,6 +30,13 @@ def test_normalize_folds_case_width_punctuation_and_optionally_digits():
     assert normalize("  Ｒead MORE: «Straße»… 2026!") == "read more strasse 2026"
     assert normalize("Updated 11:30", fold_digits=True) == "updated 00 00"
     assert normalize("Привет, МИР!") == "привет мир"
+
+
+@pytest.mark.parametrize("fold", [False, True])
+def test_single_and_batch_normalisation_agree(fold):
+    texts = ["  Ｒead MORE: «Straße»… 2026!", "", "---", "日本語のテキストです", "a\nb", "x\u200by", " , a , ",
+             "Updated 11:30", "Привет, МИР!", "tab\tand\u00a0nbsp", "ﬁne ½"]
+    assert [normalize(t, fold) for t in texts] == normalize_batch(texts, fold)
 
 
 def test_unspaced_scripts_and_word_counts():
