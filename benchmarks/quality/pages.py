@@ -39,7 +39,6 @@ import gzip
 import hashlib
 import json
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,6 +46,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import regex
+from run_dedupe import clean_findings
 
 _PUNCT = regex.compile(r"[\p{P}\p{S}]+")
 _SPACE = regex.compile(r"\s+")
@@ -168,20 +168,7 @@ def run_dedupe(pages: list[dict], config: str | None, overrides: list[str], work
     with open(source, "w", encoding="utf-8") as handle:
         for i, page in enumerate(pages):
             handle.write(json.dumps({"id": str(i), "site": page["site"], "text": "\n".join(page["lines"])}) + "\n")
-    findings = workdir / "findings.jsonl"
-    command = [sys.executable, "-m", "dedupe", "clean", str(source), "-o", str(workdir / "out.jsonl"),
-               "--source-field", "site", "--findings", str(findings), "--quiet"]
-    if config:
-        command += ["--config", config]
-    for item in overrides:
-        key, _, value = item.partition("=")
-        flag = "--" + key.replace("_", "-")
-        if value.lower() in ("true", "false"):
-            command.append(flag if value.lower() == "true" else "--no-" + flag[2:])
-        else:
-            command += [flag, value]
-    subprocess.run(command, check=True)
-    return [json.loads(row) for row in findings.read_text(encoding="utf-8").splitlines()]
+    return clean_findings(source, workdir, ["--source-field", "site"], config, overrides)
 
 
 def map_findings(pages: list[dict], findings: list[dict]) -> tuple[list[list[str | None]], list[list[bool]]]:

@@ -22,11 +22,12 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import subprocess
 import sys
 import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
+
+from run_dedupe import clean_findings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "news-provenance-events" / "articles.jsonl"
@@ -34,20 +35,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def run_dedupe(corpus: Path, config: str | None, overrides: list[str], workdir: Path) -> list[dict]:
-    findings = workdir / "findings.jsonl"
-    command = [sys.executable, "-m", "dedupe", "clean", str(corpus), "-o", str(workdir / "out.jsonl"),
-               "--date-field", "scrape_time", "--findings", str(findings), "--quiet"]
-    if config:
-        command += ["--config", config]
-    for item in overrides:
-        key, _, value = item.partition("=")
-        flag = "--" + key.replace("_", "-")
-        if value.lower() in ("true", "false"):
-            command.append(flag if value.lower() == "true" else "--no-" + flag[2:])
-        else:
-            command += [flag, value]
-    subprocess.run(command, check=True)
-    return [json.loads(row) for row in findings.read_text(encoding="utf-8").splitlines()]
+    return clean_findings(corpus, workdir, ["--date-field", "scrape_time"], config, overrides)
 
 
 def key(doc_id: str, start: int, end: int) -> str:

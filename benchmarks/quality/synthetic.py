@@ -43,7 +43,6 @@ import bisect
 import gzip
 import json
 import random
-import subprocess
 import sys
 import tempfile
 from collections import Counter, defaultdict
@@ -51,6 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import regex
+from run_dedupe import clean_findings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CORPORA = ROOT.parent / "shared" / "corpora"
@@ -381,20 +381,7 @@ def run_dedupe(docs: list[Doc], config: str | None, overrides: list[str], with_t
             if with_title:
                 record["title"] = doc.title
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    findings = workdir / "findings.jsonl"
-    command = [sys.executable, "-m", "dedupe", "clean", str(source), "-o", str(workdir / "out.jsonl"),
-               "--findings", str(findings), "--quiet"]
-    if config:
-        command += ["--config", config]
-    for item in overrides:
-        key, _, value = item.partition("=")
-        flag = "--" + key.replace("_", "-")
-        if value.lower() in ("true", "false"):
-            command.append(flag if value.lower() == "true" else "--no-" + flag[2:])
-        else:
-            command += [flag, value]
-    subprocess.run(command, check=True)
-    return [json.loads(row) for row in findings.read_text(encoding="utf-8").splitlines()]
+    return clean_findings(source, workdir, [], config, overrides)
 
 
 def removed_lines(docs: list[Doc], findings: list[dict]) -> tuple[list[list[str | None]], set[str]]:
