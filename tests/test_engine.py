@@ -414,3 +414,13 @@ def test_config_rejects_bad_values_with_config_error(bad):
 def test_run_refuses_records_of_the_wrong_type():
     with pytest.raises(TypeError, match="dicts or dedupe.Document"):
         run(["a bare string"])
+
+
+def test_finding_records_hold_every_field():
+    from dataclasses import asdict, fields
+
+    from dedupe.report import Finding
+
+    finding = Finding("d", 1, 5, "repeat", ["repeat"], "c1", 0.9, "removed", "text", {"doc_id": "d", "start": 0,
+                                                                                       "end": 4})
+    assert finding.as_dict() == asdict(finding) and len(finding.as_dict()) == len(fields(Finding))
