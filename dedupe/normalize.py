@@ -129,13 +129,3 @@ def _unspaced_table() -> np.ndarray:
     for low, high in _UNSPACED_RANGES:
         table[low:min(high, _TABLE_SIZE - 1) + 1] = 1
     return table
-
-
-def is_unspaced(norm: str) -> bool:
-    """True when most of the text is in a script without word spaces (CJK, Thai...)."""
-    return bool(profile([norm]).unspaced[0])
-
-
-def word_count(norm: str) -> int:
-    """Words in a normalised text; for unspaced scripts, two characters count as a word."""
-    return int(profile([norm]).words[0])

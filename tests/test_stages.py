@@ -8,7 +8,7 @@ from datasketch import MinHash, MinHashLSH
 
 from dedupe import cluster, index, shingle, signature
 from dedupe.clean import clean_text
-from dedupe.normalize import is_unspaced, normalize, normalize_batch, word_count
+from dedupe.normalize import normalize, normalize_batch, profile
 from dedupe.segment import segment
 
 
@@ -40,10 +40,10 @@ def test_single_and_batch_normalisation_agree(fold):
 
 
 def test_unspaced_scripts_and_word_counts():
-    assert is_unspaced(normalize("日本語のテキストです"))
-    assert not is_unspaced(normalize("English text"))
-    assert word_count(normalize("one, two three")) == 3
-    assert word_count(normalize("日本語のテキスト")) == 4
+    texts = ["日本語のテキストです", "English text", "one, two three", "日本語のテキスト", ""]
+    result = profile(normalize_batch(texts))
+    assert result.unspaced.tolist() == [True, False, False, True, False]
+    assert result.words.tolist() == [5, 2, 3, 4, 0]
 
 
 def _reference(norm: str, mode: int, n: int, num_perm: int, seed: int) -> np.ndarray:
