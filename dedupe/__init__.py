@@ -12,10 +12,10 @@ __version__ = "0.1.0"
 
 from dedupe.config import Config, ConfigError  # noqa: E402
 from dedupe.document import CleanedDocument, Document, Skip  # noqa: E402
-from dedupe.pipeline import InputError, Result, clean, run  # noqa: E402
+from dedupe.pipeline import InputError, Result, clean_documents, run  # noqa: E402
 from dedupe.report import Finding, Report  # noqa: E402
 
 __all__ = [
     "CleanedDocument", "Config", "ConfigError", "Document", "Finding", "InputError", "Report", "Result",
-    "Skip", "__version__", "clean", "run",
+    "Skip", "__version__", "clean_documents", "run",
 ]

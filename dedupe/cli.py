@@ -1,7 +1,8 @@
-"""Command line: `dedupe audit`, `dedupe clean` and `dedupe report`, a thin layer over `dedupe.run`.
+"""Command line: `dedupe audit`, `dedupe clean` and `dedupe report`, over the pipeline's two passes.
 
 Options are generated from the `Config` dataclass, so every knob of the
-Python API has a flag with the same name and nothing else lives here.
+Python API has a flag with the same name. What lives here is what only a
+command line needs: reading files twice, streaming outputs, exit codes.
 
 Exit codes: 0 done; 2 usage or configuration error, or missing input; 3 bad
 input under `--strict`; 4 output not written; 5 `--fail-above` exceeded;
@@ -82,7 +83,7 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the JSON report here."),
         click.option("--findings", "findings_path", type=click.Path(dir_okay=False),
                      help="Write findings one per line (.jsonl, .jsonl.gz, .jsonl.zst) or row (.parquet)."),
-        click.option("--fail-above", type=click.FloatRange(0, 1), help="Exit 1 if the duplicated share exceeds this."),
+        click.option("--fail-above", type=click.FloatRange(0, 1), help="Exit 5 if the duplicated share exceeds this."),
         click.option("--jobs", type=click.IntRange(1, 256), default=1, show_default=True,
                      help="Worker processes for signatures (output is the same for any value)."),
         click.option("--quiet", is_flag=True, help="No summary and no progress bar."),
@@ -198,14 +199,15 @@ def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: s
                 documents.append(cleaned.document)
             if writer is not None:
                 writer.write(cleaned)
+        if writer is not None:
+            writer.commit()
+            writer = None
     except BaseException as error:
         if writer is not None:
             writer.abort()
         if sink is not None:
             sink.__exit__(type(error), error, None)
         raise
-    if writer is not None:
-        writer.commit()
     if sink is not None:
         sink.__exit__(None, None, None)
     timings = {**analysis.timings, "clean_and_report_s": time.perf_counter() - second}
@@ -306,6 +308,6 @@ def report_command(report_file: str, inputs: tuple[str, ...], html_path: str | N
         sys.exit(EXIT_USAGE)
     try:
         html.write_html(html_path, report, documents, html_max_docs, html_max_clusters)
-    except OSError as error:
+    except (OutputError, OSError) as error:
         click.echo(f"dedupe: cannot write output: {error}", err=True)
         sys.exit(EXIT_OUTPUT)

@@ -99,6 +99,11 @@ class Config:
         for name, pattern in self.extra_rules.items():
             if not isinstance(pattern, str):
                 raise ConfigError(f"rule {name!r} must be a regular expression string, got {pattern!r}")
+        if not all(isinstance(name, str) for name in self.disabled_rules):
+            raise ConfigError(f"disabled_rules must be rule names, got {self.disabled_rules!r}")
+        from dedupe.rules import RuleSet  # compiling the rules is their validation
+
+        RuleSet.from_config(self)
         if self.keep_original_field is not None and self.keep_original_field == self.text_field:
             raise ConfigError("keep_original_field must differ from text_field")
         if self.unit not in UNIT_KINDS:
@@ -201,6 +206,8 @@ def _coerce(name: str, annotation: Any, value: Any) -> Any:
         expected = (int,)
     elif kind == "float":
         expected = (int, float)
+    elif kind == "str":
+        expected = (str,)
     else:
         expected = (str, type(None))
     if not isinstance(value, expected) or (kind in ("int", "float") and isinstance(value, bool)):

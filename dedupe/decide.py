@@ -109,7 +109,7 @@ def _protected(units: UnitTable, texts: list[str], docs: list[Document], rule_hi
     """
     n = len(units)
     protected = np.zeros(n, dtype=bool)
-    titles = {i: normalize(d.title) for i, d in enumerate(docs) if d.title and d.title.strip()}
+    titles = {i for i, d in enumerate(docs) if d.title and d.title.strip()}
     shared = np.zeros(n, dtype=bool)
     cross = [g for g in groups if len(np.unique(units.doc[g])) > 1]
     for group in cross:
@@ -144,11 +144,10 @@ def _protected(units: UnitTable, texts: list[str], docs: list[Document], rule_hi
     def words_of(u: int) -> set[str]:
         return _words(normalize(texts[int(units.doc[u])][units.start[u]:units.end[u]]))
 
-    for d, title in titles.items():
-        for u in range(bounds[d], bounds[d + 1]):
-            if normalize(texts[d][units.start[u]:units.end[u]]) == title:
-                protected[u] = True
-                break
+    title_units = np.flatnonzero(units.title)  # equal to their document's title (computed in the first pass)
+    if len(title_units):
+        _, first = np.unique(units.doc[title_units], return_index=True)
+        protected[title_units[first]] = True
     score_cache: dict[int, float] = {}
     body_cache: dict[int, list[tuple[int, set[str]]]] = {}
 
@@ -195,7 +194,7 @@ def _protected(units: UnitTable, texts: list[str], docs: list[Document], rule_hi
 
 def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: list[str],
            learned: set[str], config: Config) -> Decisions:
-    """Apply categories, precedence and actions; see SPEC.md."""
+    """Apply categories, precedence and actions; see the specification (shared/SPEC.md) and README "Categories"."""
     n = len(units)
     ranks = doc_ranks(docs)
     targets: list[dict[str, Target]] = [{} for _ in range(n)]

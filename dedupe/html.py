@@ -48,6 +48,9 @@ COLOURS = {  # Okabe-Ito: distinguishable with the common colour-vision deficien
 # ---------------------------------------------------------------- inputs
 
 
+REQUIRED_SUMMARY = {"documents", "units", "characters", "duplicated_share", "categories", "skipped"}
+
+
 def as_report(data: Report | Mapping[str, Any]) -> Report:
     """A Report from a Report or from its JSON dict (as written by `Report.write_json`)."""
     if isinstance(data, Report):
@@ -59,6 +62,9 @@ def as_report(data: Report | Mapping[str, Any]) -> Report:
                         dict(data.get("syndication") or {"sources": [], "pairs": [], "matrix": []}))
     except (KeyError, TypeError, AttributeError) as error:
         raise ValueError(f"not a dedupe report: {error}") from error
+    missing = sorted(REQUIRED_SUMMARY - set(report.summary))
+    if missing:
+        raise ValueError(f"not a dedupe report: its summary lacks {', '.join(missing)}")
     return report
 
 
@@ -374,8 +380,6 @@ def _summary_section(page: _Page) -> str:
                       + more)
     else:
         skip_html += "<p>Every input was read.</p>"
-    if s.get("findings_omitted"):
-        page.notes.append("The report was written without its findings: tables and highlights are empty.")
     params = escape(json.dumps(s.get("parameters") or {}, ensure_ascii=False, indent=1))
     return (f"<section id=summary><h2>Summary</h2><div class=cards>{''.join(cards)}</div>"
             f"<h3>Per category</h3><div class=cards>{''.join(per)}</div>{skip_html}"

@@ -2,14 +2,17 @@
 
 `datasketch.MinHashLSH` is the reference index (and the one an incremental
 index will keep across crawls); its optimiser picks the bands b and rows r
-for the threshold and num_perm. For a batch run the same buckets are found
-by sorting each band's slice of the signature matrix with numpy (`bands`,
-the default), which gives exactly the same pairs at a fraction of the time
-and memory. Keys are the distinct signatures, so a menu line printed on ten
+for the threshold and num_perm, and with `lsh_index = "auto"` (the
+default) it is used up to AUTO_DATASKETCH_KEYS distinct signatures. Above
+that the same buckets are found by sorting each band's slice of the
+signature matrix with numpy (`bands`): the same pairs (tested) at a
+fraction of the time and memory. Keys are the distinct signatures, so a menu line printed on ten
 thousand pages is one key, not ten thousand.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import numpy as np
 from datasketch import MinHashLSH
@@ -21,6 +24,7 @@ from dedupe.signature import to_lean
 AUTO_DATASKETCH_KEYS = 20_000
 
 
+@lru_cache(maxsize=16)
 def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
     """(bands, rows) that datasketch's optimiser chooses for this threshold."""
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)

@@ -245,7 +245,7 @@ def _umask() -> int:
 class AtomicFile:
     """A file written beside its target under a temporary name and renamed over it only on success."""
 
-    def __init__(self, target: Path, binary: bool = True, compress: bool = True) -> None:
+    def __init__(self, target: Path, compress: bool = True) -> None:
         self.target = Path(target).resolve()
         self.tmp = None
         self.compress = compress
@@ -307,11 +307,8 @@ class _Sink:
 
     def __init__(self, kind: str, path: Path, source: Path | None, config: Config) -> None:
         self.kind, self.path, self.config = kind, path, config
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.raw = open(path, "wb")  # noqa: SIM115 - held open across writes, closed by close()
-        self.stream = _compressed(self.raw, path.name) if kind == "jsonl" else self.raw
         self.writer: Any = None
-        if kind == "parquet":
+        if kind == "parquet":  # the schema first: an unreadable source must not leave an empty file behind
             import pyarrow as pa
             import pyarrow.parquet as pq
 
@@ -319,8 +316,12 @@ class _Sink:
             if config.keep_original_field and config.keep_original_field not in schema.names:
                 schema = schema.append(pa.field(config.keep_original_field, pa.string()))
             self.schema = schema
-            self.writer = pq.ParquetWriter(self.stream, schema)
             self.rows: list[dict[str, Any]] = []
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.raw = open(path, "wb")  # noqa: SIM115 - held open across writes, closed by close()
+        self.stream = _compressed(self.raw, path.name) if kind == "jsonl" else self.raw
+        if kind == "parquet":
+            self.writer = pq.ParquetWriter(self.stream, self.schema)
 
     def write(self, cleaned: CleanedDocument) -> None:
         if self.kind == "txt":
@@ -405,6 +406,14 @@ class OutputWriter:
         prefix = Path(item.root.name) if len(self.roots) > 1 else Path()
         return self.staging / prefix / item.file.relative_to(item.root)
 
+    def _sink_path(self, item: InputFile) -> Path:
+        """Where an input's output is staged (a single JSONL output keeps the target's compression suffix)."""
+        dest = self._dest(item)
+        if self.single is not None and self.single.kind == "jsonl":
+            assert self.target is not None
+            dest = dest.with_name("single" + "".join(self.target.suffixes[-1:]))
+        return dest
+
     def write(self, cleaned: CleanedDocument) -> None:
         if cleaned.dropped:
             return
@@ -416,10 +425,7 @@ class OutputWriter:
         sink = self.sinks.get(key)
         if sink is None:
             item = self.single or self._input_of(key)
-            dest = self._dest(item)
-            if self.single is not None and self.single.kind == "jsonl":
-                dest = dest.with_name("single" + "".join(self.target.suffixes[-1:]))
-            sink = self.sinks[key] = _Sink(item.kind, dest, item.file, self.config)
+            sink = self.sinks[key] = _Sink(item.kind, self._sink_path(item), item.file, self.config)
         sink.write(cleaned)
 
     def _input_of(self, path: str) -> InputFile:
@@ -437,11 +443,12 @@ class OutputWriter:
         items = [self.single] if self.single is not None else self.inputs.files
         for item in items:
             if str(item.file) not in self.sinks and item.kind != "txt":
-                key = str(item.file)
-                dest = self._dest(item)
-                if self.single is not None and self.single.kind == "jsonl":
-                    dest = dest.with_name("single" + "".join(self.target.suffixes[-1:]))
-                self.sinks[key] = _Sink(item.kind, dest, item.file, self.config)
+                try:
+                    self.sinks[str(item.file)] = _Sink(item.kind, self._sink_path(item), item.file, self.config)
+                except (OSError, ValueError):
+                    if item.kind != "parquet":
+                        raise
+                    continue  # a Parquet input whose schema cannot be read was skipped and reported: no output
         for sink in self.sinks.values():
             sink.close()
         if self.single is not None:

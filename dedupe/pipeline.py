@@ -9,6 +9,7 @@ gives byte-identical results.
 
 from __future__ import annotations
 
+import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -109,6 +110,12 @@ def analyse(texts: list[str], titles: list[str | None], first_doc: int, config: 
         title=is_title,
         sentence_end=np.array([u.rstrip(_CLOSERS)[-1:] in _SENTENCE_ENDS for u in units], dtype=bool),
     )
+
+
+def _worker_signals() -> None:
+    """Workers die quietly on SIGTERM and leave Ctrl-C to the parent, which cleans up."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _analyse_batch(args: tuple[list[str], list[str | None], int, Config]) -> UnitTable:
@@ -238,7 +245,7 @@ def _signed(batches: Iterator[tuple[list[str], list[str | None], int, Config]], 
             if progress:
                 progress(len(batch[0]))
         return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_signals) as pool:
         pending: deque = deque()
         for batch in batches:
             pending.append((pool.submit(_analyse_batch, batch), len(batch[0])))
@@ -286,8 +293,10 @@ def apply(analysis: Analysis, documents: Iterable[Document | dict[str, Any] | Sk
     units, decisions = analysis.units, analysis.decisions
     ranges = unit_ranges(units, len(analysis.docs))
     roots = {decisions.duplicate_root(d) for d in decisions.dropped}
+    seen = 0
     for doc in Admission(replace(analysis.config, strict=False)).admit(documents):
         d = doc.order
+        seen += 1
         if d >= len(analysis.docs) or analysis.docs[d].id != doc.id:
             raise InputError(f"{doc.origin}: the input changed between the two passes")
         span = (int(ranges[d]), int(ranges[d + 1]))
@@ -302,6 +311,9 @@ def apply(analysis: Analysis, documents: Iterable[Document | dict[str, Any] | Sk
         builder.add(cleaned, findings_for(d, doc.text, analysis.docs, units, decisions, span, analysis.config),
                     span)
         yield cleaned
+    if seen != len(analysis.docs):
+        raise InputError(f"the input changed between the two passes: {len(analysis.docs)} documents first, "
+                         f"{seen} the second time")
 
 
 @dataclass
@@ -339,7 +351,7 @@ def run(
     return Result(cleaned, report, analysis.units, analysis.decisions)
 
 
-def clean(documents: Iterable[Document | dict[str, Any]], config: Config | None = None,
+def clean_documents(documents: Iterable[Document | dict[str, Any]], config: Config | None = None,
           jobs: int = 1) -> Iterator[CleanedDocument]:
     """Yield cleaned documents that are kept, in input order (the pipeline step)."""
     for cleaned in run(documents, config, jobs).documents:

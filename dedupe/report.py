@@ -96,12 +96,6 @@ class Report:
 
         write_text(Path(path), self.to_json() + "\n")
 
-    def write_findings(self, path: str | Path) -> None:
-        """One finding per line (JSONL, optionally .gz/.zst) or per row (.parquet)."""
-        with FindingsFile(path) as sink:
-            for finding in self.findings:
-                sink.write(finding)
-
 
 class FindingsFile:
     """Findings written one at a time to JSONL (.gz/.zst) or Parquet, renamed into place on success."""
@@ -111,7 +105,7 @@ class FindingsFile:
 
         self.path = Path(path)
         self.parquet = self.path.name.lower().endswith(".parquet")
-        self.file = AtomicFile(self.path, binary=True, compress=not self.parquet)
+        self.file = AtomicFile(self.path, compress=not self.parquet)
         self.rows: list[dict[str, Any]] = []
         self.writer: Any = None
 

@@ -344,19 +344,20 @@ def test_report_command_reads_a_streamed_findings_file(tmp_path):
     assert f'data-start="{rows[0]["start"]}" data-end="{rows[0]["end"]}"' in html_text
 
 
-@pytest.mark.parametrize("sig,code", [("SIGINT", 130), ("SIGTERM", 143)])
-def test_interrupted_run_leaves_no_temporary_files(tmp_path, generated_docs, sig, code):
+@pytest.mark.parametrize("sig,code,jobs", [("SIGINT", 130, "1"), ("SIGTERM", 143, "1"), ("SIGTERM", 143, "2")])
+def test_interrupted_run_leaves_no_temporary_files(tmp_path, generated_docs, sig, code, jobs):
     import signal
     import subprocess
     import sys
     import time
 
-    source = write_jsonl(tmp_path / "in.jsonl", generated_docs * 4)
+    many = [dict(doc, id=f"{doc['id']}-{k}") for k in range(6) for doc in generated_docs]
+    source = write_jsonl(tmp_path / "in.jsonl", many)
     out = tmp_path / "out" / "clean.jsonl.gz"
     out.parent.mkdir()
     out.write_bytes(b"previous")
     command = [sys.executable, "-m", "dedupe", "clean", str(source), "-o", str(out), "--findings",
-               str(out.parent / "f.parquet"), "--quiet"]
+               str(out.parent / "f.parquet"), "--quiet", "--jobs", jobs]
     process = subprocess.Popen(command, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
     while process.poll() is None and time.monotonic() < deadline and \
@@ -367,5 +368,43 @@ def test_interrupted_run_leaves_no_temporary_files(tmp_path, generated_docs, sig
     if process.returncode == 0:
         pytest.skip("the run finished before the signal arrived")
     assert process.returncode == code, err
+    assert err.decode().count("dedupe:") == 1, err  # one message, from the parent only
     assert sorted(p.name for p in out.parent.iterdir()) == ["clean.jsonl.gz"]
     assert out.read_bytes() == b"previous"
+
+
+def test_report_command_errors_are_clean(tmp_path):
+    partial = tmp_path / "partial.json"
+    partial.write_text('{"summary": {}}')
+    result = invoke("report", str(partial), "--html", str(tmp_path / "p.html"))
+    assert result.exit_code == 2 and "lacks" in result.output
+    report = tmp_path / "r.json"
+    assert invoke("audit", str(SAMPLES / "wire-story"), "--report", str(report), "--quiet").exit_code == 0
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    result = invoke("report", str(report), "--html", str(blocker / "p.html"))
+    assert result.exit_code == 4 and "cannot write" in result.output
+
+
+def test_rules_are_checked_even_when_nothing_is_read(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert invoke("audit", str(empty), "--disable-rule", "nosuch", "--quiet").exit_code == 2
+    config = tmp_path / "c.toml"
+    config.write_text('[rules]\ndisable = [1]\n')
+    assert invoke("audit", str(empty), "--config", str(config), "--quiet").exit_code == 2
+    config.write_text('[rules.add]\nbroken = "(unclosed"\n')
+    result = invoke("audit", str(empty), "--config", str(config), "--quiet")
+    assert result.exit_code == 2 and "not a valid regular expression" in result.output
+
+
+def test_clean_with_an_unreadable_parquet_input_writes_the_rest(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "bad.parquet").write_bytes(b"not parquet at all")
+    write_jsonl(folder / "good.jsonl", records())
+    out, findings = tmp_path / "out", tmp_path / "f.jsonl"
+    result = invoke("clean", str(folder), "-o", str(out), "--findings", str(findings), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["good.jsonl"]
+    assert findings.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -8,7 +8,7 @@ import pytest
 from conftest import SEEDS
 from samples import NAMES, SAMPLES, expected_path, findings_of
 
-from dedupe import Config, Document, clean, run
+from dedupe import Config, Document, clean_documents, run
 from dedupe.io import discover, read
 from dedupe.rules import RuleSet, learn_templates
 
@@ -195,7 +195,7 @@ def test_duplicate_document_is_dropped_and_reported_once():
     dup = [f for f in result.report.findings if f.category == "duplicate_document"]
     assert len(dup) == 1 and dup[0].doc_id == "two" and dup[0].match["doc_id"] == "one"
     assert 0.95 < dup[0].similarity < 1.0
-    assert [c.document.id for c in clean(docs)] == ["one"]
+    assert [c.document.id for c in clean_documents(docs)] == ["one"]
 
 
 def test_own_headline_survives_teaser_dedup_by_title_field():
