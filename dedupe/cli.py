@@ -15,7 +15,6 @@ import dataclasses
 import os
 import signal
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,10 +23,10 @@ import click
 
 from dedupe import html
 from dedupe.config import ACTIONS, CATEGORIES, Config, ConfigError
-from dedupe.document import Document
+from dedupe.document import CleanedDocument, Document
 from dedupe.io import Inputs, OutputError, OutputWriter, discover, read, spooled_stdin
-from dedupe.pipeline import Analysis, InputError, analyse_corpus, apply
-from dedupe.report import FindingsFile, Report, ReportBuilder, summary_lines, top_boilerplate
+from dedupe.pipeline import Analysis, InputError, analyse_corpus, second_pass
+from dedupe.report import FindingsFile, Report, summary_lines, top_boilerplate
 
 EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT, EXIT_FAIL_ABOVE, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 3, 4, 5, 130, 143
 FINDINGS_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".parquet")
@@ -187,18 +186,19 @@ def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: s
             writer.abort()
         raise
     sink = FindingsFile(findings_path) if findings_path else None
-    builder = ReportBuilder(analysis.docs, analysis.units, analysis.decisions, analysis.skips, config,
-                            keep_findings=sink is None or keep_texts, sink=sink)
     documents: list[Document] | None = [] if keep_texts else None
-    second = time.perf_counter()
+
+    def on_cleaned(cleaned: CleanedDocument) -> None:
+        if documents is not None:
+            documents.append(cleaned.document)
+        if writer is not None:
+            writer.write(cleaned)
+
     try:
         if sink is not None:
             sink.__enter__()
-        for cleaned in apply(analysis, read(found, config), builder):
-            if documents is not None:
-                documents.append(cleaned.document)
-            if writer is not None:
-                writer.write(cleaned)
+        report = second_pass(analysis, read(found, config), on_cleaned, keep_findings=sink is None or keep_texts,
+                             sink=sink, findings_file=findings_path)
         if writer is not None:
             writer.commit()
             writer = None
@@ -210,8 +210,7 @@ def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: s
         raise
     if sink is not None:
         sink.__exit__(None, None, None)
-    timings = {**analysis.timings, "clean_and_report_s": time.perf_counter() - second}
-    return builder.finish(time.perf_counter() - analysis.began, findings_path, timings), documents
+    return report, documents
 
 
 def _first_pass(found: Inputs, config: Config, jobs: int, show: bool) -> Analysis:

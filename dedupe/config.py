@@ -93,7 +93,7 @@ class Config:
     def validate(self) -> None:
         """Raise ConfigError naming the first value that cannot work."""
         for f in dataclasses.fields(self):
-            _coerce(f.name, f.type, getattr(self, f.name))
+            setattr(self, f.name, _coerce(f.name, f.type, getattr(self, f.name)))
         if not 0 <= self.seed < 2**32:
             raise ConfigError(f"seed must be between 0 and 2**32 - 1, got {self.seed}")
         for name, pattern in self.extra_rules.items():
@@ -186,9 +186,6 @@ class Config:
         unknown = sorted(set(flat) - known)
         if unknown:
             raise ConfigError(f"unknown configuration key(s): {', '.join(unknown)}")
-        for f in dataclasses.fields(cls):
-            if f.name in flat:
-                flat[f.name] = _coerce(f.name, f.type, flat[f.name])
         return cls(**flat)
 
 

@@ -27,7 +27,7 @@ from dedupe.decide import Decisions, decide
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
 from dedupe.io import record_to_document
 from dedupe.normalize import normalize_batch, profile
-from dedupe.report import Report, ReportBuilder, findings_for, unit_ranges
+from dedupe.report import FindingsFile, Report, ReportBuilder, findings_for, unit_ranges
 from dedupe.segment import segment
 
 BATCH_DOCS = 256
@@ -343,12 +343,25 @@ def run(
     config = config or Config()
     kept: list[Document] = []
     analysis = analyse_corpus(documents, config, jobs, progress, keep=kept)
-    builder = ReportBuilder(analysis.docs, analysis.units, analysis.decisions, analysis.skips, config)
-    second = time.perf_counter()
-    cleaned = list(apply(analysis, kept, builder))
-    report = builder.finish(time.perf_counter() - analysis.began,
-                            timings={**analysis.timings, "clean_and_report_s": time.perf_counter() - second})
+    cleaned: list[CleanedDocument] = []
+    report = second_pass(analysis, kept, cleaned.append)
     return Result(cleaned, report, analysis.units, analysis.decisions)
+
+
+def second_pass(analysis: Analysis, documents: Iterable[Document | dict[str, Any] | Skip],
+                on_cleaned: Callable[[CleanedDocument], None], keep_findings: bool = True,
+                sink: FindingsFile | None = None, findings_file: str | None = None) -> Report:
+    """Clean `documents` (the first pass's input, again), hand each to `on_cleaned`, and build the report.
+
+    Findings are kept in the report (`keep_findings`) and/or streamed to `sink` as they are found.
+    """
+    builder = ReportBuilder(analysis.docs, analysis.units, analysis.decisions, analysis.skips, analysis.config,
+                            keep_findings=keep_findings, sink=sink)
+    began = time.perf_counter()
+    for cleaned in apply(analysis, documents, builder):
+        on_cleaned(cleaned)
+    timings = {**analysis.timings, "clean_and_report_s": time.perf_counter() - began}
+    return builder.finish(time.perf_counter() - analysis.began, findings_file, timings)
 
 
 def clean_documents(documents: Iterable[Document | dict[str, Any]], config: Config | None = None,

@@ -21,6 +21,7 @@ from typing import IO, Any
 import numpy as np
 
 from dedupe import __version__
+from dedupe.cluster import similarity as similarity_of
 from dedupe.config import CATEGORIES, Config
 from dedupe.decide import Decisions
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
@@ -176,7 +177,7 @@ def findings_for(d: int, text: str, docs: list[Document], units: UnitTable, deci
     similarity: dict[int, float] = {}
     if matched:
         left, right = np.array(matched).T
-        sims = (units.sigs[units.sig_row[left]] == units.sigs[units.sig_row[right]]).mean(axis=1)
+        sims = similarity_of(units.sigs, units.sig_row[left], units.sig_row[right])
         similarity = dict(zip(left.tolist(), np.round(sims, 4).tolist()))
     out = []
     for u, target in zip(flagged, targets):

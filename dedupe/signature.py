@@ -53,11 +53,12 @@ def minhash(shingles: Shingles, num_perm: int, seed: int) -> np.ndarray:
     out = np.full((num_perm, n_units), EMPTY, dtype=np.uint32)
     mixed = fmix32(shingles.hashes)
     nonempty = np.flatnonzero(np.diff(offsets) > 0)
+    ends = offsets[nonempty + 1]
     pos = 0
     while pos < len(nonempty):
         # Take units until the chunk holds about _CHUNK shingles (at least one unit).
         start = offsets[nonempty[pos]]
-        stop = max(int(np.searchsorted(offsets[nonempty + 1], start + _CHUNK, side="right")), pos + 1)
+        stop = max(int(np.searchsorted(ends, start + _CHUNK, side="right")), pos + 1)
         units = nonempty[pos:stop]
         end = offsets[units[-1] + 1]
         values = a[:, None] * mixed[None, start:end] + b[:, None]
