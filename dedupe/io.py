@@ -291,6 +291,11 @@ def write_text(target: Path, text: str) -> None:
     file.close(success=True)
 
 
+def jsonl_line(record: dict[str, Any]) -> bytes:
+    """One JSON Lines record, UTF-8, as every writer here writes it."""
+    return json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
 def output_record(cleaned: CleanedDocument, config: Config) -> dict[str, Any]:
     """The input record with its text replaced (and the original kept if asked)."""
     if not cleaned.document.meta:
@@ -327,8 +332,7 @@ class _Sink:
         if self.kind == "txt":
             self.stream.write(cleaned.text.encode("utf-8"))
         elif self.kind == "jsonl":
-            record = output_record(cleaned, self.config)
-            self.stream.write(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
+            self.stream.write(jsonl_line(output_record(cleaned, self.config)))
         else:
             self.rows.append(output_record(cleaned, self.config))
             if len(self.rows) >= 5_000:
@@ -418,8 +422,7 @@ class OutputWriter:
         if cleaned.dropped:
             return
         if self.target is None:
-            record = output_record(cleaned, self.config)
-            self.stdout.write(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
+            self.stdout.write(jsonl_line(output_record(cleaned, self.config)))
             return
         key = cleaned.document.path
         sink = self.sinks.get(key)

@@ -26,6 +26,7 @@ from dedupe.config import CATEGORIES, Config
 from dedupe.decide import Decisions
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
 from dedupe.index import lsh_params
+from dedupe.io import AtomicFile, jsonl_line, write_text
 
 SCHEMA_VERSION = "1.0"
 TEXT_LIMIT = 200
@@ -93,8 +94,6 @@ class Report:
         return float(self.summary["duplicated_share"])
 
     def write_json(self, path: str | Path) -> None:
-        from dedupe.io import write_text
-
         write_text(Path(path), self.to_json() + "\n")
 
 
@@ -102,8 +101,6 @@ class FindingsFile:
     """Findings written one at a time to JSONL (.gz/.zst) or Parquet, renamed into place on success."""
 
     def __init__(self, path: str | Path) -> None:
-        from dedupe.io import AtomicFile
-
         self.path = Path(path)
         self.parquet = self.path.name.lower().endswith(".parquet")
         self.file = AtomicFile(self.path, compress=not self.parquet)
@@ -117,7 +114,7 @@ class FindingsFile:
     def write(self, finding: Finding) -> None:
         row = finding.as_dict()
         if not self.parquet:
-            self.stream.write(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n")
+            self.stream.write(jsonl_line(row))
             return
         row["match"] = json.dumps(row["match"]) if row["match"] else None
         self.rows.append(row)
