@@ -72,7 +72,7 @@ class UnitTable:
     sig_row: np.ndarray  # int64 row of `sigs`, -1 if not matched
     sigs: np.ndarray  # (distinct signatures, num_perm) uint32
     rule: list[str | None]
-    template: list[tuple[str, str, bool] | None]  # (prefix, tail, ends like a sentence) of `Prefix: tail` lines
+    template: list[tuple[str, str] | None]  # (prefix, tail) of `Prefix: varying tail` lines
     title: np.ndarray  # bool: the unit equals its document's title field
     sentence_end: np.ndarray  # bool: the unit ends like a sentence (. ! ? and closing quotes)
 

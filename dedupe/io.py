@@ -392,18 +392,28 @@ class OutputWriter:
             raise OutputError(f"{self.target} exists and is not a folder")
         # Staging lives inside an existing output folder (same file system, no need to write its parent),
         # else beside the target.
-        inside = self.single is None and self.target.is_dir()
-        parent = self.target if inside else self.target.parent
-        try:
+        self.inside = self.single is None and self.target.is_dir()
+        parent = self.target if self.inside else self.target.parent
+        try:  # checked now, used at the first write, so that nothing exists to clean up before then
             parent.mkdir(parents=True, exist_ok=True)
-            self.staging = Path(tempfile.mkdtemp(prefix=".dedupe-staging-" if inside else f".{self.target.name}.",
-                                                 dir=parent))
         except OSError as err:
             raise OutputError(f"cannot write to {parent}: {err.strerror or err}") from err
-        os.chmod(self.staging, 0o777 & ~_umask())
+        if not os.access(parent, os.W_OK):
+            raise OutputError(f"cannot write to {parent}: permission denied")
         self.roots = sorted({str(item.root) for item in inputs.files})
 
+    def _staging(self) -> Path:
+        """The folder everything is written to before it moves into place, made on first use."""
+        if self.staging is None:
+            assert self.target is not None
+            parent = self.target if self.inside else self.target.parent
+            prefix = ".dedupe-staging-" if self.inside else f".{self.target.name}."
+            self.staging = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+            os.chmod(self.staging, 0o777 & ~_umask())
+        return self.staging
+
     def _dest(self, item: InputFile) -> Path:
+        self._staging()
         assert self.staging is not None
         if self.single is not None:
             return self.staging / "single"
@@ -442,6 +452,7 @@ class OutputWriter:
         if self.target is None:
             self.stdout.flush()
             return ["<stdout>"]
+        self._staging()
         assert self.staging is not None
         items = [self.single] if self.single is not None else self.inputs.files
         for item in items:

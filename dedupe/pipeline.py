@@ -77,7 +77,7 @@ def analyse(texts: list[str], titles: list[str | None], first_doc: int, config: 
     sizes = np.where(modes == shingle.CHAR, config.char_ngram, config.word_ngram)
     compiled = ruleset(config)
     rule: list[str | None] = [None] * n
-    template: list[tuple[str, str, bool] | None] = [None] * n
+    template: list[tuple[str, str] | None] = [None] * n
     candidates = []
     for u in np.flatnonzero(lengths <= rules.MAX_RULE_CHARS):
         rule[u] = compiled.match(units[u])
@@ -141,7 +141,7 @@ def learned_templates(units: UnitTable, config: Config) -> set[str]:
     if not config.learn_templates:
         return set()
     observations = (
-        (key[0], key[1], int(units.doc[u]), key[2])
+        (key[0], key[1], int(units.doc[u]), bool(units.sentence_end[u]))
         for u, key in enumerate(units.template)
         if key is not None
     )

@@ -163,11 +163,10 @@ class RuleSet:
 
 
 _PREFIX = regex.compile(r"([^\p{P}\p{S}\d]{1,40}?)\s*[:|›»>]\s*(\S.*)", regex.DOTALL)
-_SENTENCE_END = regex.compile(r"[.!?。！？][\"'”’)\]]*$")
 
 
-def template_keys(unit_texts: list[str], config: Config) -> list[tuple[str, str, bool] | None]:
-    """(prefix, tail, ends like a sentence) of each line shaped like `Prefix: varying tail`, or None.
+def template_keys(unit_texts: list[str], config: Config) -> list[tuple[str, str] | None]:
+    """(prefix, tail) of each line shaped like `Prefix: varying tail`, or None.
 
     Prefixes and tails are normalised in one batch.
     """
@@ -175,10 +174,10 @@ def template_keys(unit_texts: list[str], config: Config) -> list[tuple[str, str,
     found = [i for i, match in enumerate(parts) if match]
     prefixes = normalize_batch([parts[i].group(1) for i in found])
     tails = normalize_batch([parts[i].group(2) for i in found])
-    out: list[tuple[str, str, bool] | None] = [None] * len(unit_texts)
+    out: list[tuple[str, str] | None] = [None] * len(unit_texts)
     for i, prefix, tail in zip(found, prefixes, tails):
         if prefix and prefix.count(" ") < config.template_prefix_max_words:
-            out[i] = (prefix, tail, bool(_SENTENCE_END.search(unit_texts[i])))
+            out[i] = (prefix, tail)
     return out
 
 
