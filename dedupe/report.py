@@ -96,6 +96,12 @@ class Report:
     def write_json(self, path: str | Path) -> None:
         write_text(Path(path), self.to_json() + "\n")
 
+    def write_findings(self, path: str | Path) -> None:
+        """One finding per line (JSONL, optionally .gz/.zst) or per row (.parquet)."""
+        with FindingsFile(path) as sink:
+            for finding in self.findings:
+                sink.write(finding)
+
 
 class FindingsFile:
     """Findings written one at a time to JSONL (.gz/.zst) or Parquet, renamed into place on success."""

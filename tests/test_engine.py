@@ -424,3 +424,28 @@ def test_finding_records_hold_every_field():
     finding = Finding("d", 1, 5, "repeat", ["repeat"], "c1", 0.9, "removed", "text", {"doc_id": "d", "start": 0,
                                                                                        "end": 4})
     assert finding.as_dict() == asdict(finding) and len(finding.as_dict()) == len(fields(Finding))
+
+
+@pytest.mark.parametrize("name", ["f.jsonl", "f.jsonl.gz", "f.parquet"])
+def test_report_writes_findings_files_that_read_back(tmp_path, name):
+    from dedupe.html import _read_findings
+
+    report = run(json.loads(line) for line in (SAMPLES / "wire-story" / "articles.jsonl").read_text().splitlines()
+                 ).report
+    report.write_findings(tmp_path / name)
+    assert _read_findings(tmp_path / name) == [f.as_dict() for f in report.findings]
+
+
+def test_readme_python_example_runs(tmp_path, monkeypatch):
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = readme[readme.index("```python\nfrom dedupe import") + len("```python\n"):]
+    code = code[:code.index("```")]
+    text = "Shared opening line\\nOwn words of this story, long enough to keep."
+    code = code.replace('"text": "..."', f'"text": "{text}"')
+    code = code.replace("    ...", "    pass")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    assert json.loads((tmp_path / "report.json").read_text())["schema_version"] == "1.0"
+    assert (tmp_path / "findings.parquet").stat().st_size > 0
