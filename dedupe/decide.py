@@ -69,8 +69,10 @@ def _groups(labels: np.ndarray, ranks: np.ndarray, units: UnitTable) -> list[np.
     if len(idx) == 0:
         return []
     order = idx[np.lexsort((units.start[idx], ranks[units.doc[idx]], labels[idx]))]
-    bounds = np.flatnonzero(np.diff(labels[order])) + 1
-    return [g for g in np.split(order, bounds) if len(g) > 1]
+    starts = np.flatnonzero(np.concatenate(([True], labels[order][1:] != labels[order][:-1])))
+    ends = np.append(starts[1:], len(order))
+    keep = ends - starts > 1  # slicing only the groups of two or more is much cheaper than splitting all
+    return [order[a:b] for a, b in zip(starts[keep].tolist(), ends[keep].tolist())]
 
 
 _STOPWORDS = frozenset(
@@ -358,7 +360,7 @@ def _add_templates(units: UnitTable, docs: list[Document], ranks: np.ndarray, le
                    targets: list[dict[str, Target]], members: dict[str, list[int]]) -> None:
     """Mark units matched by a rule or a learned template; one cluster per rule."""
     by_cluster: dict[str, list[int]] = defaultdict(list)
-    for u in range(len(units)):
+    for u in (u for u in range(len(units)) if units.rule[u] is not None or units.template[u] is not None):
         if units.rule[u] is not None:
             by_cluster[f"rule:{units.rule[u]}"].append(u)
         elif units.template[u] is not None and units.template[u][0] in learned:
@@ -384,6 +386,9 @@ def _act(targets: list[dict[str, Target]], protected: np.ndarray, learned_hit: n
     removed = np.zeros(len(targets), dtype=bool)
     categories: list[tuple[str, ...]] = []
     for u, found in enumerate(targets):
+        if not found:
+            categories.append(())
+            continue
         removing, flagging = [], []
         for category in PRECEDENCE:
             target = found.get(category)
