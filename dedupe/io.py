@@ -10,6 +10,7 @@ interrupted run leaves the old output or none, never half of one.
 from __future__ import annotations
 
 import contextlib
+import glob
 import gzip
 import io
 import json
@@ -252,12 +253,14 @@ class AtomicFile:
         self.raw: IO[bytes] | None = None
         self.stream: IO[bytes] | None = None
 
+    def _prefix(self) -> str:
+        return f".{self.target.name}.{os.getpid()}-"
+
     def open(self) -> IO[bytes]:
         self.tmp: str | None = None
         try:
             self.target.parent.mkdir(parents=True, exist_ok=True)
-            handle, self.tmp = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp",
-                                                dir=self.target.parent)
+            handle, self.tmp = tempfile.mkstemp(prefix=self._prefix(), suffix=".tmp", dir=self.target.parent)
         except OSError as err:
             raise OutputError(f"cannot write {self.target}: {err.strerror or err}") from err
         os.chmod(self.tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
@@ -274,9 +277,10 @@ class AtomicFile:
         finally:
             if self.tmp is not None and success:
                 os.replace(self.tmp, self.target)
-            elif self.tmp is not None:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(self.tmp)
+            else:  # by name too: an interrupt can land between mkstemp and the assignment
+                for tmp in self.target.parent.glob(glob.escape(self._prefix()) + "*.tmp"):
+                    with contextlib.suppress(FileNotFoundError):
+                        tmp.unlink()
 
 
 def write_text(target: Path, text: str) -> None:
@@ -402,12 +406,16 @@ class OutputWriter:
             raise OutputError(f"cannot write to {parent}: permission denied")
         self.roots = sorted({str(item.root) for item in inputs.files})
 
+    def _place(self) -> tuple[Path, str]:
+        """The folder that holds the staging folder, and this process's prefix for its name."""
+        assert self.target is not None
+        parent = self.target if self.inside else self.target.parent
+        return parent, (".dedupe-staging-" if self.inside else f".{self.target.name}.") + f"{os.getpid()}-"
+
     def _staging(self) -> Path:
         """The folder everything is written to before it moves into place, made on first use."""
         if self.staging is None:
-            assert self.target is not None
-            parent = self.target if self.inside else self.target.parent
-            prefix = ".dedupe-staging-" if self.inside else f".{self.target.name}."
+            parent, prefix = self._place()
             self.staging = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
             os.chmod(self.staging, 0o777 & ~_umask())
         return self.staging
@@ -490,8 +498,11 @@ class OutputWriter:
         for sink in self.sinks.values():
             with contextlib.suppress(Exception):
                 sink.close()
-        if self.staging is not None:
-            shutil.rmtree(self.staging, ignore_errors=True)
+        if self.target is not None:
+            # By name, not only self.staging: an interrupt can land between mkdtemp and the assignment.
+            parent, prefix = self._place()
+            for staging in parent.glob(glob.escape(prefix) + "*"):
+                shutil.rmtree(staging, ignore_errors=True)
 
 
 @contextlib.contextmanager
