@@ -15,7 +15,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -35,17 +34,6 @@ BATCH_DOCS = 256
 
 class InputError(Exception):
     """Bad input met in strict mode; the message names the input and the problem."""
-
-
-@lru_cache(maxsize=4)
-def _rules(builtin: bool, disabled: tuple[str, ...], extra: tuple[tuple[str, str], ...]) -> rules.RuleSet:
-    config = Config(builtin_rules=builtin, disabled_rules=list(disabled), extra_rules=dict(extra))
-    return rules.RuleSet.from_config(config)
-
-
-def ruleset(config: Config) -> rules.RuleSet:
-    """The compiled rules of a config (compiled once per process)."""
-    return _rules(config.builtin_rules, tuple(config.disabled_rules), tuple(sorted(config.extra_rules.items())))
 
 
 _TEMPLATE_MARKS = (":", "|", "›", "»", ">")
@@ -75,7 +63,7 @@ def analyse(texts: list[str], titles: list[str | None], first_doc: int, config: 
     modes = np.where(prof.unspaced | (prof.words < config.short_unit_words), shingle.CHAR, shingle.WORD)
     modes = np.where(prof.chars == 0, 0, modes).astype(np.int8)
     sizes = np.where(modes == shingle.CHAR, config.char_ngram, config.word_ngram)
-    compiled = ruleset(config)
+    compiled = rules.RuleSet.from_config(config)
     rule: list[str | None] = [None] * n
     template: list[tuple[str, str] | None] = [None] * n
     candidates = []

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import regex
 
@@ -126,26 +127,8 @@ class RuleSet:
 
     @classmethod
     def from_config(cls, config: Config) -> RuleSet:
-        chosen = dict(BUILTIN_RULES) if config.builtin_rules else {}
-        unknown = [name for name in config.disabled_rules if name not in chosen and name not in config.extra_rules]
-        if unknown:
-            raise ConfigError(f"cannot disable unknown rule(s): {', '.join(unknown)}; known: {', '.join(chosen)}")
-        chosen.update(config.extra_rules)
-        names, parts = [], []
-        for name, pattern in sorted(chosen.items()):
-            if name in config.disabled_rules:
-                continue
-            try:
-                regex.compile(pattern)
-            except regex.error as err:
-                raise ConfigError(f"rule {name!r} is not a valid regular expression: {err}") from err
-            parts.append(f"(?P<rule{len(names)}>{_scoped(pattern)})")
-            names.append(name)
-        try:
-            combined = regex.compile("|".join(parts) or "(?!)")
-        except regex.error as err:
-            raise ConfigError(f"rules cannot be combined (a flag inside a rule?): {err}") from err
-        return cls(tuple(names), combined, not config.extra_rules)
+        """The compiled rules of a config: compiled once per process for each distinct rule setting."""
+        return _build(config.builtin_rules, tuple(config.disabled_rules), tuple(sorted(config.extra_rules.items())))
 
     def match(self, unit_text: str, prefilter: bool = True) -> str | None:
         """Name of the first rule that matches the whole unit, or None."""
@@ -160,6 +143,31 @@ class RuleSet:
             if found.group(f"rule{i}") is not None:
                 return name
         return None
+
+
+@lru_cache(maxsize=8)
+def _build(builtin: bool, disabled: tuple[str, ...], extra: tuple[tuple[str, str], ...]) -> RuleSet:
+    chosen = dict(BUILTIN_RULES) if builtin else {}
+    extra_rules = dict(extra)
+    unknown = [name for name in disabled if name not in chosen and name not in extra_rules]
+    if unknown:
+        raise ConfigError(f"cannot disable unknown rule(s): {', '.join(unknown)}; known: {', '.join(chosen)}")
+    chosen.update(extra_rules)
+    names, parts = [], []
+    for name, pattern in sorted(chosen.items()):
+        if name in disabled:
+            continue
+        try:
+            regex.compile(pattern)
+        except regex.error as err:
+            raise ConfigError(f"rule {name!r} is not a valid regular expression: {err}") from err
+        parts.append(f"(?P<rule{len(names)}>{_scoped(pattern)})")
+        names.append(name)
+    try:
+        combined = regex.compile("|".join(parts) or "(?!)")
+    except regex.error as err:
+        raise ConfigError(f"rules cannot be combined (a flag inside a rule?): {err}") from err
+    return RuleSet(tuple(names), combined, not extra_rules)
 
 
 _PREFIX = regex.compile(r"([^\p{P}\p{S}\d]{1,40}?)\s*[:|›»>]\s*(\S.*)", regex.DOTALL)
