@@ -36,7 +36,6 @@ class InputError(Exception):
     """Bad input met in strict mode; the message names the input and the problem."""
 
 
-_TEMPLATE_MARKS = (":", "|", "›", "»", ">")
 _CLOSERS = "\"'”’)]"
 _SENTENCE_ENDS = tuple(".!?。！？")
 
@@ -70,7 +69,7 @@ def analyse(texts: list[str], titles: list[str | None], first_doc: int, config: 
     for u in np.flatnonzero(lengths <= rules.MAX_RULE_CHARS):
         rule[u] = compiled.match(units[u])
         if rule[u] is None and prof.words[u] <= config.template_max_words and \
-                any(mark in units[u] for mark in _TEMPLATE_MARKS):
+                any(mark in units[u] for mark in rules.TEMPLATE_MARKS):
             candidates.append(u)
     for u, key in zip(candidates, rules.template_keys([units[u] for u in candidates], config)):
         template[u] = key

@@ -170,7 +170,8 @@ def _build(builtin: bool, disabled: tuple[str, ...], extra: tuple[tuple[str, str
     return RuleSet(tuple(names), combined, not extra_rules)
 
 
-_PREFIX = regex.compile(r"([^\p{P}\p{S}\d]{1,40}?)\s*[:|›»>]\s*(\S.*)", regex.DOTALL)
+TEMPLATE_MARKS = ":|›»>"  # the separators after a template's prefix
+_PREFIX = regex.compile(rf"([^\p{{P}}\p{{S}}\d]{{1,40}}?)\s*[{regex.escape(TEMPLATE_MARKS)}]\s*(\S.*)", regex.DOTALL)
 
 
 def template_keys(unit_texts: list[str], config: Config) -> list[tuple[str, str] | None]:
