@@ -10,6 +10,7 @@ date, then input order, then offset), never of processing order.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -90,7 +91,7 @@ def _words(norm: str) -> set[str]:
     return {w[:4] for w in norm.split(" ") if len(w) > 2 and w not in _STOPWORDS}
 
 
-def _protected(units: UnitTable, texts: list[str], docs: list[Document], rule_hit: np.ndarray,
+def _protected(units: UnitTable, texts: Sequence[str], docs: list[Document], rule_hit: np.ndarray,
                groups: list[np.ndarray], learned_hit: np.ndarray, chrome: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
     """Each document's own headline, which site-wide repetition must not remove.
@@ -194,7 +195,7 @@ def _protected(units: UnitTable, texts: list[str], docs: list[Document], rule_hi
     return protected, zone
 
 
-def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: list[str],
+def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Sequence[str],
            learned: set[str], config: Config) -> Decisions:
     """Apply categories, precedence and actions; see the specification (shared/SPEC.md) and README "Categories"."""
     n = len(units)
@@ -278,11 +279,11 @@ _QUOTE = regex.compile(
 )
 
 
-def _unit_text(texts: list[str], units: UnitTable, u: int) -> str:
+def _unit_text(texts: Sequence[str], units: UnitTable, u: int) -> str:
     return texts[int(units.doc[u])][units.start[u]:units.end[u]]
 
 
-def _reprinted_from(u: int, earlier: list[int], texts: list[str], units: UnitTable, share: float) -> int | None:
+def _reprinted_from(u: int, earlier: list[int], texts: Sequence[str], units: UnitTable, share: float) -> int | None:
     """The earliest copy that `u` reprints: not one that merely quotes the same speaker (see below)."""
     if share <= 0:
         return earlier[0]

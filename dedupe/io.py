@@ -207,19 +207,62 @@ def read(inputs: Inputs, config: Config, stdin: IO[bytes] | None = None) -> Iter
         else:
             yield from _jsonl_lines(stdin or sys.stdin.buffer, "<stdin>", config, "<stdin>")
     for item in inputs.files:
-        kind, root, file = item.kind, item.root, item.file
-        if kind == "txt":
-            yield from _read_txt(file, root, config)
-        elif kind == "jsonl":
-            try:
-                stream = open_binary(file)
-            except OSError as err:
-                yield Skip(str(file), "unreadable_file", err.strerror or str(err))
-                continue
-            with stream:
-                yield from _jsonl_lines(stream, str(file), config, str(file))
-        else:
-            yield from _read_parquet(file, config)
+        yield from read_file(item, config)
+
+
+def read_file(item: InputFile, config: Config) -> Iterator[Document | Skip]:
+    """Yield the documents (and skips) of one input file, in order; Spark reads each file in one task."""
+    if item.kind == "txt":
+        yield from _read_txt(item.file, item.root, config)
+    elif item.kind == "jsonl":
+        try:
+            stream = open_binary(item.file)
+        except OSError as err:
+            yield Skip(str(item.file), "unreadable_file", err.strerror or str(err))
+            return
+        with stream:
+            yield from _jsonl_lines(stream, str(item.file), config, str(item.file))
+    else:
+        yield from _read_parquet(item.file, config)
+
+
+class TextSpool:
+    """Document texts kept in an anonymous temporary file instead of memory, read back by index.
+
+    Deciding reads the words of a few units again (headline and quotation
+    checks); holding every text as a Python string for that would cost more
+    memory than the rest of the first pass. The file is unlinked at once, so
+    nothing is left behind whatever happens.
+    """
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile(prefix=f"dedupe-{os.getpid()}-texts-")  # noqa: SIM115 - owned, see close
+        self._offsets = [0]
+        self._last: tuple[int, str] = (-1, "")
+
+    def append(self, text: str) -> None:
+        data = text.encode("utf-8")
+        self._file.write(data)
+        self._offsets.append(self._offsets[-1] + len(data))
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def __getitem__(self, d: int) -> str:
+        if self._last[0] != d:  # callers read one document's units in a row
+            self._file.flush()
+            size = self._offsets[d + 1] - self._offsets[d]
+            self._last = (d, os.pread(self._file.fileno(), size, self._offsets[d]).decode("utf-8"))
+        return self._last[1]
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> TextSpool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 # ---------------------------------------------------------------- writing

@@ -12,7 +12,7 @@ from __future__ import annotations
 import signal
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
@@ -24,7 +24,7 @@ from dedupe.clean import clean_text
 from dedupe.config import Config
 from dedupe.decide import Decisions, decide
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
-from dedupe.io import record_to_document
+from dedupe.io import TextSpool, record_to_document
 from dedupe.normalize import normalize_batch, profile
 from dedupe.report import FindingsFile, Report, ReportBuilder, findings_for, unit_ranges
 from dedupe.segment import segment
@@ -175,7 +175,9 @@ class Admission:
             if not isinstance(item, Document):
                 raise TypeError(f"record {position + 1}: documents must be dicts or dedupe.Document objects, "
                                 f"not {type(item).__name__}")
-            problem = self._problem(item)
+            problem = document_problem(item, self.config)
+            if problem is None and item.id in self.seen:
+                problem = "duplicate_id", f"id {item.id!r} was already read; this copy is skipped"
             if problem:
                 self.skip(Skip(item.origin or f"document {item.id}", *problem))
                 continue
@@ -184,27 +186,28 @@ class Admission:
             order += 1
             yield item
 
-    def _problem(self, doc: Document) -> tuple[str, str] | None:
-        if not isinstance(doc.text, str):
-            return "text_not_string", f"text is {type(doc.text).__name__}, not a string"
-        if "\x00" in doc.text:
-            return "binary", "text contains NUL bytes"
-        if not doc.text.strip():
-            return "empty_document", "no text"
-        try:
-            doc.text.encode("utf-8")
-        except UnicodeEncodeError as err:
-            return "invalid_unicode", f"lone surrogate U+{ord(doc.text[err.start]):04X} at character {err.start}"
-        if len(doc.text) > self.config.max_document_chars:
-            return "document_too_large", (
-                f"{len(doc.text):,} characters, above max_document_chars={self.config.max_document_chars:,}"
-            )
-        if doc.id in self.seen:
-            return "duplicate_id", f"id {doc.id!r} was already read; this copy is skipped"
-        return None
 
 
-def _batches(docs: Iterable[Document], infos: list[Document], texts: list[str], keep: list[Document] | None,
+def document_problem(doc: Document, config: Config) -> tuple[str, str] | None:
+    """Why a document cannot be processed (reason, detail), or None; ids are checked by the caller."""
+    if not isinstance(doc.text, str):
+        return "text_not_string", f"text is {type(doc.text).__name__}, not a string"
+    if "\x00" in doc.text:
+        return "binary", "text contains NUL bytes"
+    if not doc.text.strip():
+        return "empty_document", "no text"
+    try:
+        doc.text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        return "invalid_unicode", f"lone surrogate U+{ord(doc.text[err.start]):04X} at character {err.start}"
+    if len(doc.text) > config.max_document_chars:
+        return "document_too_large", (
+            f"{len(doc.text):,} characters, above max_document_chars={config.max_document_chars:,}"
+        )
+    return None
+
+
+def _batches(docs: Iterable[Document], infos: list[Document], texts: TextSpool, keep: list[Document] | None,
              config: Config) -> Iterator[tuple[list[str], list[str | None], int, Config]]:
     """Cut admitted documents into fixed-size batches, keeping their metadata and text (and the documents
     themselves if asked)."""
@@ -252,23 +255,29 @@ def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip], config
                    progress: Callable[[int], None] | None = None, keep: list[Document] | None = None) -> Analysis:
     """First pass: units, signatures, clusters and decisions for the whole corpus.
 
-    Document texts are held (as plain strings, without their records) until
-    the decisions are made, then dropped; pass a list as `keep` to collect the
-    admitted documents when the input cannot be read twice.
+    Document texts go to a temporary file (`TextSpool`), not memory, until
+    the decisions are made; pass a list as `keep` to collect the admitted
+    documents when the input cannot be read twice.
     """
     began = time.perf_counter()
     admission = Admission(config)
     infos: list[Document] = []
-    texts: list[str] = []  # held until the decisions are made (headlines and quotations look at words)
-    tables = list(_signed(_batches(admission.admit(documents), infos, texts, keep, config), jobs, progress))
-    units = UnitTable.concat(tables, config.num_perm)
-    signed = time.perf_counter()
-    labels = cluster_units(units, config)
-    clustered = time.perf_counter()
+    with TextSpool() as texts:
+        tables = list(_signed(_batches(admission.admit(documents), infos, texts, keep, config), jobs, progress))
+        units = UnitTable.concat(tables, config.num_perm)
+        signed = time.perf_counter()
+        labels = cluster_units(units, config)
+        timings = {"read_and_sign_s": signed - began, "index_and_cluster_s": time.perf_counter() - signed}
+        return conclude(infos, units, labels, texts, admission.skips, config, began, timings)
+
+
+def conclude(infos: list[Document], units: UnitTable, labels: np.ndarray, texts: Sequence[str], skips: list[Skip],
+             config: Config, began: float, timings: dict[str, float]) -> Analysis:
+    """Decisions from clusters: the step after clustering that the local and Spark engines share."""
+    start = time.perf_counter()
     decisions = decide(units, labels, infos, texts, learned_templates(units, config), config)
-    timings = {"read_and_sign_s": signed - began, "index_and_cluster_s": clustered - signed,
-               "decide_s": time.perf_counter() - clustered}
-    return Analysis(infos, units, decisions, admission.skips, config, began, timings)
+    return Analysis(infos, units, decisions, skips, config, began,
+                    {**timings, "decide_s": time.perf_counter() - start})
 
 
 def apply(analysis: Analysis, documents: Iterable[Document | dict[str, Any] | Skip], builder: ReportBuilder
