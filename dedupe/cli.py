@@ -15,15 +15,16 @@ import dataclasses
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import click
 
 from dedupe import html
 from dedupe.config import ACTIONS, CATEGORIES, Config, ConfigError
-from dedupe.document import CleanedDocument, Document
+from dedupe.document import CleanedDocument, Document, Skip
 from dedupe.io import Inputs, OutputError, OutputWriter, discover, read, spooled_stdin
 from dedupe.pipeline import Analysis, InputError, analyse_corpus, second_pass
 from dedupe.report import FindingsFile, Report, summary_lines, top_boilerplate
@@ -86,6 +87,11 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--jobs", type=click.IntRange(1, 256), default=1, show_default=True,
                      help="Worker processes for signatures (output is the same for any value)."),
         click.option("--quiet", is_flag=True, help="No summary and no progress bar."),
+        click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+                     help="Run on this machine, or on Apache Spark (pip install 'dedupe-news[spark]')."),
+        click.option("--spark-master", metavar="URL", help="Spark master (default: local[*], or spark-submit's)."),
+        click.option("--partitions", type=click.IntRange(0), default=0,
+                     help="Spark partitions (0: the cluster's default parallelism)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -112,6 +118,7 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
              disabled: tuple[str, ...], report_path: str | None, findings_path: str | None,
              fail_above: float | None, jobs: int, quiet: bool, overrides: dict[str, Any],
              html_path: str | None, html_max_docs: int, html_max_clusters: int) -> None:
+    engine = _Engine(overrides.pop("engine"), overrides.pop("spark_master"), overrides.pop("partitions"), jobs)
     try:
         config = _config(config_file, actions, disabled, overrides)
         found = discover(inputs)
@@ -122,7 +129,7 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
     signal.signal(signal.SIGTERM, _terminated)
     try:
         with spooled_stdin(found) as found:
-            report, documents = _two_passes(found, config, out, findings_path, jobs,
+            report, documents = _two_passes(found, config, out, findings_path, engine,
                                             not quiet and sys.stderr.isatty(), keep_texts=bool(html_path))
         if report_path:
             if findings_path:  # the report names its findings file relative to itself
@@ -172,7 +179,7 @@ def _check_paths(found: Inputs, outputs: list[str], findings_path: str | None) -
         raise FileNotFoundError(f"--findings {findings_path}: use one of {', '.join(FINDINGS_SUFFIXES)}")
 
 
-def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: str | None, jobs: int,
+def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: str | None, engine: _Engine,
                 show: bool, keep_texts: bool = False) -> tuple[Report, list[Document] | None]:
     """Read the inputs twice: signatures and decisions first, then cleaned text and findings, streamed.
 
@@ -180,7 +187,7 @@ def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: s
     """
     writer = OutputWriter(found, out, config) if out is not None else None
     try:
-        analysis = _first_pass(found, config, jobs, show)
+        analysis, again = _first_pass(found, config, engine, show)
     except BaseException:
         if writer is not None:
             writer.abort()
@@ -197,7 +204,7 @@ def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: s
     try:
         if sink is not None:
             sink.__enter__()
-        report = second_pass(analysis, read(found, config), on_cleaned, keep_findings=sink is None or keep_texts,
+        report = second_pass(analysis, again(), on_cleaned, keep_findings=sink is None or keep_texts,
                              sink=sink, findings_file=findings_path)
         if writer is not None:
             writer.commit()
@@ -213,16 +220,35 @@ def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: s
     return report, documents
 
 
-def _first_pass(found: Inputs, config: Config, jobs: int, show: bool) -> Analysis:
+class _Engine(NamedTuple):
+    """Where the first pass runs: `--engine`, `--spark-master`, `--partitions`, `--jobs`."""
+
+    name: str
+    master: str | None
+    partitions: int
+    jobs: int
+
+
+def _first_pass(found: Inputs, config: Config, engine: _Engine, show: bool
+                ) -> tuple[Analysis, Callable[[], Iterable[Document | Skip]]]:
+    """The first pass, and how to read the documents again for the second."""
+    if engine.name == "spark":
+        from dedupe import spark
+
+        try:
+            return spark.first_pass(found, config, engine.master, engine.partitions)
+        except spark.SparkUnavailable as error:
+            raise ConfigError(str(error)) from error
     documents = read(found, config)
+    again = partial(read, found, config)
     if not show:
-        return analyse_corpus(documents, config, jobs)
+        return analyse_corpus(documents, config, engine.jobs), again
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(SpinnerColumn(), TextColumn("signing {task.completed} documents"), TimeElapsedColumn(),
                   transient=True, console=_console()) as bar:
         task = bar.add_task("sign", total=None)
-        return analyse_corpus(documents, config, jobs, progress=lambda n: bar.advance(task, n))
+        return analyse_corpus(documents, config, engine.jobs, progress=lambda n: bar.advance(task, n)), again
 
 
 def _console() -> Any:

@@ -91,7 +91,7 @@ def _band_pairs(sigs: np.ndarray, threshold: float, bucket_cap: int) -> np.ndarr
         ordered = keys[order]
         starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
         sizes = np.diff(np.append(starts, n))
-        found.append(_bucket_pairs(order, starts, sizes, bucket_cap))
+        found.append(bucket_pairs(order, starts, sizes, bucket_cap))
     pairs = np.concatenate(found)
     if len(pairs) == 0:
         return np.zeros((0, 2), dtype=np.int64)
@@ -99,7 +99,7 @@ def _band_pairs(sigs: np.ndarray, threshold: float, bucket_cap: int) -> np.ndarr
     return np.column_stack((codes // n, codes % n))
 
 
-def _bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, cap: int) -> np.ndarray:
+def bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, cap: int) -> np.ndarray:
     """Pairs inside every bucket of two or more members (members sorted within a bucket)."""
     out = [np.zeros((0, 2), dtype=np.int64)]
     multi = sizes > 1

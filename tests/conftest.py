@@ -26,10 +26,15 @@ def sentence(rng: random.Random, n: int) -> str:
 @pytest.fixture(scope="session")
 def generated_docs() -> list[dict]:
     """600 documents over 6 sources: shared chrome, link lines, captions, reprinted paragraphs."""
-    rng = random.Random(7)
+    return generate(600)
+
+
+def generate(count: int, seed: int = 7) -> list[dict]:
+    """`count` news-like documents over 6 sources (see generated_docs)."""
+    rng = random.Random(seed)
     wire = [sentence(rng, 30) for _ in range(40)]
     docs = []
-    for i in range(600):
+    for i in range(count):
         source = f"site{i % 6}"
         lines = [f"Menu for {source}", "Home", "World", f"By Reporter {rng.randint(1, 50)}"]
         caption = sentence(rng, 12)

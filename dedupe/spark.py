@@ -1,0 +1,404 @@
+"""The same detection on Apache Spark, for corpora that outgrow one machine.
+
+Spark runs every stage that grows with the corpus text, each with the local
+engine's own functions applied per partition:
+
+- reading, one task per input file (`io.read_file`), and admission
+  (`pipeline.document_problem`; duplicate ids by a group-by);
+- `pipeline.analyse` (segment, normalise, rules, shingle, sign) on batches of
+  `BATCH_DOCS` consecutive documents;
+- distinct signatures by a group-by on their 64-bit key, numbered in order of
+  first appearance like `index.distinct`;
+- LSH band keys (`index.row_keys`) and candidate pairs from a group-by on
+  (band, key), bucket cap included (`index.bucket_pairs`);
+- verification (`cluster.verify`) and connected components by the
+  large-star/small-star algorithm (Kiveris et al., 2014): no edge is
+  collected to the driver, and every component is labelled by its smallest
+  node, as `cluster.components` does.
+
+Every document gets a stable order key when it is read (file rank, position
+in the file), so canonical choices never depend on partitioning. The driver
+then holds what the local engine holds after clustering (unit arrays and the
+distinct signatures, no text in memory: texts are spooled to disk), makes
+the decisions with `pipeline.conclude` and streams the documents back in
+input order for the second pass. The output is therefore the local engine's,
+byte for byte, for any number of partitions (tested with 1, 2 and 7).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dedupe import cluster, index
+from dedupe.clean import clean_text
+from dedupe.config import Config
+from dedupe.document import CleanedDocument, Document, Skip, UnitTable
+from dedupe.io import Inputs, TextSpool, output_record, read_file, record_to_document
+from dedupe.pipeline import BATCH_DOCS, Analysis, InputError, analyse, conclude, document_problem, second_pass
+from dedupe.report import Report
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from pyspark import RDD
+    from pyspark.sql import DataFrame, SparkSession
+
+MAX_ROUNDS = 100  # large-star/small-star needs O(log^2 n) rounds; this is far beyond any real graph
+
+UNIT_SCHEMA = ("kind byte, doc long, start long, end long, words int, mode byte, sigkey long, rule string, "
+               "tprefix string, ttail string, title boolean, sentence_end boolean, sig binary")
+
+
+class SparkUnavailable(Exception):
+    """Spark cannot start here (pyspark not installed, or no Java); the message says what to install."""
+
+
+def session(master: str | None = None, partitions: int = 0, app: str = "dedupe") -> SparkSession:
+    """A Spark session whose Python workers run this interpreter (local[*] unless a master is given).
+
+    `partitions` also sets the shuffle partitions of a new session (Spark's
+    default of 200 is slow for small inputs); an existing session is reused
+    as it is.
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as err:
+        raise SparkUnavailable("the Spark engine needs pyspark: pip install 'dedupe-news[spark]'") from err
+    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        raise SparkUnavailable("the Spark engine needs Java 17 or newer (java on PATH or JAVA_HOME); none found")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    builder = (SparkSession.builder.appName(app).config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               .config("spark.ui.showConsoleProgress", "false"))
+    if partitions:
+        builder = builder.config("spark.sql.shuffle.partitions", str(partitions))
+    if master:
+        builder = builder.master(master)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+# ---------------------------------------------------------------- documents in
+
+
+def keyed_files(spark: SparkSession, inputs: Inputs, config: Config, partitions: int) -> RDD:
+    """(order key, Document or Skip) for every record of the input files; one task reads one file."""
+    if inputs.stdin:
+        raise InputError("the Spark engine reads files and folders, not stdin")
+    files = list(enumerate(inputs.files))
+    rdd = spark.sparkContext.parallelize(files, max(1, min(len(files), partitions)))
+    return rdd.flatMap(lambda item: (((item[0], pos), record) for pos, record in
+                                     enumerate(read_file(item[1], config))))
+
+
+def keyed_frame(frame: DataFrame, config: Config) -> RDD:
+    """(order key, Document or Skip) for every row of a DataFrame, in its current row order."""
+    def to_document(row_index: tuple[Any, int]) -> tuple[tuple[int, int], Document | Skip]:
+        row, position = row_index
+        return (0, position), record_to_document(row.asDict(recursive=True), config, f"row {position + 1}")
+
+    return frame.rdd.zipWithIndex().map(to_document)
+
+
+def admit(keyed: RDD, config: Config, partitions: int) -> tuple[RDD, list[Skip]]:
+    """Admitted documents as (order, Document) in input order, and the skips in input order.
+
+    The local engine's checks, per record; a repeated id keeps its first copy
+    in input order. Orders are dense (0, 1, 2...) like the local engine's.
+    """
+    def check(pair: tuple[Any, Document | Skip]) -> tuple[Any, Document | Skip]:
+        key, item = pair
+        if isinstance(item, Document):
+            problem = document_problem(item, config)
+            if problem is not None:
+                return key, Skip(item.origin or f"document {item.id}", *problem)
+        return key, item
+
+    checked = keyed.map(check).persist()
+    docs = checked.filter(lambda pair: isinstance(pair[1], Document))
+    firsts = docs.map(lambda pair: (pair[1].id, pair[0])).reduceByKey(min)
+    judged = docs.map(lambda pair: (pair[1].id, pair)).join(firsts).values()
+
+    def repeated(pair: tuple[tuple[Any, Document], Any]) -> tuple[Any, Skip]:
+        (key, doc), _ = pair
+        return key, Skip(doc.origin or f"document {doc.id}", "duplicate_id",
+                         f"id {doc.id!r} was already read; this copy is skipped")
+
+    skipped = checked.filter(lambda pair: isinstance(pair[1], Skip)).union(
+        judged.filter(lambda pair: pair[0][0] != pair[1]).map(repeated))
+    skips = [skip for _, skip in sorted(skipped.collect(), key=lambda pair: pair[0])]
+    if skips and config.strict:
+        first = skips[0]
+        raise InputError(f"{first.location}: {first.reason}: {first.detail}")
+    kept = judged.filter(lambda pair: pair[0][0] == pair[1]).keys().sortByKey(numPartitions=partitions)
+
+    def numbered(pair: tuple[tuple[Any, Document], int]) -> tuple[int, Document]:
+        (_, doc), order = pair
+        return order, replace(doc, order=order)
+
+    checked.unpersist()
+    return kept.zipWithIndex().map(numbered), skips
+
+
+# ---------------------------------------------------------------- units and signatures
+
+
+def _analysed(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.DataFrame]:
+    """`pipeline.analyse` on batches of consecutive documents: a row per unit and per distinct signature."""
+    import pandas as pd
+
+    for frame in frames:
+        for at in range(0, len(frame), BATCH_DOCS):
+            batch = frame.iloc[at:at + BATCH_DOCS]
+            orders = batch["order"].to_numpy(np.int64)
+            table = analyse(batch["text"].tolist(), _strings(batch["title"]), 0, config)
+            keys = index.row_keys(table.sigs).view(np.int64) if len(table.sigs) else np.zeros(0, np.int64)
+            matched = table.sig_row >= 0
+            doc = orders[table.doc]
+            n = len(table)
+            sigkey = np.zeros(n, dtype=np.int64)
+            sigkey[matched] = keys[table.sig_row[matched]]
+            units = pd.DataFrame({
+                "kind": np.zeros(n, np.int8), "doc": doc, "start": table.start, "end": table.end,
+                "words": table.words, "mode": table.mode, "sigkey": pd.arrays.IntegerArray(sigkey, ~matched),
+                "rule": table.rule, "tprefix": [k[0] if k else None for k in table.template],
+                "ttail": [k[1] if k else None for k in table.template], "title": table.title,
+                "sentence_end": table.sentence_end, "sig": [None] * n,
+            })
+            rows, first = np.unique(table.sig_row[matched], return_index=True)
+            at_unit = np.flatnonzero(matched)[first]
+            most = np.zeros(len(table.sigs), dtype=np.int32)
+            np.maximum.at(most, table.sig_row[matched], table.words[matched])
+            signatures = pd.DataFrame({
+                "kind": np.ones(len(rows), np.int8), "doc": doc[at_unit], "start": table.start[at_unit],
+                "end": table.end[at_unit], "words": most[rows], "mode": table.mode[at_unit],
+                "sigkey": keys[rows], "rule": None, "tprefix": None, "ttail": None,
+                "title": False, "sentence_end": False, "sig": [table.sigs[r].tobytes() for r in rows],
+            })
+            yield pd.concat([units, signatures], ignore_index=True)
+
+
+def _strings(column: pd.Series) -> list[str | None]:
+    """A string column as str-or-None (pandas may give NaN for a missing or empty value, depending on version)."""
+    return [v if isinstance(v, str) and v else None for v in column.tolist()]
+
+
+def _signatures(frame: pd.DataFrame, num_perm: int) -> np.ndarray:
+    return np.frombuffer(b"".join(frame["sig"].tolist()), dtype=np.uint32).reshape(-1, num_perm)
+
+
+def _band_keys(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.DataFrame]:
+    import pandas as pd
+
+    bands, rows = index.lsh_params(config.lsh_threshold, config.num_perm)
+    for frame in frames:
+        sigs = _signatures(frame, config.num_perm)
+        nodes = frame["node"].to_numpy(np.int64)
+        for band in range(bands):
+            keys = index.row_keys(sigs[:, band * rows:(band + 1) * rows]).view(np.int64)
+            yield pd.DataFrame({"band": np.full(len(nodes), band, np.int32), "key": keys, "node": nodes})
+
+
+def _bucket_pairs(frames: Iterator[pd.DataFrame], cap: int) -> Iterator[pd.DataFrame]:
+    import pandas as pd
+
+    for frame in frames:
+        members = [np.asarray(m, dtype=np.int64) for m in frame["members"]]
+        sizes = np.array([len(m) for m in members], dtype=np.int64)
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1])) if len(sizes) else sizes
+        order = np.concatenate(members) if members else np.zeros(0, np.int64)
+        pairs = index.bucket_pairs(order, starts, sizes, cap)
+        yield pd.DataFrame({"a": pairs[:, 0], "b": pairs[:, 1]})
+
+
+def _verified(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.DataFrame]:
+    import pandas as pd
+
+    for frame in frames:
+        k = len(frame)
+        sigs = np.concatenate([_signatures(frame.rename(columns={side: "sig"}), config.num_perm)
+                               for side in ("sig_a", "sig_b")])
+        words = np.concatenate([frame["words_a"].to_numpy(), frame["words_b"].to_numpy()])
+        thresholds = np.where(words >= config.syndicated_min_words, config.long_threshold, config.threshold)
+        local = np.column_stack((np.arange(k), np.arange(k, 2 * k))).astype(np.int64)
+        edges, _ = cluster.verify(sigs, local, thresholds)
+        kept = edges[:, 0]
+        yield pd.DataFrame({"a": frame["a"].to_numpy()[kept], "b": frame["b"].to_numpy()[kept]})
+
+
+def components(edges: DataFrame) -> DataFrame:
+    """(node, label) for every node of the edges: the smallest node of its connected component.
+
+    Alternates large-star and small-star (Kiveris et al., "Connected
+    Components in MapReduce and Beyond", 2014) until the edge set stops
+    changing; the graph then is one star per component around its smallest
+    node. Each round is a few joins and group-bys; nothing goes to the driver
+    but a count.
+    """
+    from pyspark.sql import functions as F
+
+    def normalised(frame: DataFrame) -> DataFrame:
+        return frame.where(F.col("a") != F.col("b")).select(
+            F.greatest("a", "b").alias("a"), F.least("a", "b").alias("b")).distinct()
+
+    def large_star(frame: DataFrame) -> DataFrame:
+        both = frame.union(frame.select(F.col("b").alias("a"), F.col("a").alias("b")))
+        low = both.groupBy("a").agg(F.least(F.min("b"), F.col("a")).alias("m"))
+        return normalised(both.join(low, "a").where(F.col("b") > F.col("a")).select(
+            F.col("b").alias("a"), F.col("m").alias("b")))
+
+    def small_star(frame: DataFrame) -> DataFrame:  # rows are (larger, smaller)
+        low = frame.groupBy("a").agg(F.min("b").alias("m"))
+        linked = frame.join(low, "a")
+        return normalised(linked.select(F.col("b").alias("a"), F.col("m").alias("b")).union(
+            linked.select(F.col("a"), F.col("m").alias("b"))))
+
+    current = normalised(edges).localCheckpoint()
+    for _ in range(MAX_ROUNDS):
+        following = small_star(large_star(current)).localCheckpoint()
+        if following.exceptAll(current).isEmpty() and current.exceptAll(following).isEmpty():
+            break
+        current = following
+    else:
+        raise RuntimeError(f"connected components did not converge in {MAX_ROUNDS} rounds")
+    return current.select(F.col("a").alias("node"), F.col("b").alias("label")).union(
+        current.select(F.col("b").alias("node"), F.col("b").alias("label"))).distinct()
+
+
+# ---------------------------------------------------------------- the first pass
+
+
+def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: int) -> tuple[Analysis, RDD]:
+    """The first pass on Spark: the same `Analysis` as `pipeline.analyse_corpus`, and the admitted documents
+    as an RDD of (order, Document) in input order, for the second pass."""
+    from pyspark import StorageLevel
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    began = time.perf_counter()
+    docs, skips = admit(keyed, config, partitions)
+    docs = docs.persist(StorageLevel.MEMORY_AND_DISK)
+    frame = spark.createDataFrame(docs.map(lambda pair: (pair[0], pair[1].text, pair[1].title or "")),
+                                  "order long, text string, title string")
+    rows = frame.mapInPandas(lambda frames: _analysed(frames, config), UNIT_SCHEMA).persist(
+        StorageLevel.MEMORY_AND_DISK)
+
+    first = Window.partitionBy("sigkey").orderBy("doc", "start")
+    distinct = (rows.where(F.col("kind") == 1)
+                .withColumn("most", F.max("words").over(Window.partitionBy("sigkey")))
+                .withColumn("rank", F.row_number().over(first)).where(F.col("rank") == 1)
+                .select("sigkey", "doc", "start", F.col("most").alias("words"), "sig"))
+    numbered = distinct.orderBy("doc", "start").rdd.zipWithIndex().map(
+        lambda pair: (pair[1], pair[0]["sigkey"], pair[0]["words"], pair[0]["sig"]))
+    nodes = spark.createDataFrame(numbered, "node long, sigkey long, words int, sig binary").persist(
+        StorageLevel.MEMORY_AND_DISK)
+    signed = time.perf_counter()
+
+    keys = nodes.select("node", "sig").mapInPandas(lambda frames: _band_keys(frames, config),
+                                                     "band int, key long, node long")
+    buckets = (keys.groupBy("band", "key").agg(F.sort_array(F.collect_list("node")).alias("members"))
+               .where(F.size("members") > 1).select("members"))
+    pairs = buckets.mapInPandas(lambda frames: _bucket_pairs(frames, config.bucket_cap), "a long, b long").distinct()
+    side = {s: nodes.select(F.col("node").alias(s), F.col("sig").alias(f"sig_{s}"), F.col("words").alias(f"words_{s}"))
+            for s in ("a", "b")}
+    candidates = pairs.join(side["a"], "a").join(side["b"], "b").select(
+        "a", "b", "sig_a", "sig_b", "words_a", "words_b")
+    edges = candidates.mapInPandas(lambda frames: _verified(frames, config), "a long, b long")
+    labels = components(edges)
+    labelled = nodes.select("node", "sigkey").join(labels, "node", "left").withColumn(
+        "label", F.coalesce("label", "node"))
+    units = (rows.where(F.col("kind") == 0).drop("sig", "kind").join(labelled, "sigkey", "left")
+             .orderBy("doc", "start").toPandas())
+    sigs = _signatures(nodes.select("node", "sig").orderBy("node").toPandas(), config.num_perm)
+    infos = docs.map(lambda pair: replace(pair[1], text="", meta={}, chars=len(pair[1].text))).collect()
+    table = _unit_table(units, sigs, len(infos), config)
+    label = units["label"].fillna(-1).to_numpy(np.int64)
+    clustered = time.perf_counter()
+    rows.unpersist()
+    nodes.unpersist()
+    with TextSpool() as texts:
+        for _, doc in docs.toLocalIterator():
+            texts.append(doc.text)
+        analysis = conclude(infos, table, label, texts, skips, config, began,
+                            {"read_and_sign_s": signed - began, "index_and_cluster_s": clustered - signed})
+    return analysis, docs
+
+
+def _unit_table(units: pd.DataFrame, sigs: np.ndarray, n_docs: int, config: Config) -> UnitTable:
+    """The driver's unit table, as `UnitTable.concat` builds it locally (`sig_row` is the node number)."""
+    tails = [t if isinstance(t, str) else "" for t in units["ttail"].tolist()]
+    template = [None if p is None else (p, t) for p, t in zip(_strings(units["tprefix"]), tails)]
+    return UnitTable(
+        doc=units["doc"].to_numpy(np.int64), start=units["start"].to_numpy(np.int64),
+        end=units["end"].to_numpy(np.int64), words=units["words"].to_numpy(np.int32),
+        mode=units["mode"].to_numpy(np.int8), sig_row=units["node"].fillna(-1).to_numpy(np.int64),
+        sigs=sigs, rule=_strings(units["rule"]), template=template,
+        title=units["title"].to_numpy(bool), sentence_end=units["sentence_end"].to_numpy(bool),
+    )
+
+
+def first_pass(inputs: Inputs, config: Config, master: str | None = None, partitions: int = 0
+               ) -> tuple[Analysis, Callable[[], Iterator[Document]]]:
+    """The CLI's first pass on Spark, and a function that streams the documents again in input order."""
+    spark = session(master, partitions)
+    partitions = partitions or spark.sparkContext.defaultParallelism
+    analysis, docs = analyse_corpus(spark, keyed_files(spark, inputs, config, partitions), config, partitions)
+    return analysis, lambda: (doc for _, doc in docs.toLocalIterator())
+
+
+# ---------------------------------------------------------------- the pipeline step
+
+
+def removed_spans(analysis: Analysis) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(document order, start, end) of every removed unit, for cleaning on the executors."""
+    units, decisions = analysis.units, analysis.decisions
+    removed = np.flatnonzero(decisions.removed)
+    return units.doc[removed], units.start[removed], units.end[removed]
+
+
+def _cleaned(pair: tuple[int, tuple[Document, Any]], dropped: frozenset[int], config: Config
+             ) -> list[dict[str, Any]]:
+    """The output record of one document (none if it is dropped as a duplicate)."""
+    order, (doc, spans) = pair
+    if order in dropped:
+        return []
+    text = clean_text(doc.text, [(s, e) for s, e in spans] if spans else [])
+    return [output_record(CleanedDocument(doc, text), config)]
+
+
+def clean_frame(frame: DataFrame, config: Config | None = None, partitions: int = 0) -> tuple[DataFrame, Report]:
+    """The pipeline step on Spark: the documents that are kept, with cleaned text, and the report.
+
+    Takes a DataFrame of records (fields named as in the config) and returns
+    one with the same columns, in input order, without the documents dropped
+    as duplicates, like `dedupe.clean_documents`. Texts are cleaned on the
+    executors, each document joined with its removed spans. The report is the
+    local engine's; the driver builds it from one streamed pass over the
+    documents (it quotes the flagged text), holding counters, not texts.
+    """
+    from pyspark.sql import types as T
+
+    config = config or Config()
+    spark = frame.sparkSession
+    partitions = partitions or spark.sparkContext.defaultParallelism
+    analysis, docs = analyse_corpus(spark, keyed_frame(frame, config), config, partitions)
+    report = second_pass(analysis, (doc for _, doc in docs.toLocalIterator()), lambda cleaned: None)
+    doc, start, end = removed_spans(analysis)
+    spans = spark.sparkContext.parallelize(list(zip(doc.tolist(), zip(start.tolist(), end.tolist()))),
+                                           partitions).groupByKey()
+    dropped = frozenset(analysis.decisions.dropped)
+    records = docs.leftOuterJoin(spans, partitions).sortByKey(numPartitions=partitions).flatMap(
+        lambda pair: _cleaned(pair, dropped, config))
+    schema = frame.schema
+    if config.keep_original_field and config.keep_original_field not in schema.fieldNames():
+        schema = schema.add(config.keep_original_field, T.StringType())
+    return spark.createDataFrame(records.map(lambda r: tuple(r.get(name) for name in schema.fieldNames())),
+                                 schema), report

@@ -1,0 +1,133 @@
+"""The Spark engine gives exactly the local engine's answer, for any number of partitions.
+
+Runs Spark in local mode (`local[2]`). Without pyspark or Java these tests
+are skipped, unless DEDUPE_REQUIRE_SPARK is set (CI sets it), when they fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT, generate
+
+from dedupe import cluster
+from dedupe.cli import main
+from dedupe.config import Config
+from dedupe.io import discover, read
+from dedupe.pipeline import InputError, analyse_corpus, clean_documents, run, second_pass
+
+if not os.environ.get("DEDUPE_REQUIRE_SPARK"):
+    pytest.importorskip("pyspark")
+    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        pytest.skip("no Java for Spark", allow_module_level=True)
+
+from dedupe import spark as engine  # noqa: E402 - after the skip
+
+SAMPLES = sorted(p for p in (ROOT / "corpus_samples").iterdir() if p.is_dir())
+
+
+@pytest.fixture(scope="module")
+def spark():
+    session = engine.session("local[2]", partitions=4)
+    yield session
+    session.stop()
+
+
+def comparable(report) -> dict:
+    data = report.to_dict()
+    for key in ("wall_time_s", "timings"):
+        data["summary"].pop(key)
+    return data
+
+
+def both_engines(paths: list[str], config: Config, partitions: int):
+    found = discover(paths)
+    local_out, spark_out = [], []
+    local = second_pass(analyse_corpus(read(found, config), config), read(found, config), local_out.append)
+    analysis, again = engine.first_pass(found, config, "local[2]", partitions)
+    distributed = second_pass(analysis, again(), spark_out.append)
+    return (local_out, local), (spark_out, distributed)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_components_label_every_node_with_its_components_smallest_node(spark, seed):
+    rng = random.Random(seed)
+    n = 300
+    chains = [(i, i + 1) for i in range(0, 60) if i % 15]  # long paths need many rounds
+    edges = chains + [(rng.randrange(60, n), rng.randrange(60, n)) for _ in range(150)]
+    expected = cluster.components(n, np.array(edges, dtype=np.int64))
+    frame = spark.createDataFrame(edges, "a long, b long")
+    found = {row["node"]: row["label"] for row in engine.components(frame).collect()}
+    touched = sorted({v for e in edges for v in e if e[0] != e[1]})
+    assert len(found) == len(touched)  # one label per node
+    assert all(found[v] == expected[v] for v in touched)
+
+
+@pytest.mark.parametrize("partitions", [1, 2, 7])
+def test_corpus_samples_give_the_local_engines_output(spark, partitions):
+    for sample in SAMPLES:
+        (local_out, local), (spark_out, distributed) = both_engines([str(sample)], Config(), partitions)
+        assert [c.text for c in spark_out] == [c.text for c in local_out], sample.name
+        assert [c.document.id for c in spark_out] == [c.document.id for c in local_out]
+        assert comparable(distributed) == comparable(local), sample.name
+        assert local.findings, sample.name  # a comparison of nothing would prove nothing
+
+
+@pytest.mark.parametrize("partitions", [1, 2, 7])
+def test_a_dataframe_of_generated_documents_is_cleaned_as_locally(spark, partitions):
+    docs = generate(3000, seed=11)
+    random.Random(partitions).shuffle(docs)  # input order decides ties, not ids
+    frame = spark.createDataFrame(docs).repartition(partitions).cache()
+    ordered = [row.asDict() for row in frame.collect()]  # the frame's own row order is the input order
+    cleaned, report = engine.clean_frame(frame, Config(), partitions)
+    expected = [{"id": c.document.id, "text": c.text} for c in clean_documents(ordered)]
+    assert [{"id": row["id"], "text": row["text"]} for row in cleaned.collect()] == expected
+    local = run(ordered).report
+    assert comparable(report) == comparable(local)
+    categories = local.summary["categories"]
+    assert all(categories[c]["findings"] for c in ("repeat", "boilerplate", "template", "syndicated"))
+
+
+def test_bad_records_are_skipped_and_reported_as_locally(spark, tmp_path):
+    lines = [
+        json.dumps({"id": "a", "text": "First line of a story about the harbour.\nSecond line."}),
+        "{not json",
+        json.dumps({"id": "b", "text": ""}),
+        json.dumps({"id": "a", "text": "Another document that reuses the id a."}),
+        json.dumps({"id": "c"}),
+        json.dumps({"id": "d", "text": 42}),
+        json.dumps({"id": "e", "text": "Has a NUL \u0000 byte."}),
+        json.dumps({"id": "f", "text": "A fine document.\nShare this article\nShare this article"}),
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(("\n".join(lines) + "\n").encode() + b'{"id": "g", "text": "bad \xff byte"}\n')
+    (local_out, local), (spark_out, distributed) = both_engines([str(source)], Config(), 2)
+    assert distributed.summary["skipped"] == local.summary["skipped"]
+    assert local.summary["skipped"]["count"] == 7
+    assert [c.text for c in spark_out] == [c.text for c in local_out]
+    with pytest.raises(InputError, match="in.jsonl:2: malformed_json"):
+        engine.first_pass(discover([str(source)]), Config(strict=True), "local[2]", 2)
+
+
+def test_cli_engine_spark_writes_what_the_local_engine_writes(spark, tmp_path):
+    sample = str(ROOT / "corpus_samples" / "wire-story")
+    outputs = {}
+    for name, extra in (("local", []), ("spark", ["--engine", "spark", "--partitions", "3"])):
+        result = CliRunner().invoke(main, ["clean", sample, "-o", str(tmp_path / name), "--quiet",
+                                           "--report", str(tmp_path / f"{name}.json"), *extra])
+        assert result.exit_code == 0, result.output
+        report = json.loads((tmp_path / f"{name}.json").read_text())
+        for key in ("wall_time_s", "timings"):
+            report["summary"].pop(key)
+        files = {p.relative_to(tmp_path / name): p.read_bytes() for p in Path(tmp_path / name).rglob("*")
+                 if p.is_file()}
+        outputs[name] = (files, report)
+    assert outputs["spark"] == outputs["local"]
+    assert outputs["local"][0]
