@@ -39,7 +39,7 @@ import numpy as np
 
 from dedupe import cluster, index
 from dedupe.clean import clean_text
-from dedupe.config import Config
+from dedupe.config import Config, ConfigError
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
 from dedupe.io import Inputs, TextSpool, output_record, read_file, record_to_document
 from dedupe.pipeline import BATCH_DOCS, Analysis, InputError, analyse, conclude, document_problem, second_pass
@@ -50,6 +50,10 @@ if TYPE_CHECKING:
     from pyspark import RDD
     from pyspark.sql import DataFrame, SparkSession
 
+# A node (distinct signature) is numbered by its first unit, document order * START_SPAN + start: ordered
+# like index.distinct's numbering (first appearance), so bucket caps pick the same star centres and every
+# component has the same smallest member. Documents must be shorter than START_SPAN characters.
+START_SPAN = 1 << 26
 MAX_ROUNDS = 100  # large-star/small-star needs O(log^2 n) rounds; this is far beyond any real graph
 
 UNIT_SCHEMA = ("kind byte, doc long, start long, end long, words int, mode byte, sigkey long, rule string, "
@@ -109,11 +113,16 @@ def keyed_frame(frame: DataFrame, config: Config) -> RDD:
 
 
 def admit(keyed: RDD, config: Config, partitions: int) -> tuple[RDD, list[Skip]]:
-    """Admitted documents as (order, Document) in input order, and the skips in input order.
+    """Admitted documents as (order, Document), and the skips in input order.
 
+    `keyed` must list its records in input order (both readers above do).
     The local engine's checks, per record; a repeated id keeps its first copy
-    in input order. Orders are dense (0, 1, 2...) like the local engine's.
+    in input order (only ids and keys are shuffled for that). Orders are dense
+    (0, 1, 2...) like the local engine's, and the documents are spread over
+    `partitions` contiguous ranges of order, sorted within each.
     """
+    from pyspark import StorageLevel
+
     def check(pair: tuple[Any, Document | Skip]) -> tuple[Any, Document | Skip]:
         key, item = pair
         if isinstance(item, Document):
@@ -122,30 +131,34 @@ def admit(keyed: RDD, config: Config, partitions: int) -> tuple[RDD, list[Skip]]
                 return key, Skip(item.origin or f"document {item.id}", *problem)
         return key, item
 
-    checked = keyed.map(check).persist()
-    docs = checked.filter(lambda pair: isinstance(pair[1], Document))
-    firsts = docs.map(lambda pair: (pair[1].id, pair[0])).reduceByKey(min)
-    judged = docs.map(lambda pair: (pair[1].id, pair)).join(firsts).values()
+    checked = keyed.map(check).persist(StorageLevel.MEMORY_AND_DISK)
+    later = frozenset(checked.filter(lambda pair: isinstance(pair[1], Document))
+                      .map(lambda pair: (pair[1].id, pair[0])).groupByKey()
+                      .flatMap(lambda pair: sorted(pair[1])[1:]).collect())
 
-    def repeated(pair: tuple[tuple[Any, Document], Any]) -> tuple[Any, Skip]:
-        (key, doc), _ = pair
-        return key, Skip(doc.origin or f"document {doc.id}", "duplicate_id",
-                         f"id {doc.id!r} was already read; this copy is skipped")
+    def skipped(pair: tuple[Any, Document | Skip]) -> bool:
+        return isinstance(pair[1], Skip) or pair[0] in later
 
-    skipped = checked.filter(lambda pair: isinstance(pair[1], Skip)).union(
-        judged.filter(lambda pair: pair[0][0] != pair[1]).map(repeated))
-    skips = [skip for _, skip in sorted(skipped.collect(), key=lambda pair: pair[0])]
+    def as_skip(pair: tuple[Any, Document | Skip]) -> tuple[Any, Skip]:
+        key, item = pair
+        if isinstance(item, Skip):
+            return key, item
+        return key, Skip(item.origin or f"document {item.id}", "duplicate_id",
+                         f"id {item.id!r} was already read; this copy is skipped")
+
+    skips = [skip for _, skip in sorted(checked.filter(skipped).map(as_skip).collect(), key=lambda pair: pair[0])]
     if skips and config.strict:
         first = skips[0]
         raise InputError(f"{first.location}: {first.reason}: {first.detail}")
-    kept = judged.filter(lambda pair: pair[0][0] == pair[1]).keys().sortByKey(numPartitions=partitions)
-
-    def numbered(pair: tuple[tuple[Any, Document], int]) -> tuple[int, Document]:
-        (_, doc), order = pair
-        return order, replace(doc, order=order)
-
+    numbered = checked.filter(lambda pair: not skipped(pair)).zipWithIndex().map(
+        lambda pair: (pair[1], replace(pair[0][1], order=pair[1]))).persist(StorageLevel.MEMORY_AND_DISK)
+    total = max(1, numbered.count())
+    docs = numbered.repartitionAndSortWithinPartitions(partitions, lambda order: order * partitions // total)
+    docs = docs.persist(StorageLevel.MEMORY_AND_DISK)
+    docs.count()
+    numbered.unpersist()
     checked.unpersist()
-    return kept.zipWithIndex().map(numbered), skips
+    return docs, skips
 
 
 # ---------------------------------------------------------------- units and signatures
@@ -280,27 +293,26 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
     """The first pass on Spark: the same `Analysis` as `pipeline.analyse_corpus`, and the admitted documents
     as an RDD of (order, Document) in input order, for the second pass."""
     from pyspark import StorageLevel
-    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    began = time.perf_counter()
+    if config.max_document_chars >= START_SPAN:
+        raise ConfigError(f"the Spark engine needs max_document_chars below {START_SPAN:,}")
+    clock = _Clock()
     docs, skips = admit(keyed, config, partitions)
-    docs = docs.persist(StorageLevel.MEMORY_AND_DISK)
+    clock.lap("spark_read_and_admit_s")
     frame = spark.createDataFrame(docs.map(lambda pair: (pair[0], pair[1].text, pair[1].title or "")),
                                   "order long, text string, title string")
     rows = frame.mapInPandas(lambda frames: _analysed(frames, config), UNIT_SCHEMA).persist(
         StorageLevel.MEMORY_AND_DISK)
+    rows.count()  # materialise the stage
+    clock.lap("spark_sign_s")
 
-    first = Window.partitionBy("sigkey").orderBy("doc", "start")
-    distinct = (rows.where(F.col("kind") == 1)
-                .withColumn("most", F.max("words").over(Window.partitionBy("sigkey")))
-                .withColumn("rank", F.row_number().over(first)).where(F.col("rank") == 1)
-                .select("sigkey", "doc", "start", F.col("most").alias("words"), "sig"))
-    numbered = distinct.orderBy("doc", "start").rdd.zipWithIndex().map(
-        lambda pair: (pair[1], pair[0]["sigkey"], pair[0]["words"], pair[0]["sig"]))
-    nodes = spark.createDataFrame(numbered, "node long, sigkey long, words int, sig binary").persist(
-        StorageLevel.MEMORY_AND_DISK)
-    signed = time.perf_counter()
+    nodes = (rows.where(F.col("kind") == 1).groupBy("sigkey")
+             .agg(F.min(F.col("doc") * START_SPAN + F.col("start")).alias("node"), F.max("words").alias("words"),
+                  F.first("sig").alias("sig"))
+             .persist(StorageLevel.MEMORY_AND_DISK))
+    nodes.count()  # materialise the stage
+    clock.lap("spark_distinct_s")
 
     keys = nodes.select("node", "sig").mapInPandas(lambda frames: _band_keys(frames, config),
                                                      "band int, key long, node long")
@@ -311,35 +323,54 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
             for s in ("a", "b")}
     candidates = pairs.join(side["a"], "a").join(side["b"], "b").select(
         "a", "b", "sig_a", "sig_b", "words_a", "words_b")
-    edges = candidates.mapInPandas(lambda frames: _verified(frames, config), "a long, b long")
-    labels = components(edges)
+    edges = candidates.mapInPandas(lambda frames: _verified(frames, config), "a long, b long").localCheckpoint()
+    edges.count()  # materialise the stage
+    clock.lap("spark_pairs_and_verify_s")
+    labels = components(edges).localCheckpoint()
+    labels.count()  # materialise the stage
+    clock.lap("spark_components_s")
     labelled = nodes.select("node", "sigkey").join(labels, "node", "left").withColumn(
         "label", F.coalesce("label", "node"))
     units = (rows.where(F.col("kind") == 0).drop("sig", "kind").join(labelled, "sigkey", "left")
              .orderBy("doc", "start").toPandas())
-    sigs = _signatures(nodes.select("node", "sig").orderBy("node").toPandas(), config.num_perm)
+    numbered = nodes.select("node", "sig").orderBy("node").toPandas()
+    sigs = _signatures(numbered, config.num_perm)
     infos = docs.map(lambda pair: replace(pair[1], text="", meta={}, chars=len(pair[1].text))).collect()
-    table = _unit_table(units, sigs, len(infos), config)
+    table = _unit_table(units, sigs, numbered["node"].to_numpy(np.int64))
     label = units["label"].fillna(-1).to_numpy(np.int64)
-    clustered = time.perf_counter()
     rows.unpersist()
     nodes.unpersist()
     with TextSpool() as texts:
         for _, doc in docs.toLocalIterator():
             texts.append(doc.text)
-        analysis = conclude(infos, table, label, texts, skips, config, began,
-                            {"read_and_sign_s": signed - began, "index_and_cluster_s": clustered - signed})
+        clock.lap("spark_collect_to_driver_s")
+        analysis = conclude(infos, table, label, texts, skips, config, clock.began, clock.laps)
     return analysis, docs
 
 
-def _unit_table(units: pd.DataFrame, sigs: np.ndarray, n_docs: int, config: Config) -> UnitTable:
-    """The driver's unit table, as `UnitTable.concat` builds it locally (`sig_row` is the node number)."""
+class _Clock:
+    """Seconds per Spark stage; each lap ends when an action has materialised the stage."""
+
+    def __init__(self) -> None:
+        self.began = self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = now - self.last
+        self.last = now
+
+
+def _unit_table(units: pd.DataFrame, sigs: np.ndarray, nodes: np.ndarray) -> UnitTable:
+    """The driver's unit table, as `UnitTable.concat` builds it locally: `sig_row` is the rank of the unit's
+    node among the sorted `nodes`, which is `index.distinct`'s numbering (first appearance)."""
     tails = [t if isinstance(t, str) else "" for t in units["ttail"].tolist()]
     template = [None if p is None else (p, t) for p, t in zip(_strings(units["tprefix"]), tails)]
     return UnitTable(
         doc=units["doc"].to_numpy(np.int64), start=units["start"].to_numpy(np.int64),
         end=units["end"].to_numpy(np.int64), words=units["words"].to_numpy(np.int32),
-        mode=units["mode"].to_numpy(np.int8), sig_row=units["node"].fillna(-1).to_numpy(np.int64),
+        mode=units["mode"].to_numpy(np.int8), sig_row=np.where(
+            units["node"].isna(), -1, np.searchsorted(nodes, units["node"].fillna(0).to_numpy(np.int64))),
         sigs=sigs, rule=_strings(units["rule"]), template=template,
         title=units["title"].to_numpy(bool), sentence_end=units["sentence_end"].to_numpy(bool),
     )
