@@ -5,7 +5,7 @@ Python API has a flag with the same name. What lives here is what only a
 command line needs: reading files twice, streaming outputs, exit codes.
 
 Exit codes: 0 done; 2 usage or configuration error, or missing input; 3 bad
-input under `--strict`; 4 output not written; 5 `--fail-above` exceeded;
+input under `--strict`; 4 output not written; 5 `--fail-above` exceeded; 6 the Spark engine failed;
 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). A crash would be 1.
 """
 
@@ -29,7 +29,8 @@ from dedupe.io import Inputs, OutputError, OutputWriter, discover, read, spooled
 from dedupe.pipeline import Analysis, InputError, analyse_corpus, second_pass
 from dedupe.report import FindingsFile, Report, summary_lines, top_boilerplate
 
-EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT, EXIT_FAIL_ABOVE, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 3, 4, 5, 130, 143
+EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT, EXIT_FAIL_ABOVE, EXIT_SPARK = 2, 3, 4, 5, 6
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 FINDINGS_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".parquet")
 
 _HELP = {
@@ -92,10 +93,19 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--spark-master", metavar="URL", help="Spark master (default: local[*], or spark-submit's)."),
         click.option("--partitions", type=click.IntRange(0), default=0,
                      help="Spark partitions (0: the cluster's default parallelism)."),
+        click.option("--spark-conf", multiple=True, metavar="KEY=VALUE",
+                     help="A Spark setting, e.g. spark.driver.memory=8g (repeatable)."),
     ]
     for option in reversed(options):
         func = option(func)
     return config_options(html_options(func))
+
+
+def _key_value(item: str, option: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"{option} {item!r}: expected KEY=VALUE")
+    return key.strip(), value.strip()
 
 
 def _config(config_file: str | None, actions: tuple[str, ...], disabled: tuple[str, ...],
@@ -118,8 +128,10 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
              disabled: tuple[str, ...], report_path: str | None, findings_path: str | None,
              fail_above: float | None, jobs: int, quiet: bool, overrides: dict[str, Any],
              html_path: str | None, html_max_docs: int, html_max_clusters: int) -> None:
-    engine = _Engine(overrides.pop("engine"), overrides.pop("spark_master"), overrides.pop("partitions"), jobs)
+    spark_conf = overrides.pop("spark_conf")
     try:
+        engine = _Engine(overrides.pop("engine"), overrides.pop("spark_master"), overrides.pop("partitions"), jobs,
+                         dict(_key_value(item, "--spark-conf") for item in spark_conf))
         config = _config(config_file, actions, disabled, overrides)
         found = discover(inputs)
         _check_paths(found, [p for p in (report_path, findings_path, html_path) if p], findings_path)
@@ -147,6 +159,9 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
     except (OutputError, OSError) as error:
         click.echo(f"dedupe: cannot write output: {error}", err=True)
         sys.exit(EXIT_OUTPUT)
+    except SparkFailed as error:
+        click.echo(f"dedupe: the Spark engine failed: {error}", err=True)
+        sys.exit(EXIT_SPARK)
     except KeyboardInterrupt:
         click.echo("dedupe: interrupted; outputs were left as they were before the run", err=True)
         sys.exit(EXIT_INTERRUPTED)
@@ -220,13 +235,18 @@ def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: s
     return report, documents
 
 
+class SparkFailed(Exception):
+    """A Spark job failed; the message is Spark's reason, without the JVM stack."""
+
+
 class _Engine(NamedTuple):
-    """Where the first pass runs: `--engine`, `--spark-master`, `--partitions`, `--jobs`."""
+    """Where the first pass runs: `--engine`, `--spark-master`, `--partitions`, `--jobs`, `--spark-conf`."""
 
     name: str
     master: str | None
     partitions: int
     jobs: int
+    spark_conf: dict[str, str]
 
 
 def _first_pass(found: Inputs, config: Config, engine: _Engine, show: bool
@@ -236,9 +256,13 @@ def _first_pass(found: Inputs, config: Config, engine: _Engine, show: bool
         from dedupe import spark
 
         try:
-            return spark.first_pass(found, config, engine.master, engine.partitions)
+            return spark.first_pass(found, config, engine.master, engine.partitions, engine.spark_conf)
         except spark.SparkUnavailable as error:
             raise ConfigError(str(error)) from error
+        except (InputError, ConfigError):
+            raise
+        except Exception as error:  # noqa: BLE001 - py4j and pyspark raise many types; the reason is in the text
+            raise SparkFailed(spark.reason(error)) from error
     documents = read(found, config)
     again = partial(read, found, config)
     if not show:

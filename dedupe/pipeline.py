@@ -123,6 +123,22 @@ def cluster_units(units: UnitTable, config: Config) -> np.ndarray:
     return np.where(units.sig_row >= 0, labels[np.maximum(units.sig_row, 0)], -1)
 
 
+def clustered_only(units: UnitTable, labels: np.ndarray) -> UnitTable:
+    """The unit table keeping only the signatures that are still needed after clustering.
+
+    Those are the rows of units whose cluster holds two units or more: the
+    report compares a finding with the copy it matches, always in its own
+    cluster. Other units (most of a corpus) get `sig_row` -1, so memory after
+    clustering grows with the duplicated units only.
+    """
+    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    needed = (units.sig_row >= 0) & (labels >= 0) & (counts[inverse.ravel()] >= 2)
+    rows = np.unique(units.sig_row[needed])
+    sig_row = np.full(len(units), -1, dtype=np.int64)
+    sig_row[needed] = np.searchsorted(rows, units.sig_row[needed])
+    return replace(units, sig_row=sig_row, sigs=units.sigs[rows])
+
+
 def learned_templates(units: UnitTable, config: Config) -> set[str]:
     """Prefixes learned as templates from this corpus (empty when learning is off)."""
     if not config.learn_templates:
@@ -275,6 +291,7 @@ def conclude(infos: list[Document], units: UnitTable, labels: np.ndarray, texts:
              config: Config, began: float, timings: dict[str, float]) -> Analysis:
     """Decisions from clusters: the step after clustering that the local and Spark engines share."""
     start = time.perf_counter()
+    units = clustered_only(units, labels)
     decisions = decide(units, labels, infos, texts, learned_templates(units, config), config)
     return Analysis(infos, units, decisions, skips, config, began,
                     {**timings, "decide_s": time.perf_counter() - start})

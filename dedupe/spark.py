@@ -64,12 +64,15 @@ class SparkUnavailable(Exception):
     """Spark cannot start here (pyspark not installed, or no Java); the message says what to install."""
 
 
-def session(master: str | None = None, partitions: int = 0, app: str = "dedupe") -> SparkSession:
+def session(master: str | None = None, partitions: int = 0, conf: dict[str, str] | None = None,
+            app: str = "dedupe") -> SparkSession:
     """A Spark session whose Python workers run this interpreter (local[*] unless a master is given).
 
     `partitions` also sets the shuffle partitions of a new session (Spark's
-    default of 200 is slow for small inputs); an existing session is reused
-    as it is.
+    default of 200 is slow for small inputs) and `conf` any Spark setting. In
+    local mode the driver is also the executor, so unless `conf` says
+    otherwise it gets half of this machine's memory (at most 8 GiB) instead
+    of Spark's 1 GiB. An existing session is reused as it is.
     """
     try:
         from pyspark.sql import SparkSession
@@ -79,15 +82,32 @@ def session(master: str | None = None, partitions: int = 0, app: str = "dedupe")
         raise SparkUnavailable("the Spark engine needs Java 17 or newer (java on PATH or JAVA_HOME); none found")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    builder = (SparkSession.builder.appName(app).config("spark.sql.execution.arrow.pyspark.enabled", "true")
-               .config("spark.ui.showConsoleProgress", "false"))
+    settings = {"spark.sql.execution.arrow.pyspark.enabled": "true", "spark.ui.showConsoleProgress": "false"}
     if partitions:
-        builder = builder.config("spark.sql.shuffle.partitions", str(partitions))
+        settings["spark.sql.shuffle.partitions"] = str(partitions)
+    if (master or "local").startswith("local"):
+        half = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2 >> 20
+        settings["spark.driver.memory"] = f"{max(1024, min(half, 8192))}m"
+    settings.update(conf or {})
+    builder = SparkSession.builder.appName(app)
+    for key, value in settings.items():
+        builder = builder.config(key, value)
     if master:
         builder = builder.master(master)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def reason(error: BaseException) -> str:
+    """The line of a Spark failure that says why (the Java or Python exception), not its stack."""
+    lines = [line.strip(" \t:") for line in str(error).splitlines()]
+    causes = [line for line in lines if not line.startswith(("at ", "An error occurred"))
+              and ("Error" in line or "Exception" in line)]
+    found = (causes[0] if causes else next((line for line in lines if line), type(error).__name__))[:500]
+    if "OutOfMemoryError" in str(error):
+        found += " (give Spark more memory, e.g. --spark-conf spark.driver.memory=16g, or more partitions)"
+    return found
 
 
 # ---------------------------------------------------------------- documents in
@@ -331,15 +351,18 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
     clock.lap("spark_components_s")
     labelled = nodes.select("node", "sigkey").join(labels, "node", "left").withColumn(
         "label", F.coalesce("label", "node"))
-    units = (rows.where(F.col("kind") == 0).drop("sig", "kind").join(labelled, "sigkey", "left")
-             .orderBy("doc", "start").toPandas())
-    numbered = nodes.select("node", "sig").orderBy("node").toPandas()
+    joined = rows.where(F.col("kind") == 0).drop("sig", "kind").join(labelled, "sigkey", "left").persist()
+    # Only clustered units' signatures go to the driver (see pipeline.clustered_only).
+    shared = joined.groupBy("label").count().where(F.col("count") >= 2).select("label")
+    numbered = (nodes.join(labelled.select("node", "label"), "node").join(shared, "label")
+                .select("node", "sig").orderBy("node").toPandas())
+    units = joined.orderBy("doc", "start").toPandas()
     sigs = _signatures(numbered, config.num_perm)
     infos = docs.map(lambda pair: replace(pair[1], text="", meta={}, chars=len(pair[1].text))).collect()
     table = _unit_table(units, sigs, numbered["node"].to_numpy(np.int64))
     label = units["label"].fillna(-1).to_numpy(np.int64)
-    rows.unpersist()
-    nodes.unpersist()
+    for frame in (joined, rows, nodes):
+        frame.unpersist()
     with TextSpool() as texts:
         for _, doc in docs.toLocalIterator():
             texts.append(doc.text)
@@ -361,25 +384,33 @@ class _Clock:
         self.last = now
 
 
+def _rows_of(node: pd.Series, nodes: np.ndarray) -> np.ndarray:
+    """The row of each unit's node in the sorted `nodes`, -1 where it is missing or not among them."""
+    wanted = node.fillna(-1).to_numpy(np.int64)
+    if len(nodes) == 0:
+        return np.full(len(wanted), -1, dtype=np.int64)
+    at = np.minimum(np.searchsorted(nodes, wanted), len(nodes) - 1)
+    return np.where((wanted >= 0) & (nodes[at] == wanted), at, -1)
+
+
 def _unit_table(units: pd.DataFrame, sigs: np.ndarray, nodes: np.ndarray) -> UnitTable:
-    """The driver's unit table, as `UnitTable.concat` builds it locally: `sig_row` is the rank of the unit's
-    node among the sorted `nodes`, which is `index.distinct`'s numbering (first appearance)."""
+    """The driver's unit table, as `pipeline.clustered_only` leaves it locally: `sig_row` is the rank of the
+    unit's node among the sorted `nodes` (clustered nodes only; -1 for the others)."""
     tails = [t if isinstance(t, str) else "" for t in units["ttail"].tolist()]
     template = [None if p is None else (p, t) for p, t in zip(_strings(units["tprefix"]), tails)]
     return UnitTable(
         doc=units["doc"].to_numpy(np.int64), start=units["start"].to_numpy(np.int64),
         end=units["end"].to_numpy(np.int64), words=units["words"].to_numpy(np.int32),
-        mode=units["mode"].to_numpy(np.int8), sig_row=np.where(
-            units["node"].isna(), -1, np.searchsorted(nodes, units["node"].fillna(0).to_numpy(np.int64))),
+        mode=units["mode"].to_numpy(np.int8), sig_row=_rows_of(units["node"], nodes),
         sigs=sigs, rule=_strings(units["rule"]), template=template,
         title=units["title"].to_numpy(bool), sentence_end=units["sentence_end"].to_numpy(bool),
     )
 
 
-def first_pass(inputs: Inputs, config: Config, master: str | None = None, partitions: int = 0
-               ) -> tuple[Analysis, Callable[[], Iterator[Document]]]:
+def first_pass(inputs: Inputs, config: Config, master: str | None = None, partitions: int = 0,
+               conf: dict[str, str] | None = None) -> tuple[Analysis, Callable[[], Iterator[Document]]]:
     """The CLI's first pass on Spark, and a function that streams the documents again in input order."""
-    spark = session(master, partitions)
+    spark = session(master, partitions, conf)
     partitions = partitions or spark.sparkContext.defaultParallelism
     analysis, docs = analyse_corpus(spark, keyed_files(spark, inputs, config, partitions), config, partitions)
     return analysis, lambda: (doc for _, doc in docs.toLocalIterator())

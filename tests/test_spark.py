@@ -10,6 +10,8 @@ import json
 import os
 import random
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -131,3 +133,12 @@ def test_cli_engine_spark_writes_what_the_local_engine_writes(spark, tmp_path):
         outputs[name] = (files, report)
     assert outputs["spark"] == outputs["local"]
     assert outputs["local"][0]
+
+
+def test_a_failing_spark_job_is_exit_6_with_sparks_reason_not_a_traceback(tmp_path):
+    command = [sys.executable, "-m", "dedupe", "audit", str(ROOT / "corpus_samples" / "wire-story"), "--quiet",
+               "--engine", "spark", "--spark-master", "local[1]", "--spark-conf", "spark.driver.memory=1m"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 6, done.stderr
+    assert "dedupe: the Spark engine failed:" in done.stderr
+    assert "Traceback" not in done.stderr

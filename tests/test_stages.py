@@ -8,7 +8,9 @@ from datasketch import MinHash, MinHashLSH
 
 from dedupe import cluster, index, shingle, signature
 from dedupe.clean import clean_text
+from dedupe.document import UnitTable
 from dedupe.normalize import normalize, normalize_batch, profile
+from dedupe.pipeline import clustered_only
 from dedupe.segment import segment
 
 
@@ -159,6 +161,18 @@ def test_components_label_by_smallest_member_whatever_the_edge_order():
     expected = [0, 1, 1, 3, 4, 1, 1, 1, 8, 8]
     assert cluster.components(10, edges).tolist() == expected
     assert cluster.components(10, edges[::-1]).tolist() == expected
+
+
+def test_clustered_only_keeps_the_signatures_of_units_in_clusters_of_two_or_more():
+    sigs = np.arange(8, dtype=np.uint32).reshape(4, 2)
+    sig_row = np.array([0, 1, 2, 1, -1, 3])  # units 1 and 3 share a signature; unit 4 is not matched
+    labels = np.array([0, 1, 0, 1, -1, 3])  # cluster 0: rows 0 and 2; row 1 twice; row 3 alone
+    units = UnitTable(np.zeros(6, dtype=np.int64), np.arange(6), np.arange(6) + 1, np.ones(6, dtype=np.int32),
+                      np.ones(6, dtype=np.int8), sig_row, sigs, [None] * 6, [None] * 6, np.zeros(6, bool),
+                      np.zeros(6, bool))
+    kept = clustered_only(units, labels)
+    assert kept.sig_row.tolist() == [0, 1, 2, 1, -1, -1]
+    assert kept.sigs.tolist() == sigs[[0, 1, 2]].tolist()
 
 
 @pytest.mark.parametrize("text,spans,expected", [
