@@ -101,6 +101,13 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return config_options(html_options(func))
 
 
+def _warn_ignored(engine: _Engine) -> None:
+    if engine.name == "spark" and engine.jobs != 1:
+        click.echo("dedupe: --jobs is for the local engine; Spark's parallelism is --partitions", err=True)
+    if engine.name == "local" and (engine.master or engine.partitions or engine.spark_conf):
+        click.echo("dedupe: --spark-master, --partitions and --spark-conf need --engine spark; ignored", err=True)
+
+
 def _key_value(item: str, option: str) -> tuple[str, str]:
     key, sep, value = item.partition("=")
     if not sep or not key.strip():
@@ -133,6 +140,7 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
         engine = _Engine(overrides.pop("engine"), overrides.pop("spark_master"), overrides.pop("partitions"), jobs,
                          dict(_key_value(item, "--spark-conf") for item in spark_conf))
         config = _config(config_file, actions, disabled, overrides)
+        _warn_ignored(engine)
         found = discover(inputs)
         _check_paths(found, [p for p in (report_path, findings_path, html_path) if p], findings_path)
     except (ConfigError, FileNotFoundError) as error:
@@ -159,9 +167,13 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
     except (OutputError, OSError) as error:
         click.echo(f"dedupe: cannot write output: {error}", err=True)
         sys.exit(EXIT_OUTPUT)
-    except SparkFailed as error:
-        click.echo(f"dedupe: the Spark engine failed: {error}", err=True)
-        sys.exit(EXIT_SPARK)
+    except Exception as error:
+        if engine.name == "spark" and _spark_failure(error):  # in either pass: the second streams from Spark
+            from dedupe.spark import reason
+
+            click.echo(f"dedupe: the Spark engine failed: {reason(error)}", err=True)
+            sys.exit(EXIT_SPARK)
+        raise
     except KeyboardInterrupt:
         click.echo("dedupe: interrupted; outputs were left as they were before the run", err=True)
         sys.exit(EXIT_INTERRUPTED)
@@ -235,8 +247,10 @@ def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: s
     return report, documents
 
 
-class SparkFailed(Exception):
-    """A Spark job failed; the message is Spark's reason, without the JVM stack."""
+def _spark_failure(error: BaseException) -> bool:
+    from dedupe.spark import is_spark_error
+
+    return is_spark_error(error)
 
 
 class _Engine(NamedTuple):
@@ -259,10 +273,6 @@ def _first_pass(found: Inputs, config: Config, engine: _Engine, show: bool
             return spark.first_pass(found, config, engine.master, engine.partitions, engine.spark_conf)
         except spark.SparkUnavailable as error:
             raise ConfigError(str(error)) from error
-        except (InputError, ConfigError):
-            raise
-        except Exception as error:  # noqa: BLE001 - py4j and pyspark raise many types; the reason is in the text
-            raise SparkFailed(spark.reason(error)) from error
     documents = read(found, config)
     again = partial(read, found, config)
     if not show:

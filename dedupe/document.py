@@ -81,7 +81,13 @@ class UnitTable:
 
     @classmethod
     def concat(cls, tables: list[UnitTable], num_perm: int) -> UnitTable:
-        """One table from batches, with signatures made distinct across all of them."""
+        """One table from batches, with signatures made distinct across all of them.
+
+        Consumes `tables` (the list is emptied): each batch's signatures are
+        released as soon as they are copied, and the distinct rows are
+        compacted in place, so the peak is about one copy of all batch
+        signatures rather than three.
+        """
         from dedupe.index import distinct
 
         if not tables:
@@ -90,14 +96,26 @@ class UnitTable:
                        np.zeros((0, num_perm), dtype=np.uint32), [], [], empty.astype(bool), empty.astype(bool))
         offsets = np.cumsum([0] + [len(t.sigs) for t in tables[:-1]])
         rows = np.concatenate([np.where(t.sig_row >= 0, t.sig_row + o, -1) for t, o in zip(tables, offsets)])
-        first, ids = distinct(np.concatenate([t.sigs for t in tables]))
-        sigs = np.concatenate([t.sigs for t in tables])[first]
+        columns = {name: np.concatenate([getattr(t, name) for t in tables])
+                   for name in ("doc", "start", "end", "words", "mode", "title", "sentence_end")}
+        rule = [r for t in tables for r in t.rule]
+        template = [k for t in tables for k in t.template]
+        at = sum(len(t.sigs) for t in tables)
+        sigs = np.empty((at, num_perm), dtype=np.uint32)
+        while tables:  # from the end, each batch freed once copied
+            table = tables.pop()
+            at -= len(table.sigs)
+            sigs[at:at + len(table.sigs)] = table.sigs
+        del table
+        first, ids = distinct(sigs)
+        chunk = 1 << 16
+        for pos in range(0, len(first), chunk):  # first[j] >= j: rows move only towards the start
+            block = first[pos:pos + chunk]
+            sigs[pos:pos + len(block)] = sigs[block]
+        sigs.resize((len(first), num_perm), refcheck=False)  # shrinks in place: no second copy
         return cls(
-            *(np.concatenate([getattr(t, name) for t in tables]) for name in ("doc", "start", "end", "words", "mode")),
-            np.where(rows >= 0, ids[np.maximum(rows, 0)], -1) if len(ids) else rows,
-            sigs,
-            [r for t in tables for r in t.rule],
-            [k for t in tables for k in t.template],
-            np.concatenate([t.title for t in tables]),
-            np.concatenate([t.sentence_end for t in tables]),
+            **{name: columns[name] for name in ("doc", "start", "end", "words", "mode")},
+            sig_row=np.where(rows >= 0, ids[np.maximum(rows, 0)], -1) if len(ids) else rows,
+            sigs=sigs, rule=rule, template=template, title=columns["title"],
+            sentence_end=columns["sentence_end"],
         )

@@ -174,7 +174,7 @@ class Admission:
 
     def skip(self, item: Skip) -> None:
         if self.config.strict:
-            raise InputError(f"{item.location}: {item.reason}: {item.detail}")
+            raise strict_error(item)
         self.skips.append(item)
 
     def admit(self, items: Iterable[Document | dict[str, Any] | Skip]) -> Iterator[Document]:
@@ -184,7 +184,7 @@ class Admission:
                 self.skip(item)
                 continue
             if isinstance(item, dict):
-                item = record_to_document(item, self.config, f"record {position + 1}")
+                item = record_to_document(item, self.config, record_origin(position))
                 if isinstance(item, Skip):
                     self.skip(item)
                     continue
@@ -193,15 +193,40 @@ class Admission:
                                 f"not {type(item).__name__}")
             problem = document_problem(item, self.config)
             if problem is None and item.id in self.seen:
-                problem = "duplicate_id", f"id {item.id!r} was already read; this copy is skipped"
+                problem = DUPLICATE_ID, duplicate_detail(item)
             if problem:
-                self.skip(Skip(item.origin or f"document {item.id}", *problem))
+                self.skip(skip_of(item, problem))
                 continue
             self.seen.add(item.id)
             item.order = order
             order += 1
             yield item
 
+
+DUPLICATE_ID = "duplicate_id"
+
+
+def record_origin(position: int) -> str:
+    """Where a record given as a dict was (its skip location, and its id when it has none)."""
+    return f"record {position + 1}"
+
+
+def duplicate_detail(doc: Document) -> str:
+    return f"id {doc.id!r} was already read; this copy is skipped"
+
+
+def skip_of(doc: Document, problem: tuple[str, str]) -> Skip:
+    """The skip record of an admitted-looking document that has a problem."""
+    return Skip(doc.origin or f"document {doc.id}", *problem)
+
+
+def strict_error(item: Skip) -> InputError:
+    return InputError(f"{item.location}: {item.reason}: {item.detail}")
+
+
+def info_of(doc: Document) -> Document:
+    """What the first pass keeps of a document: everything but its text and record (and the text's length)."""
+    return replace(doc, text="", meta={}, chars=len(doc.text))
 
 
 def document_problem(doc: Document, config: Config) -> tuple[str, str] | None:
@@ -232,8 +257,7 @@ def _batches(docs: Iterable[Document], infos: list[Document], texts: TextSpool, 
         if keep is not None:
             keep.append(doc)
         texts.append(doc.text)
-        infos.append(replace(doc, text="", meta={}))
-        infos[-1].chars = len(doc.text)
+        infos.append(info_of(doc))
         batch.append(doc)
         if len(batch) == BATCH_DOCS:
             yield [d.text for d in batch], [d.title for d in batch], batch[0].order, config

@@ -42,7 +42,20 @@ from dedupe.clean import clean_text
 from dedupe.config import Config, ConfigError
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
 from dedupe.io import Inputs, TextSpool, output_record, read_file, record_to_document
-from dedupe.pipeline import BATCH_DOCS, Analysis, InputError, analyse, conclude, document_problem, second_pass
+from dedupe.pipeline import (
+    BATCH_DOCS,
+    DUPLICATE_ID,
+    Analysis,
+    analyse,
+    conclude,
+    document_problem,
+    duplicate_detail,
+    info_of,
+    record_origin,
+    second_pass,
+    skip_of,
+    strict_error,
+)
 from dedupe.report import Report
 
 if TYPE_CHECKING:
@@ -55,7 +68,11 @@ if TYPE_CHECKING:
 # component has the same smallest member. Documents must be shorter than START_SPAN characters.
 START_SPAN = 1 << 26
 MAX_ROUNDS = 100  # large-star/small-star needs O(log^2 n) rounds; this is far beyond any real graph
+DRIVER_CHUNK_CHARS = 32_000_000  # documents are streamed back to the driver one partition at a time
 
+ARROW = {"spark.sql.execution.arrow.pyspark.enabled": "true",
+         "spark.sql.execution.arrow.maxRecordsPerBatch": str(BATCH_DOCS)}
+UNIT_COLUMNS = ("doc", "start", "end", "words", "mode", "rule", "tprefix", "ttail", "title", "sentence_end")
 UNIT_SCHEMA = ("kind byte, doc long, start long, end long, words int, mode byte, sigkey long, rule string, "
                "tprefix string, ttail string, title boolean, sentence_end boolean, sig binary")
 
@@ -68,11 +85,12 @@ def session(master: str | None = None, partitions: int = 0, conf: dict[str, str]
             app: str = "dedupe") -> SparkSession:
     """A Spark session whose Python workers run this interpreter (local[*] unless a master is given).
 
-    `partitions` also sets the shuffle partitions of a new session (Spark's
-    default of 200 is slow for small inputs) and `conf` any Spark setting. In
-    local mode the driver is also the executor, so unless `conf` says
-    otherwise it gets half of this machine's memory (at most 8 GiB) instead
-    of Spark's 1 GiB. An existing session is reused as it is.
+    `partitions` also sets the shuffle partitions (Spark's default of 200 is
+    slow for small inputs) and `conf` any Spark setting. In local mode the
+    driver is also the executor, so unless `conf` says otherwise it gets half
+    of this machine's memory (at most 8 GiB) instead of Spark's 1 GiB; that
+    and the master only take effect when this starts the JVM. Arrow batches
+    hold BATCH_DOCS documents, so a Python worker holds one signing batch.
     """
     try:
         from pyspark.sql import SparkSession
@@ -82,7 +100,7 @@ def session(master: str | None = None, partitions: int = 0, conf: dict[str, str]
         raise SparkUnavailable("the Spark engine needs Java 17 or newer (java on PATH or JAVA_HOME); none found")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    settings = {"spark.sql.execution.arrow.pyspark.enabled": "true", "spark.ui.showConsoleProgress": "false"}
+    settings = {**ARROW, "spark.ui.showConsoleProgress": "false"}
     if partitions:
         settings["spark.sql.shuffle.partitions"] = str(partitions)
     if (master or "local").startswith("local"):
@@ -97,6 +115,16 @@ def session(master: str | None = None, partitions: int = 0, conf: dict[str, str]
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def is_spark_error(error: BaseException) -> bool:
+    """True for failures raised by Spark or its Java gateway (not for dedupe's own exceptions)."""
+    if "pyspark" not in sys.modules:
+        return False
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
+    return isinstance(error, (Py4JError, PySparkException))
 
 
 def reason(error: BaseException) -> str:
@@ -114,9 +142,14 @@ def reason(error: BaseException) -> str:
 
 
 def keyed_files(spark: SparkSession, inputs: Inputs, config: Config, partitions: int) -> RDD:
-    """(order key, Document or Skip) for every record of the input files; one task reads one file."""
-    if inputs.stdin:
-        raise InputError("the Spark engine reads files and folders, not stdin")
+    """(order key, Document or Skip) for every record of the input files, in input order.
+
+    Each file is read whole by one task with the local engine's reader, so
+    the executors must see the same paths as the driver (a shared
+    filesystem); a file they cannot open is an `unreadable_file` skip, which
+    `--strict` turns into an error. For HDFS or object stores, read with
+    Spark and call `clean_frame`.
+    """
     files = list(enumerate(inputs.files))
     rdd = spark.sparkContext.parallelize(files, max(1, min(len(files), partitions)))
     return rdd.flatMap(lambda item: (((item[0], pos), record) for pos, record in
@@ -124,10 +157,16 @@ def keyed_files(spark: SparkSession, inputs: Inputs, config: Config, partitions:
 
 
 def keyed_frame(frame: DataFrame, config: Config) -> RDD:
-    """(order key, Document or Skip) for every row of a DataFrame, in its current row order."""
+    """(order key, Document or Skip) for every row of a DataFrame, in its row order.
+
+    That order is the input order which breaks ties between undated copies.
+    A frame read from files may order its rows differently on another
+    cluster (file splits depend on its settings); sort it by a column first
+    (`frame.orderBy("url")`) when the canonical copy must not depend on that.
+    """
     def to_document(row_index: tuple[Any, int]) -> tuple[tuple[int, int], Document | Skip]:
         row, position = row_index
-        return (0, position), record_to_document(row.asDict(recursive=True), config, f"row {position + 1}")
+        return (0, position), record_to_document(row.asDict(recursive=True), config, record_origin(position))
 
     return frame.rdd.zipWithIndex().map(to_document)
 
@@ -148,7 +187,7 @@ def admit(keyed: RDD, config: Config, partitions: int) -> tuple[RDD, list[Skip]]
         if isinstance(item, Document):
             problem = document_problem(item, config)
             if problem is not None:
-                return key, Skip(item.origin or f"document {item.id}", *problem)
+                return key, skip_of(item, problem)
         return key, item
 
     checked = keyed.map(check).persist(StorageLevel.MEMORY_AND_DISK)
@@ -163,20 +202,21 @@ def admit(keyed: RDD, config: Config, partitions: int) -> tuple[RDD, list[Skip]]
         key, item = pair
         if isinstance(item, Skip):
             return key, item
-        return key, Skip(item.origin or f"document {item.id}", "duplicate_id",
-                         f"id {item.id!r} was already read; this copy is skipped")
+        return key, skip_of(item, (DUPLICATE_ID, duplicate_detail(item)))
 
     skips = [skip for _, skip in sorted(checked.filter(skipped).map(as_skip).collect(), key=lambda pair: pair[0])]
     if skips and config.strict:
-        first = skips[0]
-        raise InputError(f"{first.location}: {first.reason}: {first.detail}")
-    numbered = checked.filter(lambda pair: not skipped(pair)).zipWithIndex().map(
-        lambda pair: (pair[1], replace(pair[0][1], order=pair[1]))).persist(StorageLevel.MEMORY_AND_DISK)
-    total = max(1, numbered.count())
-    docs = numbered.repartitionAndSortWithinPartitions(partitions, lambda order: order * partitions // total)
+        checked.unpersist()
+        raise strict_error(skips[0])
+    kept = checked.filter(lambda pair: not skipped(pair))
+    total = max(1, kept.count())
+    # Ranges of about DRIVER_CHUNK_CHARS, so that streaming documents back to the driver holds one range at a time.
+    chars = kept.map(lambda pair: len(pair[1].text)).sum()
+    ranges = max(partitions, -(-chars // DRIVER_CHUNK_CHARS))
+    docs = kept.zipWithIndex().map(lambda pair: (pair[1], replace(pair[0][1], order=pair[1])))
+    docs = docs.repartitionAndSortWithinPartitions(ranges, lambda order: order * ranges // total)
     docs = docs.persist(StorageLevel.MEMORY_AND_DISK)
     docs.count()
-    numbered.unpersist()
     checked.unpersist()
     return docs, skips
 
@@ -193,7 +233,7 @@ def _analysed(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.Dat
             batch = frame.iloc[at:at + BATCH_DOCS]
             orders = batch["order"].to_numpy(np.int64)
             table = analyse(batch["text"].tolist(), _strings(batch["title"]), 0, config)
-            keys = index.row_keys(table.sigs).view(np.int64) if len(table.sigs) else np.zeros(0, np.int64)
+            keys = index.row_keys(table.sigs).view(np.int64)
             matched = table.sig_row >= 0
             doc = orders[table.doc]
             n = len(table)
@@ -220,15 +260,18 @@ def _analysed(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.Dat
 
 
 def _strings(column: pd.Series) -> list[str | None]:
-    """A string column as str-or-None (pandas may give NaN for a missing or empty value, depending on version)."""
+    """A string column as str-or-None, "" as None too (rule names, template prefixes and titles are never
+    empty; pandas gives None or NaN for a missing value, depending on its version)."""
     return [v if isinstance(v, str) and v else None for v in column.tolist()]
 
 
 def _signatures(frame: pd.DataFrame, num_perm: int) -> np.ndarray:
+    """The (rows, num_perm) uint32 matrix of a frame's `sig` column (each row's bytes, as `_analysed` wrote them)."""
     return np.frombuffer(b"".join(frame["sig"].tolist()), dtype=np.uint32).reshape(-1, num_perm)
 
 
 def _band_keys(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.DataFrame]:
+    """(band, key, node) for every band of every node: `index.row_keys` of the band's slice, as locally."""
     import pandas as pd
 
     bands, rows = index.lsh_params(config.lsh_threshold, config.num_perm)
@@ -241,6 +284,7 @@ def _band_keys(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.Da
 
 
 def _bucket_pairs(frames: Iterator[pd.DataFrame], cap: int) -> Iterator[pd.DataFrame]:
+    """Candidate pairs (a < b) of each bucket's sorted members, by `index.bucket_pairs` with the bucket cap."""
     import pandas as pd
 
     for frame in frames:
@@ -253,6 +297,7 @@ def _bucket_pairs(frames: Iterator[pd.DataFrame], cap: int) -> Iterator[pd.DataF
 
 
 def _verified(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.DataFrame]:
+    """The candidate pairs that `cluster.verify` keeps, each row carrying both signatures and word counts."""
     import pandas as pd
 
     for frame in frames:
@@ -317,6 +362,7 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
 
     if config.max_document_chars >= START_SPAN:
         raise ConfigError(f"the Spark engine needs max_document_chars below {START_SPAN:,}")
+    partitions = partitions or spark.sparkContext.defaultParallelism
     clock = _Clock()
     docs, skips = admit(keyed, config, partitions)
     clock.lap("spark_read_and_admit_s")
@@ -329,7 +375,7 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
 
     nodes = (rows.where(F.col("kind") == 1).groupBy("sigkey")
              .agg(F.min(F.col("doc") * START_SPAN + F.col("start")).alias("node"), F.max("words").alias("words"),
-                  F.first("sig").alias("sig"))
+                  F.min_by("sig", F.col("doc") * START_SPAN + F.col("start")).alias("sig"))
              .persist(StorageLevel.MEMORY_AND_DISK))
     nodes.count()  # materialise the stage
     clock.lap("spark_distinct_s")
@@ -338,16 +384,15 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
                                                      "band int, key long, node long")
     buckets = (keys.groupBy("band", "key").agg(F.sort_array(F.collect_list("node")).alias("members"))
                .where(F.size("members") > 1).select("members"))
-    pairs = buckets.mapInPandas(lambda frames: _bucket_pairs(frames, config.bucket_cap), "a long, b long").distinct()
+    cap = 0 if config.lsh_index == "datasketch" else config.bucket_cap  # as index.candidate_pairs does
+    pairs = buckets.mapInPandas(lambda frames: _bucket_pairs(frames, cap), "a long, b long").distinct()
     side = {s: nodes.select(F.col("node").alias(s), F.col("sig").alias(f"sig_{s}"), F.col("words").alias(f"words_{s}"))
             for s in ("a", "b")}
     candidates = pairs.join(side["a"], "a").join(side["b"], "b").select(
         "a", "b", "sig_a", "sig_b", "words_a", "words_b")
     edges = candidates.mapInPandas(lambda frames: _verified(frames, config), "a long, b long").localCheckpoint()
-    edges.count()  # materialise the stage
-    clock.lap("spark_pairs_and_verify_s")
+    clock.lap("spark_pairs_and_verify_s")  # localCheckpoint is eager: the stage has run
     labels = components(edges).localCheckpoint()
-    labels.count()  # materialise the stage
     clock.lap("spark_components_s")
     labelled = nodes.select("node", "sigkey").join(labels, "node", "left").withColumn(
         "label", F.coalesce("label", "node"))
@@ -356,11 +401,15 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
     shared = joined.groupBy("label").count().where(F.col("count") >= 2).select("label")
     numbered = (nodes.join(labelled.select("node", "label"), "node").join(shared, "label")
                 .select("node", "sig").orderBy("node").toPandas())
-    units = joined.orderBy("doc", "start").toPandas()
-    sigs = _signatures(numbered, config.num_perm)
-    infos = docs.map(lambda pair: replace(pair[1], text="", meta={}, chars=len(pair[1].text))).collect()
-    table = _unit_table(units, sigs, numbered["node"].to_numpy(np.int64))
-    label = units["label"].fillna(-1).to_numpy(np.int64)
+    sigs, node_codes = _signatures(numbered, config.num_perm), numbered["node"].to_numpy(np.int64)
+    del numbered
+    # -1 for units without a node, in Spark: a null would make pandas store the 64-bit codes as float64.
+    units = (joined.select(*UNIT_COLUMNS, *(F.coalesce(c, F.lit(-1)).alias(c) for c in ("node", "label")))
+             .orderBy("doc", "start").toPandas())
+    infos = docs.map(lambda pair: info_of(pair[1])).collect()
+    table = _unit_table(units, sigs, node_codes)
+    label = units["label"].to_numpy(np.int64)
+    del units, sigs
     for frame in (joined, rows, nodes):
         frame.unpersist()
     with TextSpool() as texts:
@@ -384,9 +433,8 @@ class _Clock:
         self.last = now
 
 
-def _rows_of(node: pd.Series, nodes: np.ndarray) -> np.ndarray:
-    """The row of each unit's node in the sorted `nodes`, -1 where it is missing or not among them."""
-    wanted = node.fillna(-1).to_numpy(np.int64)
+def _rows_of(wanted: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """The row of each unit's node in the sorted `nodes`, -1 where it is missing (-1) or not among them."""
     if len(nodes) == 0:
         return np.full(len(wanted), -1, dtype=np.int64)
     at = np.minimum(np.searchsorted(nodes, wanted), len(nodes) - 1)
@@ -401,7 +449,7 @@ def _unit_table(units: pd.DataFrame, sigs: np.ndarray, nodes: np.ndarray) -> Uni
     return UnitTable(
         doc=units["doc"].to_numpy(np.int64), start=units["start"].to_numpy(np.int64),
         end=units["end"].to_numpy(np.int64), words=units["words"].to_numpy(np.int32),
-        mode=units["mode"].to_numpy(np.int8), sig_row=_rows_of(units["node"], nodes),
+        mode=units["mode"].to_numpy(np.int8), sig_row=_rows_of(units["node"].to_numpy(np.int64), nodes),
         sigs=sigs, rule=_strings(units["rule"]), template=template,
         title=units["title"].to_numpy(bool), sentence_end=units["sentence_end"].to_numpy(bool),
     )
@@ -410,10 +458,20 @@ def _unit_table(units: pd.DataFrame, sigs: np.ndarray, nodes: np.ndarray) -> Uni
 def first_pass(inputs: Inputs, config: Config, master: str | None = None, partitions: int = 0,
                conf: dict[str, str] | None = None) -> tuple[Analysis, Callable[[], Iterator[Document]]]:
     """The CLI's first pass on Spark, and a function that streams the documents again in input order."""
+    if inputs.stdin:
+        raise ConfigError("the Spark engine reads files and folders, not stdin (-)")
     spark = session(master, partitions, conf)
     partitions = partitions or spark.sparkContext.defaultParallelism
     analysis, docs = analyse_corpus(spark, keyed_files(spark, inputs, config, partitions), config, partitions)
-    return analysis, lambda: (doc for _, doc in docs.toLocalIterator())
+
+    def again() -> Iterator[Document]:
+        try:
+            for _, doc in docs.toLocalIterator():
+                yield doc
+        finally:
+            docs.unpersist()
+
+    return analysis, again
 
 
 # ---------------------------------------------------------------- the pipeline step
@@ -432,7 +490,7 @@ def _cleaned(pair: tuple[int, tuple[Document, Any]], dropped: frozenset[int], co
     order, (doc, spans) = pair
     if order in dropped:
         return []
-    text = clean_text(doc.text, [(s, e) for s, e in spans] if spans else [])
+    text = clean_text(doc.text, list(spans or ()))
     return [output_record(CleanedDocument(doc, text), config)]
 
 
@@ -445,22 +503,27 @@ def clean_frame(frame: DataFrame, config: Config | None = None, partitions: int 
     executors, each document joined with its removed spans. The report is the
     local engine's; the driver builds it from one streamed pass over the
     documents (it quotes the flagged text), holding counters, not texts.
+    The frame's row order is the input order (see `keyed_frame`); the
+    admitted documents stay persisted behind the returned frame.
     """
     from pyspark.sql import types as T
 
     config = config or Config()
     spark = frame.sparkSession
+    for key, value in ARROW.items():
+        spark.conf.set(key, value)
     partitions = partitions or spark.sparkContext.defaultParallelism
     analysis, docs = analyse_corpus(spark, keyed_frame(frame, config), config, partitions)
     report = second_pass(analysis, (doc for _, doc in docs.toLocalIterator()), lambda cleaned: None)
     doc, start, end = removed_spans(analysis)
     spans = spark.sparkContext.parallelize(list(zip(doc.tolist(), zip(start.tolist(), end.tolist()))),
                                            partitions).groupByKey()
-    dropped = frozenset(analysis.decisions.dropped)
+    dropped = spark.sparkContext.broadcast(frozenset(analysis.decisions.dropped))
     records = docs.leftOuterJoin(spans, partitions).sortByKey(numPartitions=partitions).flatMap(
-        lambda pair: _cleaned(pair, dropped, config))
-    schema = frame.schema
-    if config.keep_original_field and config.keep_original_field not in schema.fieldNames():
-        schema = schema.add(config.keep_original_field, T.StringType())
+        lambda pair: _cleaned(pair, dropped.value, config))
+    fields = list(frame.schema.fields)
+    if config.keep_original_field and config.keep_original_field not in frame.columns:
+        fields.append(T.StructField(config.keep_original_field, T.StringType()))
+    schema = T.StructType(fields)
     return spark.createDataFrame(records.map(lambda r: tuple(r.get(name) for name in schema.fieldNames())),
                                  schema), report

@@ -22,7 +22,7 @@ from conftest import ROOT, generate
 from dedupe import cluster
 from dedupe.cli import main
 from dedupe.config import Config
-from dedupe.io import discover, read
+from dedupe.io import discover, output_record, read
 from dedupe.pipeline import InputError, analyse_corpus, clean_documents, run, second_pass
 
 if not os.environ.get("DEDUPE_REQUIRE_SPARK"):
@@ -66,9 +66,10 @@ def test_components_label_every_node_with_its_components_smallest_node(spark, se
     edges = chains + [(rng.randrange(60, n), rng.randrange(60, n)) for _ in range(150)]
     expected = cluster.components(n, np.array(edges, dtype=np.int64))
     frame = spark.createDataFrame(edges, "a long, b long")
-    found = {row["node"]: row["label"] for row in engine.components(frame).collect()}
+    rows = engine.components(frame).collect()
+    found = {row["node"]: row["label"] for row in rows}
     touched = sorted({v for e in edges for v in e if e[0] != e[1]})
-    assert len(found) == len(touched)  # one label per node
+    assert len(rows) == len(found) == len(touched)  # exactly one label per node
     assert all(found[v] == expected[v] for v in touched)
 
 
@@ -95,6 +96,42 @@ def test_a_dataframe_of_generated_documents_is_cleaned_as_locally(spark, partiti
     assert comparable(report) == comparable(local)
     categories = local.summary["categories"]
     assert all(categories[c]["findings"] for c in ("repeat", "boilerplate", "template", "syndicated"))
+
+
+def test_dataframe_rows_without_ids_or_text_and_kept_originals_match_the_local_engine(spark):
+    docs = generate(300, seed=5)
+    docs[3]["id"] = ""  # gets its origin as id, as locally
+    docs[7]["text"] = None
+    docs[9]["id"] = docs[8]["id"]
+    config = Config(keep_original_field="raw")
+    frame = spark.createDataFrame(docs, "id string, source string, date string, text string")
+    cleaned, report = engine.clean_frame(frame, config, 3)
+    local = run(docs, config)
+    assert comparable(report) == comparable(local.report)
+    assert report.summary["skipped"]["reasons"] == {"duplicate_id": 1, "missing_text": 1}
+    rows = [row.asDict() for row in cleaned.collect()]
+    kept = [c for c in local.documents if not c.dropped]
+    assert rows == [output_record(c, config) for c in kept]  # the records `dedupe clean` writes
+    assert kept[3].document.id == "record 4" and rows[3]["id"] == ""  # the record keeps its own (empty) id
+    assert all(r["raw"] == c.document.text for r, c in zip(rows, kept))
+
+
+@pytest.mark.parametrize("overrides", [{"lsh_index": "datasketch", "bucket_cap": 3}, {"bucket_cap": 3},
+                                       {"unit": "paragraph", "hash_scheme": "datasketch"}])
+def test_index_settings_give_the_same_clusters_as_locally(spark, overrides):
+    docs = generate(400, seed=3)
+    frame = spark.createDataFrame(docs)
+    _, report = engine.clean_frame(frame, Config(**overrides), 2)
+    assert comparable(report) == comparable(run(docs, Config(**overrides)).report)
+
+
+def test_input_with_nothing_to_admit_gives_an_empty_report(spark, tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "a", "text": " "}) + "\n" + json.dumps({"id": "b"}) + "\n")
+    (local_out, local), (spark_out, distributed) = both_engines([str(source)], Config(), 2)
+    assert spark_out == local_out == []
+    assert comparable(distributed) == comparable(local)
+    assert distributed.summary["skipped"]["count"] == 2
 
 
 def test_bad_records_are_skipped_and_reported_as_locally(spark, tmp_path):
