@@ -27,7 +27,7 @@ from dedupe.config import ACTIONS, CATEGORIES, Config, ConfigError
 from dedupe.document import CleanedDocument, Document, Skip
 from dedupe.io import Inputs, OutputError, OutputWriter, discover, read, spooled_stdin
 from dedupe.pipeline import Analysis, InputError, analyse_corpus, second_pass
-from dedupe.report import FindingsFile, Report, summary_lines, top_boilerplate
+from dedupe.report import FindingsFile, FindingsSpool, Report, summary_lines, top_boilerplate
 
 EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT, EXIT_FAIL_ABOVE, EXIT_SPARK = 2, 3, 4, 5, 6
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
@@ -150,12 +150,15 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
     try:
         with spooled_stdin(found) as found:
             report, documents = _two_passes(found, config, out, findings_path, engine,
-                                            not quiet and sys.stderr.isatty(), keep_texts=bool(html_path))
+                                            not quiet and sys.stderr.isatty(), keep_texts=bool(html_path),
+                                            json_report=bool(report_path))
         if report_path:
             if findings_path:  # the report names its findings file relative to itself
                 here = Path(report_path).resolve().parent
                 report.findings_file = os.path.relpath(Path(findings_path).resolve(), here)
             report.write_json(report_path)
+            if report.spool is not None:
+                report.spool.close()
         if html_path:
             html.write_html(html_path, report, documents, html_max_docs, html_max_clusters)
     except ConfigError as error:
@@ -207,10 +210,13 @@ def _check_paths(found: Inputs, outputs: list[str], findings_path: str | None) -
 
 
 def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: str | None, engine: _Engine,
-                show: bool, keep_texts: bool = False) -> tuple[Report, list[Document] | None]:
+                show: bool, keep_texts: bool = False, json_report: bool = False
+                ) -> tuple[Report, list[Document] | None]:
     """Read the inputs twice: signatures and decisions first, then cleaned text and findings, streamed.
 
     With `keep_texts` (for the HTML report) the documents and all findings are also kept in memory.
+    Otherwise findings are not held: they go to the findings file, or to a spool on disk for the JSON
+    report (`json_report`), or, when neither is written, only into the report's counters.
     """
     writer = OutputWriter(found, out, config) if out is not None else None
     try:
@@ -220,6 +226,7 @@ def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: s
             writer.abort()
         raise
     sink = FindingsFile(findings_path) if findings_path else None
+    spool = FindingsSpool() if json_report and sink is None and not keep_texts else None
     documents: list[Document] | None = [] if keep_texts else None
 
     def on_cleaned(cleaned: CleanedDocument) -> None:
@@ -231,8 +238,9 @@ def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: s
     try:
         if sink is not None:
             sink.__enter__()
-        report = second_pass(analysis, again(), on_cleaned, keep_findings=sink is None or keep_texts,
-                             sink=sink, findings_file=findings_path)
+        report = second_pass(analysis, again(), on_cleaned, keep_findings=keep_texts, sink=sink or spool,
+                             findings_file=findings_path)
+        report.spool = spool
         if writer is not None:
             writer.commit()
             writer = None

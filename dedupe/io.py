@@ -326,12 +326,13 @@ class AtomicFile:
                         tmp.unlink()
 
 
-def write_text(target: Path, text: str) -> None:
-    """Write a whole text file atomically (UTF-8, newlines as given)."""
+def write_text(target: Path, text: str | Iterable[str]) -> None:
+    """Write a whole text file atomically (UTF-8, newlines as given), from a string or from its pieces."""
     file = AtomicFile(target, compress=False)
     stream = file.open()
     try:
-        stream.write(text.encode("utf-8"))
+        for piece in [text] if isinstance(text, str) else text:
+            stream.write(piece.encode("utf-8"))
     except BaseException:
         file.close(success=False)
         raise

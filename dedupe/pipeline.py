@@ -26,7 +26,7 @@ from dedupe.decide import Decisions, decide
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
 from dedupe.io import TextSpool, record_to_document
 from dedupe.normalize import normalize_batch, profile
-from dedupe.report import FindingsFile, Report, ReportBuilder, findings_for, unit_ranges
+from dedupe.report import FindingsFile, FindingsSpool, Report, ReportBuilder, findings_for, unit_ranges
 from dedupe.segment import segment
 
 BATCH_DOCS = 256
@@ -387,7 +387,7 @@ def run(
 
 def second_pass(analysis: Analysis, documents: Iterable[Document | dict[str, Any] | Skip],
                 on_cleaned: Callable[[CleanedDocument], None], keep_findings: bool = True,
-                sink: FindingsFile | None = None, findings_file: str | None = None) -> Report:
+                sink: FindingsFile | FindingsSpool | None = None, findings_file: str | None = None) -> Report:
     """Clean `documents` (the first pass's input, again), hand each to `on_cleaned`, and build the report.
 
     Findings are kept in the report (`keep_findings`) and/or streamed to `sink` as they are found.

@@ -12,8 +12,12 @@ kept.
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
+import tempfile
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -62,11 +66,13 @@ class Report:
     clusters: list[dict[str, Any]]
     syndication: dict[str, Any]
     findings_file: str | None = None  # set when findings were streamed to a file instead
+    spool: FindingsSpool | None = None  # findings kept on disk, not in `findings`, for write_json
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "summary": self.summary}
         if self.findings_file is None:
-            data["findings"] = [f.as_dict() for f in self.findings]
+            data["findings"] = [json.loads(line) for line in self.spool.lines()] if self.spool else \
+                [f.as_dict() for f in self.findings]
         else:
             data["findings_file"] = self.findings_file
         data["clusters"] = self.clusters
@@ -74,27 +80,31 @@ class Report:
         return data
 
     def to_json(self) -> str:
+        return "".join(self._json_parts())
+
+    def _json_parts(self) -> Iterator[str]:
         """Indented at the top, one finding, cluster or skip per line below: readable, and fast to write
-        (the C encoder does each line; a fully indented dump goes through the slow Python encoder)."""
-        data = self.to_dict()
-        parts = []
-        for key, value in data.items():
-            if isinstance(value, list):
-                rows = ",\n  ".join(_compact(v) for v in value)
-                parts.append(f' "{key}": [\n  {rows}\n ]' if value else f' "{key}": []')
-            elif key == "summary":
-                inner = ",\n".join(f"  {_compact(k)}: {_compact(v)}" for k, v in value.items())
-                parts.append(f' "summary": {{\n{inner}\n }}')
-            else:
-                parts.append(f" {_compact(key)}: {_compact(value)}")
-        return "{\n" + ",\n".join(parts) + "\n}"
+        (the C encoder does each line; a fully indented dump goes through the slow Python encoder).
+        Findings are streamed from the spool when there is one, so writing never holds them all."""
+        yield "{\n"
+        yield f' "schema_version": {_compact(SCHEMA_VERSION)},\n'
+        inner = ",\n".join(f"  {_compact(k)}: {_compact(v)}" for k, v in self.summary.items())
+        yield f' "summary": {{\n{inner}\n }},\n'
+        if self.findings_file is not None:
+            yield f' "findings_file": {_compact(self.findings_file)},\n'
+        else:
+            yield from _json_list("findings", self.spool.lines() if self.spool else
+                                  (_compact(f.as_dict()) for f in self.findings))
+            yield ",\n"
+        yield from _json_list("clusters", (_compact(c) for c in self.clusters))
+        yield f',\n "syndication": {_compact(self.syndication)}\n}}'
 
     @property
     def duplicated_share(self) -> float:
         return float(self.summary["duplicated_share"])
 
     def write_json(self, path: str | Path) -> None:
-        write_text(Path(path), self.to_json() + "\n")
+        write_text(Path(path), itertools.chain(self._json_parts(), "\n"))
 
     def write_findings(self, path: str | Path) -> None:
         """One finding per line (JSONL, optionally .gz/.zst) or per row (.parquet)."""
@@ -154,6 +164,36 @@ class FindingsFile:
             self.file.close(success=ok)
 
 
+def _json_list(key: str, rows: Iterable[str]) -> Iterator[str]:
+    """`"key": [rows]`, one row per line ("[]" when empty), as written since schema 1.0."""
+    first = True
+    for row in rows:
+        yield f' "{key}": [\n  {row}' if first else f",\n  {row}"
+        first = False
+    yield f' "{key}": []' if first else "\n ]"
+
+
+class FindingsSpool:
+    """Findings of a run kept in an unlinked temporary file (one compact JSON line each), not in memory,
+    until the JSON report is written: the report of a large corpus holds millions of them."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile(prefix=f"dedupe-{os.getpid()}-findings-")  # noqa: SIM115 - see close
+
+    def write(self, finding: Finding) -> None:
+        self.file.write(_compact(finding.as_dict()).encode("utf-8") + b"\n")
+
+    def lines(self) -> Iterator[str]:
+        self.file.flush()
+        self.file.seek(0)
+        for line in self.file:
+            yield line.decode("utf-8").rstrip("\n")
+        self.file.seek(0, os.SEEK_END)
+
+    def close(self) -> None:
+        self.file.close()
+
+
 def _compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
@@ -206,7 +246,7 @@ class ReportBuilder:
     skips: list[Skip]
     config: Config
     keep_findings: bool = True
-    sink: FindingsFile | None = None  # findings are also streamed here as they are found
+    sink: FindingsFile | FindingsSpool | None = None  # findings are also streamed here as they are found
     findings: list[Finding] = field(default_factory=list)
     per_category: dict[str, list] = field(default_factory=lambda: {c: [0, 0, set()] for c in CATEGORIES})
     cluster_categories: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))

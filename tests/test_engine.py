@@ -10,6 +10,7 @@ from samples import NAMES, SAMPLES, expected_path, findings_of
 
 from dedupe import Config, Document, clean_documents, run
 from dedupe.io import discover, read
+from dedupe.report import FindingsSpool
 from dedupe.rules import RuleSet, learn_templates
 
 
@@ -381,6 +382,19 @@ def test_report_json_round_trips_to_the_same_data():
     report = run(docs, Config()).report
     assert json.loads(report.to_json()) == json.loads(json.dumps(report.to_dict()))
     assert report.findings and json.loads(report.to_json())["findings"][0]["doc_id"] == "0"
+
+
+def test_report_written_from_a_findings_spool_is_byte_identical(tmp_path, generated_docs):
+    report = run(generated_docs[:120], Config()).report
+    report.write_json(tmp_path / "memory.json")
+    spool = FindingsSpool()
+    for finding in report.findings:
+        spool.write(finding)
+    report.findings, report.spool = [], spool
+    report.write_json(tmp_path / "spool.json")
+    assert (tmp_path / "spool.json").read_bytes() == (tmp_path / "memory.json").read_bytes()
+    assert json.loads((tmp_path / "spool.json").read_text())["findings"]
+    assert report.to_dict()["findings"] == json.loads((tmp_path / "memory.json").read_text())["findings"]
 
 
 def test_rule_prefilter_never_hides_a_match():
