@@ -358,7 +358,6 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
     """The first pass on Spark: the same `Analysis` as `pipeline.analyse_corpus`, and the admitted documents
     as an RDD of (order, Document) in input order, for the second pass."""
     from pyspark import StorageLevel
-    from pyspark.sql import functions as F
 
     if config.max_document_chars >= START_SPAN:
         raise ConfigError(f"the Spark engine needs max_document_chars below {START_SPAN:,}")
@@ -372,13 +371,37 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
         StorageLevel.MEMORY_AND_DISK)
     rows.count()  # materialise the stage
     clock.lap("spark_sign_s")
-
-    nodes = (rows.where(F.col("kind") == 1).groupBy("sigkey")
-             .agg(F.min(F.col("doc") * START_SPAN + F.col("start")).alias("node"), F.max("words").alias("words"),
-                  F.min_by("sig", F.col("doc") * START_SPAN + F.col("start")).alias("sig"))
-             .persist(StorageLevel.MEMORY_AND_DISK))
+    nodes = distinct_nodes(rows).persist(StorageLevel.MEMORY_AND_DISK)
     nodes.count()  # materialise the stage
     clock.lap("spark_distinct_s")
+    edges = candidate_edges(nodes, config).localCheckpoint()
+    clock.lap("spark_pairs_and_verify_s")  # localCheckpoint is eager: the stage has run
+    labels = components(edges).localCheckpoint()
+    clock.lap("spark_components_s")
+    table, label = _driver_units(rows, nodes, labels, config)
+    infos = docs.map(lambda pair: info_of(pair[1])).collect()
+    with TextSpool() as texts:
+        for _, doc in docs.toLocalIterator():
+            texts.append(doc.text)
+        clock.lap("spark_collect_to_driver_s")
+        analysis = conclude(infos, table, label, texts, skips, config, clock.began, clock.laps)
+    return analysis, docs
+
+
+def distinct_nodes(rows: DataFrame) -> DataFrame:
+    """(sigkey, node, words, sig) per distinct signature: `node` is its first unit's code (see START_SPAN),
+    `words` the most words of its units, as `pipeline.cluster_units` counts them."""
+    from pyspark.sql import functions as F
+
+    code = F.col("doc") * START_SPAN + F.col("start")
+    return (rows.where(F.col("kind") == 1).groupBy("sigkey")
+            .agg(F.min(code).alias("node"), F.max("words").alias("words"), F.min_by("sig", code).alias("sig")))
+
+
+def candidate_edges(nodes: DataFrame, config: Config) -> DataFrame:
+    """Verified pairs (a, b) of nodes: band keys, a group-by per (band, key), `index.bucket_pairs`, then
+    `cluster.verify` on each pair joined with both signatures."""
+    from pyspark.sql import functions as F
 
     keys = nodes.select("node", "sig").mapInPandas(lambda frames: _band_keys(frames, config),
                                                      "band int, key long, node long")
@@ -390,14 +413,18 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
             for s in ("a", "b")}
     candidates = pairs.join(side["a"], "a").join(side["b"], "b").select(
         "a", "b", "sig_a", "sig_b", "words_a", "words_b")
-    edges = candidates.mapInPandas(lambda frames: _verified(frames, config), "a long, b long").localCheckpoint()
-    clock.lap("spark_pairs_and_verify_s")  # localCheckpoint is eager: the stage has run
-    labels = components(edges).localCheckpoint()
-    clock.lap("spark_components_s")
+    return candidates.mapInPandas(lambda frames: _verified(frames, config), "a long, b long")
+
+
+def _driver_units(rows: DataFrame, nodes: DataFrame, labels: DataFrame, config: Config
+                  ) -> tuple[UnitTable, np.ndarray]:
+    """The unit table and a label per unit on the driver, with the clustered units' signatures only
+    (see `pipeline.clustered_only`); releases the cached stages."""
+    from pyspark.sql import functions as F
+
     labelled = nodes.select("node", "sigkey").join(labels, "node", "left").withColumn(
         "label", F.coalesce("label", "node"))
     joined = rows.where(F.col("kind") == 0).drop("sig", "kind").join(labelled, "sigkey", "left").persist()
-    # Only clustered units' signatures go to the driver (see pipeline.clustered_only).
     shared = joined.groupBy("label").count().where(F.col("count") >= 2).select("label")
     numbered = (nodes.join(labelled.select("node", "label"), "node").join(shared, "label")
                 .select("node", "sig").orderBy("node").toPandas())
@@ -406,18 +433,9 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
     # -1 for units without a node, in Spark: a null would make pandas store the 64-bit codes as float64.
     units = (joined.select(*UNIT_COLUMNS, *(F.coalesce(c, F.lit(-1)).alias(c) for c in ("node", "label")))
              .orderBy("doc", "start").toPandas())
-    infos = docs.map(lambda pair: info_of(pair[1])).collect()
-    table = _unit_table(units, sigs, node_codes)
-    label = units["label"].to_numpy(np.int64)
-    del units, sigs
     for frame in (joined, rows, nodes):
         frame.unpersist()
-    with TextSpool() as texts:
-        for _, doc in docs.toLocalIterator():
-            texts.append(doc.text)
-        clock.lap("spark_collect_to_driver_s")
-        analysis = conclude(infos, table, label, texts, skips, config, clock.began, clock.laps)
-    return analysis, docs
+    return _unit_table(units, sigs, node_codes), units["label"].to_numpy(np.int64)
 
 
 class _Clock:
