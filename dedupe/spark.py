@@ -30,6 +30,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -106,6 +107,7 @@ def session(master: str | None = None, partitions: int = 0, conf: dict[str, str]
     if (master or "local").startswith("local"):
         half = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2 >> 20
         settings["spark.driver.memory"] = f"{max(1024, min(half, 8192))}m"
+        settings["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile=file:{_quiet_logging()}"
     settings.update(conf or {})
     builder = SparkSession.builder.appName(app)
     for key, value in settings.items():
@@ -125,6 +127,19 @@ def is_spark_error(error: BaseException) -> bool:
     from pyspark.errors import PySparkException
 
     return isinstance(error, (Py4JError, PySparkException))
+
+
+def _quiet_logging() -> str:
+    """A log4j2 configuration that prints only errors: Spark's start-up warnings are not the user's business."""
+    path = os.path.join(tempfile.gettempdir(), f"dedupe-{os.getuid()}-log4j2.properties")
+    if not os.path.exists(path):
+        with open(path + f".{os.getpid()}", "w", encoding="utf-8") as out:
+            out.write("rootLogger.level = error\nrootLogger.appenderRef.stderr.ref = stderr\n"
+                      "appender.console.type = Console\nappender.console.name = stderr\n"
+                      "appender.console.target = SYSTEM_ERR\nappender.console.layout.type = PatternLayout\n"
+                      "appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n\n")
+        os.replace(path + f".{os.getpid()}", path)
+    return path
 
 
 def reason(error: BaseException) -> str:
