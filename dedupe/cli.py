@@ -171,9 +171,9 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
         click.echo(f"dedupe: cannot write output: {error}", err=True)
         sys.exit(EXIT_OUTPUT)
     except Exception as error:
-        if engine.name == "spark" and _spark_failure(error):  # in either pass: the second streams from Spark
-            from dedupe.spark import reason
+        from dedupe.spark import is_spark_error, reason
 
+        if engine.name == "spark" and is_spark_error(error):  # in either pass: the second streams from Spark
             click.echo(f"dedupe: the Spark engine failed: {reason(error)}", err=True)
             sys.exit(EXIT_SPARK)
         raise
@@ -253,12 +253,6 @@ def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: s
     if sink is not None:
         sink.__exit__(None, None, None)
     return report, documents
-
-
-def _spark_failure(error: BaseException) -> bool:
-    from dedupe.spark import is_spark_error
-
-    return is_spark_error(error)
 
 
 class _Engine(NamedTuple):
