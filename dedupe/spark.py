@@ -3,8 +3,8 @@
 Spark runs every stage that grows with the corpus text, each with the local
 engine's own functions applied per partition:
 
-- reading, one task per input file (`io.read_file`), and admission
-  (`pipeline.document_problem`; duplicate ids by a group-by);
+- reading, each input file whole in one task (`io.read_file`), and
+  admission (`pipeline.document_problem`; duplicate ids by a group-by);
 - `pipeline.analyse` (segment, normalise, rules, shingle, sign) on batches of
   `BATCH_DOCS` consecutive documents;
 - distinct signatures by a group-by on their 64-bit key, numbered in order of
@@ -18,10 +18,10 @@ engine's own functions applied per partition:
 
 Every document gets a stable order key when it is read (file rank, position
 in the file), so canonical choices never depend on partitioning. The driver
-then holds what the local engine holds after clustering (unit arrays and the
-distinct signatures, no text in memory: texts are spooled to disk), makes
+then holds what the local engine holds after clustering (unit columns and
+the clustered units' signatures; texts are spooled to disk, not held), makes
 the decisions with `pipeline.conclude` and streams the documents back in
-input order for the second pass. The output is therefore the local engine's,
+input order for the second pass: the part that does not scale out yet. The output is therefore the local engine's,
 byte for byte, for any number of partitions (tested with 1, 2 and 7).
 """
 
