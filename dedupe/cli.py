@@ -156,9 +156,12 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
             if findings_path:  # the report names its findings file relative to itself
                 here = Path(report_path).resolve().parent
                 report.findings_file = os.path.relpath(Path(findings_path).resolve(), here)
-            report.write_json(report_path)
-            if report.spool is not None:
-                report.spool.close()
+            try:
+                report.write_json(report_path)
+            finally:
+                if report.spool is not None:
+                    report.spool.close()
+                    report.spool = None
         if html_path:
             html.write_html(html_path, report, documents, html_max_docs, html_max_clusters)
     except ConfigError as error:
@@ -171,9 +174,11 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
         click.echo(f"dedupe: cannot write output: {error}", err=True)
         sys.exit(EXIT_OUTPUT)
     except Exception as error:
+        if engine.name != "spark":
+            raise
         from dedupe.spark import is_spark_error, reason
 
-        if engine.name == "spark" and is_spark_error(error):  # in either pass: the second streams from Spark
+        if is_spark_error(error):  # in either pass: the second streams from Spark
             click.echo(f"dedupe: the Spark engine failed: {reason(error)}", err=True)
             sys.exit(EXIT_SPARK)
         raise

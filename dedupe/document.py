@@ -69,7 +69,7 @@ class UnitTable:
     end: np.ndarray  # int64
     words: np.ndarray  # int32
     mode: np.ndarray  # int8: 0 not matched, shingle.WORD or shingle.CHAR
-    sig_row: np.ndarray  # int64 row of `sigs`, -1 if not matched
+    sig_row: np.ndarray  # int64 row of `sigs`; -1 if not matched, or (after clustering) in no cluster
     sigs: np.ndarray  # (distinct signatures, num_perm) uint32
     rule: list[str | None]
     template: list[tuple[str, str] | None]  # (prefix, tail) of `Prefix: varying tail` lines

@@ -249,6 +249,8 @@ class TextSpool:
         return len(self._offsets) - 1
 
     def __getitem__(self, d: int) -> str:
+        if not 0 <= d < len(self):
+            raise IndexError(f"text {d} of {len(self)}")
         if self._last[0] != d:  # callers read one document's units in a row
             self._file.flush()
             size = self._offsets[d + 1] - self._offsets[d]

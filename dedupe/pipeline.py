@@ -307,15 +307,19 @@ def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip], config
         units = UnitTable.concat(tables, config.num_perm)
         signed = time.perf_counter()
         labels = cluster_units(units, config)
+        units = clustered_only(units, labels)  # the other signatures are freed here, before deciding
         timings = {"read_and_sign_s": signed - began, "index_and_cluster_s": time.perf_counter() - signed}
         return conclude(infos, units, labels, texts, admission.skips, config, began, timings)
 
 
 def conclude(infos: list[Document], units: UnitTable, labels: np.ndarray, texts: Sequence[str], skips: list[Skip],
              config: Config, began: float, timings: dict[str, float]) -> Analysis:
-    """Decisions from clusters: the step after clustering that the local and Spark engines share."""
+    """Decisions from clusters: the step after clustering that the local and Spark engines share.
+
+    `units` should hold only the signatures still needed (`clustered_only`), so that the others are freed
+    before deciding.
+    """
     start = time.perf_counter()
-    units = clustered_only(units, labels)
     decisions = decide(units, labels, infos, texts, learned_templates(units, config), config)
     return Analysis(infos, units, decisions, skips, config, began,
                     {**timings, "decide_s": time.perf_counter() - start})

@@ -186,9 +186,11 @@ class FindingsSpool:
     def lines(self) -> Iterator[str]:
         self.file.flush()
         self.file.seek(0)
-        for line in self.file:
-            yield line.decode("utf-8").rstrip("\n")
-        self.file.seek(0, os.SEEK_END)
+        try:
+            for line in self.file:
+                yield line.decode("utf-8").rstrip("\n")
+        finally:  # even when the reader stops early, later writes append
+            self.file.seek(0, os.SEEK_END)
 
     def close(self) -> None:
         self.file.close()

@@ -397,6 +397,16 @@ def test_report_written_from_a_findings_spool_is_byte_identical(tmp_path, genera
     assert report.to_dict()["findings"] == json.loads((tmp_path / "memory.json").read_text())["findings"]
 
 
+def test_findings_spool_appends_after_a_reader_stopped_early(generated_docs):
+    findings = run(generated_docs[:60], Config()).report.findings[:4]
+    spool = FindingsSpool()
+    for finding in findings[:3]:
+        spool.write(finding)
+    next(spool.lines())  # a reader that stops after one line
+    spool.write(findings[3])
+    assert [json.loads(line) for line in spool.lines()] == [f.as_dict() for f in findings]
+
+
 def test_rule_prefilter_never_hides_a_match():
     from conftest import ROOT
 
