@@ -241,6 +241,13 @@ def document_problem(doc: Document, config: Config) -> tuple[str, str] | None:
         doc.text.encode("utf-8")
     except UnicodeEncodeError as err:
         return "invalid_unicode", f"lone surrogate U+{ord(doc.text[err.start]):04X} at character {err.start}"
+    for name in ("id", "source", "date", "title"):  # written to the report and outputs as UTF-8 too
+        value = getattr(doc, name)
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as err:
+                return "invalid_unicode", f"lone surrogate U+{ord(value[err.start]):04X} in the {name}"
     if len(doc.text) > config.max_document_chars:
         return "document_too_large", (
             f"{len(doc.text):,} characters, above max_document_chars={config.max_document_chars:,}"

@@ -312,12 +312,16 @@ def test_odd_records_are_skipped_not_fatal(tmp_path):
     source = tmp_path / "in.jsonl"
     source.write_bytes(b'\xef\xbb\xbf{"id": "bom", "text": "first record after a byte order mark"}\n'
                        b'{"id": "sur", "text": "broken emoji \\ud800 here"}\n'
+                       b'{"id": "id\\ud800", "source": "s", "text": "fine text, broken id"}\n'
+                       b'{"id": "src", "source": "s\\udfff", "text": "fine text, broken source"}\n'
                        b'{"id": "null", "text": null}\n')
     report = tmp_path / "r.json"
-    assert invoke("audit", str(source), "--report", str(report), "--quiet").exit_code == 0
+    result = invoke("clean", str(source), "-o", str(tmp_path / "out.jsonl"), "--report", str(report), "--quiet")
+    assert result.exit_code == 0, result.output
     summary = json.loads(report.read_text())["summary"]
     assert summary["documents"] == 1
-    assert summary["skipped"]["reasons"] == {"invalid_unicode": 1, "missing_text": 1}
+    assert summary["skipped"]["reasons"] == {"invalid_unicode": 3, "missing_text": 1}
+    assert "lone surrogate U+D800 in the id" in report.read_text()
 
 
 def test_corrupt_zstd_and_unmatchable_corpus(tmp_path):
