@@ -193,7 +193,8 @@ def admit(keyed: RDD, config: Config, partitions: int) -> tuple[RDD, list[Skip]]
     The local engine's checks, per record; a repeated id keeps its first copy
     in input order (only ids and keys are shuffled for that). Orders are dense
     (0, 1, 2...) like the local engine's, and the documents are spread over
-    `partitions` contiguous ranges of order, sorted within each.
+    contiguous ranges of order, sorted within each: `partitions` of them, or
+    more, so that none holds much over DRIVER_CHUNK_CHARS characters.
     """
     from pyspark import StorageLevel
 
@@ -224,9 +225,9 @@ def admit(keyed: RDD, config: Config, partitions: int) -> tuple[RDD, list[Skip]]
         checked.unpersist()
         raise strict_error(skips[0])
     kept = checked.filter(lambda pair: not skipped(pair))
-    total = max(1, kept.count())
+    count, chars = kept.map(lambda pair: (1, len(pair[1].text))).fold((0, 0), lambda a, b: (a[0] + b[0], a[1] + b[1]))
+    total = max(1, count)
     # Ranges of about DRIVER_CHUNK_CHARS, so that streaming documents back to the driver holds one range at a time.
-    chars = kept.map(lambda pair: len(pair[1].text)).sum()
     ranges = max(partitions, -(-chars // DRIVER_CHUNK_CHARS))
     docs = kept.zipWithIndex().map(lambda pair: (pair[1], replace(pair[0][1], order=pair[1])))
     docs = docs.repartitionAndSortWithinPartitions(ranges, lambda order: order * ranges // total)
