@@ -65,23 +65,32 @@ def distinct(sigs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def candidate_pairs(sigs: np.ndarray, threshold: float, seed: int, backend: str = "bands",
-                    bucket_cap: int = 0) -> np.ndarray:
+                    bucket_cap: int = 0, groups: np.ndarray | None = None) -> np.ndarray:
     """All (i, j), i < j, of signature rows that share an LSH bucket, sorted and unique.
 
     With `bucket_cap` > 0 (bands backend), a bucket of more keys than that
     yields only the pairs joining its smallest key to the others, so one
     enormous bucket cannot produce a quadratic number of pairs.
+
+    `groups` (an int per row, 0 for none) leaves out the pairs of two rows
+    in the same non-zero group: lines matched by one pattern rule are one
+    template already, and thousands of `Updated: <date>` lines that differ
+    by a minute would otherwise fill their buckets with pairs that almost
+    never verify (see `pipeline.rule_groups`).
     """
     if len(sigs) < 2:
         return np.zeros((0, 2), dtype=np.int64)
     if backend == "auto":
         backend = "datasketch" if len(sigs) <= AUTO_DATASKETCH_KEYS and bucket_cap == 0 else "bands"
     if backend == "bands":
-        return _band_pairs(sigs, threshold, bucket_cap)
-    return _datasketch_pairs(sigs, threshold, seed)
+        return _band_pairs(sigs, threshold, bucket_cap, groups)
+    pairs = _datasketch_pairs(sigs, threshold, seed)
+    if groups is None:
+        return pairs
+    return pairs[(groups[pairs[:, 0]] == 0) | (groups[pairs[:, 0]] != groups[pairs[:, 1]])]
 
 
-def _band_pairs(sigs: np.ndarray, threshold: float, bucket_cap: int) -> np.ndarray:
+def _band_pairs(sigs: np.ndarray, threshold: float, bucket_cap: int, groups: np.ndarray | None) -> np.ndarray:
     n, num_perm = sigs.shape
     bands, rows = lsh_params(threshold, num_perm)
     found = []
@@ -91,7 +100,7 @@ def _band_pairs(sigs: np.ndarray, threshold: float, bucket_cap: int) -> np.ndarr
         ordered = keys[order]
         starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
         sizes = np.diff(np.append(starts, n))
-        found.append(bucket_pairs(order, starts, sizes, bucket_cap))
+        found.append(bucket_pairs(order, starts, sizes, bucket_cap, groups))
     pairs = np.concatenate(found)
     if len(pairs) == 0:
         return np.zeros((0, 2), dtype=np.int64)
@@ -99,8 +108,17 @@ def _band_pairs(sigs: np.ndarray, threshold: float, bucket_cap: int) -> np.ndarr
     return np.column_stack((codes // n, codes % n))
 
 
-def bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, cap: int) -> np.ndarray:
-    """Pairs inside every bucket of two or more members (members sorted within a bucket)."""
+def bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, cap: int,
+                 groups: np.ndarray | None = None) -> np.ndarray:
+    """Pairs (a, b), a < b, inside every bucket of two or more members.
+
+    Bucket i holds order[starts[i]:starts[i] + sizes[i]]. With `groups` (an
+    int per member value, 0 for none), members of the same non-zero group
+    are not paired (see `candidate_pairs`). Pairs are enumerated without a
+    loop per bucket: sorted by group inside its bucket, each member pairs
+    with a contiguous range of the members after it (the rest of the bucket
+    for group 0, the members past its own group's run otherwise).
+    """
     out = [np.zeros((0, 2), dtype=np.int64)]
     multi = sizes > 1
     if cap > 0:
@@ -108,12 +126,28 @@ def bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, cap: 
         multi &= ~big
         for start, size in zip(starts[big], sizes[big]):
             members = np.sort(order[start:start + size])
-            out.append(np.column_stack((np.full(size - 1, members[0]), members[1:])))
-    for size in np.unique(sizes[multi]):
-        group = starts[multi & (sizes == size)]
-        members = np.sort(order[group[:, None] + np.arange(size)], axis=1)
-        left, right = np.triu_indices(size, 1)
-        out.append(np.column_stack((members[:, left].ravel(), members[:, right].ravel())))
+            star = np.column_stack((np.full(size - 1, members[0]), members[1:]))
+            if groups is not None:
+                star = star[(groups[star[:, 0]] == 0) | (groups[star[:, 0]] != groups[star[:, 1]])]
+            out.append(star)
+    first, size = starts[multi], sizes[multi]
+    ends = np.cumsum(size)
+    bucket_of = np.repeat(np.arange(len(size)), size)
+    members = order[np.repeat(first - (ends - size), size) + np.arange(int(ends[-1]) if len(ends) else 0)]
+    position = np.arange(len(members))
+    after = position + 1
+    if groups is not None and len(members) and groups[members].any():
+        group = groups[members]
+        by_group = np.lexsort((group, bucket_of))
+        members, group = members[by_group], group[by_group]
+        boundary = np.flatnonzero((np.diff(bucket_of) != 0) | (np.diff(group) != 0)) + 1
+        run_end = np.append(boundary, len(members))[np.searchsorted(boundary, position, side="right")]
+        after = np.where(group == 0, after, run_end)
+    counts = np.repeat(ends, size) - after
+    left = np.repeat(position, counts)
+    right = np.arange(len(left)) - np.repeat(np.cumsum(counts) - counts - after, counts)
+    a, b = members[left], members[right]
+    out.append(np.column_stack((np.minimum(a, b), np.maximum(a, b))))
     return np.concatenate(out).astype(np.int64)
 
 

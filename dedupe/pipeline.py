@@ -117,10 +117,32 @@ def cluster_units(units: UnitTable, config: Config) -> np.ndarray:
     words = np.zeros(len(keys), dtype=np.int64)
     np.maximum.at(words, units.sig_row[units.sig_row >= 0], units.words[units.sig_row >= 0])
     thresholds = np.where(words >= config.syndicated_min_words, config.long_threshold, config.threshold)
-    pairs = index.candidate_pairs(keys, config.lsh_threshold, config.seed, config.lsh_index, config.bucket_cap)
+    pairs = index.candidate_pairs(keys, config.lsh_threshold, config.seed, config.lsh_index, config.bucket_cap,
+                                  rule_groups(units, config))
     edges, _ = cluster.verify(keys, pairs, thresholds)
     labels = cluster.components(len(keys), edges)
     return np.where(units.sig_row >= 0, labels[np.maximum(units.sig_row, 0)], -1)
+
+
+def rule_groups(units: UnitTable, config: Config) -> np.ndarray:
+    """A group per distinct signature for `index.candidate_pairs`: the pattern rule that matches its first
+    unit (`rule_codes`).
+
+    Two lines that one rule matches are compared only when their signatures are equal: they are that rule's
+    template whatever else they share, and near-identical stamps would otherwise fill LSH buckets with pairs
+    that almost never verify (96% of the candidates of a 1 GB news corpus, 1% of them verified).
+    """
+    matched = np.flatnonzero(units.sig_row >= 0)
+    rows, first = np.unique(units.sig_row[matched], return_index=True)
+    groups = np.zeros(len(units.sigs), dtype=np.int64)
+    groups[rows] = rule_codes([units.rule[u] for u in matched[first].tolist()], config)
+    return groups
+
+
+def rule_codes(names: Sequence[str | None], config: Config) -> np.ndarray:
+    """Each rule name's position among the config's rules, from 1; 0 for no rule."""
+    number = {name: code for code, name in enumerate(rules.RuleSet.from_config(config).names, 1)}
+    return np.array([number.get(name, 0) if name else 0 for name in names], dtype=np.int64)
 
 
 def clustered_only(units: UnitTable, labels: np.ndarray) -> UnitTable:

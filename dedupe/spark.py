@@ -53,6 +53,7 @@ from dedupe.pipeline import (
     duplicate_detail,
     info_of,
     record_origin,
+    rule_codes,
     second_pass,
     skip_of,
     strict_error,
@@ -269,7 +270,7 @@ def _analysed(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.Dat
             signatures = pd.DataFrame({
                 "kind": np.ones(len(rows), np.int8), "doc": doc[at_unit], "start": table.start[at_unit],
                 "end": table.end[at_unit], "words": most[rows], "mode": table.mode[at_unit],
-                "sigkey": keys[rows], "rule": None, "tprefix": None, "ttail": None,
+                "sigkey": keys[rows], "rule": [table.rule[u] for u in at_unit.tolist()], "tprefix": None, "ttail": None,
                 "title": False, "sentence_end": False, "sig": [table.sigs[r].tobytes() for r in rows],
             })
             yield pd.concat([units, signatures], ignore_index=True)
@@ -287,29 +288,36 @@ def _signatures(frame: pd.DataFrame, num_perm: int) -> np.ndarray:
 
 
 def _band_keys(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.DataFrame]:
-    """(band, key, node) for every band of every node: `index.row_keys` of the band's slice, as locally."""
+    """(band, key, node, grp) for every band of every node: `index.row_keys` of the band's slice, as locally,
+    and the node's rule group (`pipeline.rule_codes`)."""
     import pandas as pd
 
     bands, rows = index.lsh_params(config.lsh_threshold, config.num_perm)
     for frame in frames:
         sigs = _signatures(frame, config.num_perm)
         nodes = frame["node"].to_numpy(np.int64)
+        groups = rule_codes(_strings(frame["rule"]), config)
         for band in range(bands):
             keys = index.row_keys(sigs[:, band * rows:(band + 1) * rows]).view(np.int64)
-            yield pd.DataFrame({"band": np.full(len(nodes), band, np.int32), "key": keys, "node": nodes})
+            yield pd.DataFrame({"band": np.full(len(nodes), band, np.int32), "key": keys, "node": nodes,
+                                "grp": groups})
 
 
 def _bucket_pairs(frames: Iterator[pd.DataFrame], cap: int) -> Iterator[pd.DataFrame]:
-    """Candidate pairs (a < b) of each bucket's sorted members, by `index.bucket_pairs` with the bucket cap."""
+    """Candidate pairs (a < b) of each bucket's sorted members, by `index.bucket_pairs` with the bucket cap
+    and the rule groups."""
     import pandas as pd
 
     for frame in frames:
         members = [np.asarray(m, dtype=np.int64) for m in frame["members"]]
         sizes = np.array([len(m) for m in members], dtype=np.int64)
         starts = np.concatenate(([0], np.cumsum(sizes)[:-1])) if len(sizes) else sizes
-        order = np.concatenate(members) if members else np.zeros(0, np.int64)
-        pairs = index.bucket_pairs(order, starts, sizes, cap)
-        yield pd.DataFrame({"a": pairs[:, 0], "b": pairs[:, 1]})
+        nodes = np.concatenate(members) if members else np.zeros(0, np.int64)
+        groups = np.concatenate([np.asarray(g, dtype=np.int64) for g in frame["groups"]]) if members else nodes
+        # bucket_pairs takes groups indexed by member value: number the members locally
+        local = np.arange(len(nodes))
+        pairs = index.bucket_pairs(local, starts, sizes, cap, groups)
+        yield pd.DataFrame({"a": nodes[pairs[:, 0]], "b": nodes[pairs[:, 1]]})
 
 
 def _verified(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.DataFrame]:
@@ -405,13 +413,15 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
 
 
 def distinct_nodes(rows: DataFrame) -> DataFrame:
-    """(sigkey, node, words, sig) per distinct signature: `node` is its first unit's code (see START_SPAN),
-    `words` the most words of its units, as `pipeline.cluster_units` counts them."""
+    """(sigkey, node, words, sig, rule) per distinct signature: `node` is its first unit's code (see
+    START_SPAN), `words` the most words of its units, as `pipeline.cluster_units` counts them, and `rule` the
+    rule that matches its first unit (`pipeline.rule_groups`)."""
     from pyspark.sql import functions as F
 
     code = F.col("doc") * START_SPAN + F.col("start")
     return (rows.where(F.col("kind") == 1).groupBy("sigkey")
-            .agg(F.min(code).alias("node"), F.max("words").alias("words"), F.min_by("sig", code).alias("sig")))
+            .agg(F.min(code).alias("node"), F.max("words").alias("words"), F.min_by("sig", code).alias("sig"),
+                 F.min_by("rule", code).alias("rule")))
 
 
 def candidate_edges(nodes: DataFrame, config: Config) -> DataFrame:
@@ -419,10 +429,10 @@ def candidate_edges(nodes: DataFrame, config: Config) -> DataFrame:
     `cluster.verify` on each pair joined with both signatures."""
     from pyspark.sql import functions as F
 
-    keys = nodes.select("node", "sig").mapInPandas(lambda frames: _band_keys(frames, config),
-                                                     "band int, key long, node long")
-    buckets = (keys.groupBy("band", "key").agg(F.sort_array(F.collect_list("node")).alias("members"))
-               .where(F.size("members") > 1).select("members"))
+    keys = nodes.select("node", "sig", "rule").mapInPandas(lambda frames: _band_keys(frames, config),
+                                                             "band int, key long, node long, grp long")
+    buckets = (keys.groupBy("band", "key").agg(F.sort_array(F.collect_list(F.struct("node", "grp"))).alias("m"))
+               .where(F.size("m") > 1).select(F.col("m.node").alias("members"), F.col("m.grp").alias("groups")))
     cap = 0 if config.lsh_index == "datasketch" else config.bucket_cap  # as index.candidate_pairs does
     pairs = buckets.mapInPandas(lambda frames: _bucket_pairs(frames, cap), "a long, b long").distinct()
     side = {s: nodes.select(F.col("node").alias(s), F.col("sig").alias(f"sig_{s}"), F.col("words").alias(f"words_{s}"))

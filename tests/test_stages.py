@@ -10,7 +10,7 @@ from dedupe import cluster, index, shingle, signature
 from dedupe.clean import clean_text
 from dedupe.document import UnitTable
 from dedupe.normalize import normalize, normalize_batch, profile
-from dedupe.pipeline import clustered_only
+from dedupe.pipeline import analyse, cluster_units, clustered_only, rule_groups
 from dedupe.segment import segment
 
 
@@ -122,7 +122,6 @@ def test_candidate_pairs_equal_brute_force_lsh_queries():
 
 def test_band_index_gives_datasketch_pairs_on_real_units(generated_docs):
     from dedupe import Config
-    from dedupe.pipeline import analyse
 
     units = analyse([d["text"] for d in generated_docs[:200]], [None] * 200, 0, Config())
     keys = units.sigs
@@ -130,6 +129,51 @@ def test_band_index_gives_datasketch_pairs_on_real_units(generated_docs):
     reference = index.candidate_pairs(keys, 0.5, 1, "datasketch")
     assert len(reference) > 100
     assert np.array_equal(bands, reference)
+    groups = rule_groups(units, Config())
+    grouped = index.candidate_pairs(keys, 0.5, 1, "bands", groups=groups)
+    assert 0 < len(grouped) < len(bands)  # the generated stamps and read-more lines pair up without groups
+    assert np.array_equal(grouped, index.candidate_pairs(keys, 0.5, 1, "datasketch", groups=groups))
+
+
+@pytest.mark.parametrize("cap", [0, 2, 4])
+def test_bucket_pairs_leave_out_same_group_pairs_only(cap):
+    import itertools
+
+    rng = np.random.default_rng(cap)
+    for _ in range(200):
+        n = int(rng.integers(1, 40))
+        keys = rng.integers(0, int(rng.integers(1, 8)), n)
+        groups = rng.integers(0, 3, n) * (rng.random() < 0.7)
+        order = np.argsort(keys, kind="stable")
+        starts = np.flatnonzero(np.concatenate(([True], keys[order][1:] != keys[order][:-1])))
+        sizes = np.diff(np.append(starts, n))
+        expected = set()
+        for key in set(keys.tolist()):
+            members = np.flatnonzero(keys == key).tolist()
+            pairs = [(members[0], m) for m in members[1:]] if 0 < cap < len(members) else \
+                itertools.combinations(members, 2)
+            expected |= {(a, b) for a, b in pairs if groups[a] == 0 or groups[a] != groups[b]}
+        found = [tuple(p) for p in index.bucket_pairs(order, starts, sizes, cap, groups).tolist()]
+        assert len(found) == len(set(found)) and set(found) == expected
+
+
+def test_lines_of_one_rule_cluster_only_when_equal_but_still_meet_other_lines():
+    from dedupe import Config
+
+    promo = "Subscribe to the Harbour Times newsletter for the best local stories every "
+    texts = [promo + "morning\nRead more: Council approves the new harbour budget plan for the coming year",
+             promo + "evening\nCouncil approves the new harbour budget plan for the coming year",
+             promo + "morning"]
+    config = Config(lsh_index="bands")
+    units = analyse(texts, [None] * 3, 0, config)
+    assert units.rule[:4] == ["newsletter", "read_more", "newsletter", None]
+    assert cluster.similarity(units.sigs, np.array([0]), np.array([2]))[0] > 0.8  # a pair, were it not one rule
+    labels = cluster_units(units, config)
+    assert labels[0] == labels[4] != labels[2]  # equal lines share a signature; the one-word variant is not paired
+    assert labels[1] == labels[3]  # a read-more line still meets the headline it teases
+    ungrouped = index.candidate_pairs(units.sigs, 0.5, 1, "bands")
+    assert [0, 2] in ungrouped.tolist() and [0, 2] not in index.candidate_pairs(
+        units.sigs, 0.5, 1, "bands", groups=rule_groups(units, config)).tolist()
 
 
 def test_bucket_cap_links_big_buckets_to_their_smallest_member():
