@@ -27,7 +27,7 @@ PRECEDENCE = ("template", "boilerplate", "syndicated", "repeat")
 MAX_DOCS_FOR_COVERAGE = 50
 
 
-@dataclass
+@dataclass(slots=True)
 class Target:
     """One unit targeted by one category: the cluster and the copy it matches."""
 
@@ -40,12 +40,12 @@ class Target:
 class Decisions:
     """What happens to every unit and document."""
 
-    targets: list[dict[str, Target]]  # per unit: category -> target
+    targets: dict[int, dict[str, Target]]  # unit -> category -> target, for targeted units only
     removed: np.ndarray  # bool per unit
     categories: list[tuple[str, ...]]  # per unit: categories that flag it (empty: not a finding)
     dropped: dict[int, tuple[int, float]] = field(default_factory=dict)  # doc -> (canonical doc, coverage)
     protected: np.ndarray | None = None  # bool per unit: a document's own headline
-    cluster_members: dict[str, list[int]] = field(default_factory=dict)
+    cluster_members: dict[str, np.ndarray] = field(default_factory=dict)  # name -> units, canonical order
     doc_chars: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     doc_index: dict[str, int] = field(default_factory=dict)
 
@@ -200,8 +200,8 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Se
     """Apply categories, precedence and actions; see the specification (shared/SPEC.md) and README "Categories"."""
     n = len(units)
     ranks = doc_ranks(docs)
-    targets: list[dict[str, Target]] = [{} for _ in range(n)]
-    members: dict[str, list[int]] = {}
+    targets: dict[int, dict[str, Target]] = defaultdict(dict)  # sparse: most units are targeted by nothing
+    members: dict[str, np.ndarray] = {}
     cluster_names: dict[int, str] = {}
 
     groups = _groups(labels, ranks, units)
@@ -218,7 +218,7 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Se
     family = _families(units, groups, rule_hit, ranks, config)
     for group in groups:
         name = cluster_names[int(labels[group[0]])]
-        members[name] = [int(u) for u in group]
+        members[name] = group
         group_docs = units.doc[group]
         first_in_doc: dict[int, int] = {}
         for u, d in zip(group.tolist(), group_docs.tolist()):
@@ -256,14 +256,15 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Se
 
     _add_templates(units, docs, ranks, learned, targets, members)
     learned_hit = np.array([t is not None and t[0] in learned for t in units.template], dtype=bool) & ~rule_hit
-    chrome = np.array(["boilerplate" in t for t in targets], dtype=bool)
+    chrome = _having(targets, n, ("boilerplate",))
     protected, zone = _protected(units, texts, docs, rule_hit, groups, learned_hit, chrome)
     context = _context(units, targets, protected, zone, config)
     if len(context):
-        members["context"] = [int(u) for u in context]
+        members["context"] = context
         for u in context:
             targets[u]["boilerplate"] = Target("context", -1, False)
-    removed, categories = _act(targets, protected, learned_hit, config)
+    targets.default_factory = None  # reads from here on must not add units
+    removed, categories = _act(targets, n, protected, learned_hit, config)
     content = np.array([not {"template", "boilerplate"}.intersection(c) for c in categories], dtype=bool)
     dropped = _duplicate_documents(units, groups, content, ranks, config)
     return Decisions(targets, removed, categories, dropped, protected, members,
@@ -321,7 +322,14 @@ def _same_quote_only(copy: str, canonical: str, share: float) -> bool:
     return len(a & b) / len(union) < 0.5
 
 
-def _context(units: UnitTable, targets: list[dict[str, Target]], protected: np.ndarray, zone: np.ndarray,
+def _having(targets: dict[int, dict[str, Target]], n: int, categories: tuple[str, ...]) -> np.ndarray:
+    """Which of n units one of these categories targets."""
+    found = np.zeros(n, dtype=bool)
+    found[[u for u, t in targets.items() if any(c in t for c in categories)]] = True
+    return found
+
+
+def _context(units: UnitTable, targets: dict[int, dict[str, Target]], protected: np.ndarray, zone: np.ndarray,
              config: Config) -> np.ndarray:
     """Short lines inside chrome: boilerplate that occurs once (jusText's context rule).
 
@@ -336,8 +344,8 @@ def _context(units: UnitTable, targets: list[dict[str, Target]], protected: np.n
     n = len(units)
     if config.context_max_words <= 0 or config.context_max_run <= 0 or n == 0:
         return np.zeros(0, dtype=np.int64)
-    chrome = np.array([("boilerplate" in t or "template" in t) for t in targets], dtype=bool) & ~protected
-    free = np.array([not t for t in targets], dtype=bool) & ~protected
+    chrome = _having(targets, n, ("boilerplate", "template")) & ~protected
+    free = ~_having(targets, n, PRECEDENCE) & ~protected
     small = (units.words < config.context_max_words) & ~zone
     # Maximal runs of free units within one document.
     change = np.ones(n, dtype=bool)
@@ -358,7 +366,7 @@ def _context(units: UnitTable, targets: list[dict[str, Target]], protected: np.n
 
 
 def _add_templates(units: UnitTable, docs: list[Document], ranks: np.ndarray, learned: set[str],
-                   targets: list[dict[str, Target]], members: dict[str, list[int]]) -> None:
+                   targets: dict[int, dict[str, Target]], members: dict[str, np.ndarray]) -> None:
     """Mark units matched by a rule or a learned template; one cluster per rule."""
     by_cluster: dict[str, list[int]] = defaultdict(list)
     for u in (u for u in range(len(units)) if units.rule[u] is not None or units.template[u] is not None):
@@ -368,13 +376,13 @@ def _add_templates(units: UnitTable, docs: list[Document], ranks: np.ndarray, le
             by_cluster[f"template:{units.template[u][0]}"].append(u)
     for name, found in by_cluster.items():
         found.sort(key=lambda u: (ranks[units.doc[u]], units.start[u]))
-        members[name] = found
+        members[name] = np.array(found, dtype=np.int64)
         for u in found:
             targets[u]["template"] = Target(name, -1, u == found[0])
 
 
-def _act(targets: list[dict[str, Target]], protected: np.ndarray, learned_hit: np.ndarray, config: Config
-         ) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+def _act(targets: dict[int, dict[str, Target]], n: int, protected: np.ndarray, learned_hit: np.ndarray,
+         config: Config) -> tuple[np.ndarray, list[tuple[str, ...]]]:
     """Which units are removed and which categories flag each unit.
 
     A protected headline is exempt from boilerplate, syndication and learned
@@ -384,19 +392,16 @@ def _act(targets: list[dict[str, Target]], protected: np.ndarray, learned_hit: n
     the headline is the copy the document keeps.
     """
     chrome = {"boilerplate", "template"}
-    removed = np.zeros(len(targets), dtype=bool)
-    categories: list[tuple[str, ...]] = []
-    for u, found in enumerate(targets):
-        if not found:
-            categories.append(())
-            continue
+    removed = np.zeros(n, dtype=bool)
+    categories: list[tuple[str, ...]] = [()] * n
+    for u, found in targets.items():
         removing, flagging = [], []
         for category in PRECEDENCE:
             target = found.get(category)
             if target is None or (protected[u] and (category in ("boilerplate", "syndicated")
                                                     or (category == "template" and learned_hit[u])
                                                     or (category == "repeat" and not protected[target.match]
-                                                        and chrome.intersection(targets[target.match])))):
+                                                        and chrome.intersection(targets.get(target.match, ()))))):
                 continue
             action = config.actions[category]
             policy = DEFAULT_ACTIONS[category] if action == "flag-only" else action
@@ -405,7 +410,7 @@ def _act(targets: list[dict[str, Target]], protected: np.ndarray, learned_hit: n
             (flagging if action == "flag-only" else removing).append(category)
         removing.sort(key=lambda c: config.actions[c] != "remove-all")
         removed[u] = bool(removing)
-        categories.append(tuple(removing + flagging))
+        categories[u] = tuple(removing + flagging)
     return removed, categories
 
 

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+# Batches are freed every this many during `UnitTable.concat` before the heap is trimmed.
+TRIM_EVERY = 32
+
+
+def trim_heap() -> None:
+    """Give freed heap memory back to the operating system.
+
+    glibc keeps freed blocks of a few MB (a batch's signatures) in its heap
+    after its mmap threshold has grown, so without this the memory of the
+    batches stays in the process while their copy is built. A no-op where
+    the C library has no `malloc_trim`.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 @dataclass
@@ -106,7 +123,9 @@ class UnitTable:
             table = tables.pop()
             at -= len(table.sigs)
             sigs[at:at + len(table.sigs)] = table.sigs
-        del table
+            if len(tables) % TRIM_EVERY == 0:
+                del table
+                trim_heap()
         first, ids = distinct(sigs)
         chunk = 1 << 16
         for pos in range(0, len(first), chunk):  # first[j] >= j: rows move only towards the start
