@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-# Batches are freed every this many during `UnitTable.concat` before the heap is trimmed.
-TRIM_EVERY = 32
-
-
-def trim_heap() -> None:
-    """Give freed heap memory back to the operating system.
-
-    glibc keeps freed blocks of a few MB (a batch's signatures) in its heap
-    after its mmap threshold has grown, so without this the memory of the
-    batches stays in the process while their copy is built. A no-op where
-    the C library has no `malloc_trim`.
-    """
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).malloc_trim(0)
+if TYPE_CHECKING:
+    from dedupe.index import SpooledSignatures
+    from dedupe.io import ArraySpool
 
 
 @dataclass
@@ -87,7 +75,7 @@ class UnitTable:
     words: np.ndarray  # int32
     mode: np.ndarray  # int8: 0 not matched, shingle.WORD or shingle.CHAR
     sig_row: np.ndarray  # int64 row of `sigs`; -1 if not matched, or (after clustering) in no cluster
-    sigs: np.ndarray  # (distinct signatures, num_perm) uint32
+    sigs: np.ndarray | SpooledSignatures  # (distinct signatures, num_perm) uint32; a corpus's wait on disk
     rule: list[str | None]
     template: list[tuple[str, str] | None]  # (prefix, tail) of `Prefix: varying tail` lines
     title: np.ndarray  # bool: the unit equals its document's title field
@@ -97,44 +85,53 @@ class UnitTable:
         return len(self.doc)
 
     @classmethod
-    def concat(cls, tables: list[UnitTable], num_perm: int) -> UnitTable:
-        """One table from batches, with signatures made distinct across all of them.
+    def concat(cls, tables: Iterable[UnitTable], num_perm: int, spool: ArraySpool) -> UnitTable:
+        """One table from batches, with signatures made distinct across all of them and kept in `spool`.
 
-        Consumes `tables` (the list is emptied): each batch's signatures are
-        released as soon as they are copied, and the distinct rows are
-        compacted in place, so the peak is about one copy of all batch
-        signatures rather than three.
+        Batches are consumed as they come (pass a generator): their unit
+        columns are copied into columns that grow in place, and their
+        signatures go to the spool file. Memory holds the unit columns and an
+        8-byte key per signature, not the signatures (512 bytes each), which
+        are read back only where needed (`index.SpooledSignatures`).
         """
-        from dedupe.index import distinct
+        from dedupe.index import SpooledSignatures, distinct_keys, row_keys
 
-        if not tables:
-            empty = np.zeros(0, dtype=np.int64)
-            return cls(empty, empty, empty, empty.astype(np.int32), empty.astype(np.int8), empty,
-                       np.zeros((0, num_perm), dtype=np.uint32), [], [], empty.astype(bool), empty.astype(bool))
-        offsets = np.cumsum([0] + [len(t.sigs) for t in tables[:-1]])
-        rows = np.concatenate([np.where(t.sig_row >= 0, t.sig_row + o, -1) for t, o in zip(tables, offsets)])
-        columns = {name: np.concatenate([getattr(t, name) for t in tables])
-                   for name in ("doc", "start", "end", "words", "mode", "title", "sentence_end")}
-        rule = [r for t in tables for r in t.rule]
-        template = [k for t in tables for k in t.template]
-        at = sum(len(t.sigs) for t in tables)
-        sigs = np.empty((at, num_perm), dtype=np.uint32)
-        while tables:  # from the end, each batch freed once copied
-            table = tables.pop()
-            at -= len(table.sigs)
-            sigs[at:at + len(table.sigs)] = table.sigs
-            if len(tables) % TRIM_EVERY == 0:
-                del table
-                trim_heap()
-        first, ids = distinct(sigs)
-        chunk = 1 << 16
-        for pos in range(0, len(first), chunk):  # first[j] >= j: rows move only towards the start
-            block = first[pos:pos + chunk]
-            sigs[pos:pos + len(block)] = sigs[block]
-        sigs.resize((len(first), num_perm), refcheck=False)  # shrinks in place: no second copy
-        return cls(
-            **{name: columns[name] for name in ("doc", "start", "end", "words", "mode")},
-            sig_row=np.where(rows >= 0, ids[np.maximum(rows, 0)], -1) if len(ids) else rows,
-            sigs=sigs, rule=rule, template=template, title=columns["title"],
-            sentence_end=columns["sentence_end"],
-        )
+        columns = {name: np.zeros(0, dtype=dtype) for name, dtype in _COLUMNS.items()}
+        keys: list[np.ndarray] = []
+        rule: list[str | None] = []
+        template: list[tuple[str, str] | None] = []
+        units = rows = 0
+        for table in tables:
+            for name in _COLUMNS:
+                _append(columns[name], units, table.sig_row + rows if name == "sig_row" else getattr(table, name))
+            columns["sig_row"][units:units + len(table)][table.sig_row < 0] = -1
+            spool.append(table.sigs)
+            keys.append(row_keys(table.sigs))
+            rule += table.rule
+            template += table.template
+            units += len(table)
+            rows += len(table.sigs)
+        for name in _COLUMNS:
+            columns[name].resize(units, refcheck=False)
+        first, ids = distinct_keys(np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint64))
+        row = columns.pop("sig_row")
+        return cls(**columns, sig_row=np.where(row >= 0, ids[np.maximum(row, 0)], -1) if len(ids) else row,
+                   sigs=SpooledSignatures(spool, first, num_perm), rule=rule, template=template)
+
+
+# The per-unit array columns of a UnitTable, grown batch by batch in `UnitTable.concat`.
+_COLUMNS = {"doc": np.int64, "start": np.int64, "end": np.int64, "words": np.int32, "mode": np.int8,
+            "sig_row": np.int64, "title": bool, "sentence_end": bool}
+
+
+def _append(array: np.ndarray, used: int, values: np.ndarray) -> None:
+    """Write `values` after the first `used` rows of `array`, growing it in place by a quarter.
+
+    `ndarray.resize` reallocates (for large blocks glibc moves pages rather
+    than copying them) and zero-fills the new tail, which is why the growth
+    step is small.
+    """
+    need = used + len(values)
+    if need > len(array):
+        array.resize(max(need, len(array) + len(array) // 4, 1024), refcheck=False)
+    array[used:need] = values

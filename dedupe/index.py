@@ -12,11 +12,13 @@ thousand pages is one key, not ten thousand.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 
 import numpy as np
 from datasketch import MinHashLSH
 
+from dedupe.io import ArraySpool
 from dedupe.signature import to_lean
 
 # With "auto", up to this many distinct keys go through MinHashLSH itself (the
@@ -55,16 +57,66 @@ def distinct(sigs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Distinct ids are numbered in order of first appearance, so they do not
     depend on how rows sort.
     """
-    if len(sigs) == 0:
+    return distinct_keys(row_keys(sigs))
+
+
+def distinct_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`distinct` from the rows' keys (`row_keys`), already computed."""
+    if len(keys) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    _, first, inverse = np.unique(row_keys(sigs), return_index=True, return_inverse=True)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     order = np.argsort(first, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     return first[order], rank[inverse.ravel()]
 
 
-def candidate_pairs(sigs: np.ndarray, threshold: float, seed: int, backend: str = "bands",
+class SpooledSignatures:
+    """A corpus's distinct signatures, kept in an `io.ArraySpool` and read back only where needed.
+
+    Row j is the spool's row `first[j]` (the spool holds each batch's
+    distinct rows; `first` picks one of each across batches). Indexing with
+    an integer array gathers rows into memory: candidate pairs and clustered
+    units need a few percent of them.
+    """
+
+    def __init__(self, spool: ArraySpool, first: np.ndarray, num_perm: int) -> None:
+        self.spool = spool
+        self.first = first
+        self.shape = (len(first), num_perm)
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+    def __getitem__(self, ids: np.ndarray) -> np.ndarray:
+        return self.spool.take(self.first[ids])
+
+    def band_keys(self, bands: int, rows: int) -> Iterator[np.ndarray]:
+        """`band_keys` after one pass over the spool, the keys waiting in a second spool band-major."""
+        with ArraySpool("bands", np.uint64) as spooled:
+            start = 0
+            for number in range(self.spool.blocks):
+                block = self.spool.block(number)
+                lo, hi = np.searchsorted(self.first, [start, start + len(block)])
+                spooled.append(np.stack(list(_band_keys(block[self.first[lo:hi] - start], bands, rows))))
+                start += len(block)
+            for band in range(bands):
+                yield spooled.stripe(band)
+
+
+def band_keys(sigs: np.ndarray | SpooledSignatures, bands: int, rows: int) -> Iterator[np.ndarray]:
+    """The LSH key of every signature in each band (`row_keys` of the band's slice), band by band."""
+    if isinstance(sigs, SpooledSignatures):
+        return sigs.band_keys(bands, rows)
+    return _band_keys(sigs, bands, rows)
+
+
+def _band_keys(sigs: np.ndarray, bands: int, rows: int) -> Iterator[np.ndarray]:
+    for band in range(bands):
+        yield row_keys(sigs[:, band * rows:(band + 1) * rows])
+
+
+def candidate_pairs(sigs: np.ndarray | SpooledSignatures, threshold: float, seed: int, backend: str = "bands",
                     bucket_cap: int = 0, groups: np.ndarray | None = None) -> np.ndarray:
     """All (i, j), i < j, of signature rows that share an LSH bucket, sorted and unique.
 
@@ -84,18 +136,18 @@ def candidate_pairs(sigs: np.ndarray, threshold: float, seed: int, backend: str 
         backend = "datasketch" if len(sigs) <= AUTO_DATASKETCH_KEYS and bucket_cap == 0 else "bands"
     if backend == "bands":
         return _band_pairs(sigs, threshold, bucket_cap, groups)
-    pairs = _datasketch_pairs(sigs, threshold, seed)
+    pairs = _datasketch_pairs(sigs if isinstance(sigs, np.ndarray) else sigs[np.arange(len(sigs))], threshold, seed)
     if groups is None:
         return pairs
     return pairs[(groups[pairs[:, 0]] == 0) | (groups[pairs[:, 0]] != groups[pairs[:, 1]])]
 
 
-def _band_pairs(sigs: np.ndarray, threshold: float, bucket_cap: int, groups: np.ndarray | None) -> np.ndarray:
+def _band_pairs(sigs: np.ndarray | SpooledSignatures, threshold: float, bucket_cap: int,
+                groups: np.ndarray | None) -> np.ndarray:
     n, num_perm = sigs.shape
     bands, rows = lsh_params(threshold, num_perm)
     found = []
-    for band in range(bands):
-        keys = row_keys(sigs[:, band * rows:(band + 1) * rows])
+    for keys in band_keys(sigs, bands, rows):
         order = np.argsort(keys, kind="stable")
         ordered = keys[order]
         starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))

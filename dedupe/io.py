@@ -21,7 +21,9 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Self
+
+import numpy as np
 
 from dedupe.config import Config
 from dedupe.document import CleanedDocument, Document, Skip
@@ -226,24 +228,50 @@ def read_file(item: InputFile, config: Config) -> Iterator[Document | Skip]:
         yield from _read_parquet(item.file, config)
 
 
-class TextSpool:
-    """Document texts kept in an anonymous temporary file instead of memory, read back by index.
+class _Spool:
+    """An anonymous temporary file in TMPDIR, unlinked at once, so nothing is left behind whatever happens."""
+
+    def __init__(self, kind: str) -> None:
+        self._file = tempfile.TemporaryFile(prefix=f"dedupe-{os.getpid()}-{kind}-")  # noqa: SIM115 - see close
+        self._size = 0
+
+    def _write(self, data: bytes | memoryview) -> int:
+        """Append bytes; returns their offset."""
+        at = self._size
+        self._file.write(data)
+        self._size += len(data)
+        return at
+
+    def _read(self, size: int, offset: int) -> bytes:
+        self._file.flush()
+        return os.pread(self._file.fileno(), size, offset)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class TextSpool(_Spool):
+    """Document texts kept in a temporary file instead of memory, read back by index.
 
     Deciding reads the words of a few units again (headline and quotation
     checks); holding every text as a Python string for that would cost more
-    memory than the rest of the first pass. The file is unlinked at once, so
-    nothing is left behind whatever happens.
+    memory than the rest of the first pass.
     """
 
     def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile(prefix=f"dedupe-{os.getpid()}-texts-")  # noqa: SIM115 - owned, see close
+        super().__init__("texts")
         self._offsets = [0]
         self._last: tuple[int, str] = (-1, "")
 
     def append(self, text: str) -> None:
-        data = text.encode("utf-8")
-        self._file.write(data)
-        self._offsets.append(self._offsets[-1] + len(data))
+        self._write(text.encode("utf-8"))
+        self._offsets.append(self._size)
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
@@ -252,19 +280,68 @@ class TextSpool:
         if not 0 <= d < len(self):
             raise IndexError(f"text {d} of {len(self)}")
         if self._last[0] != d:  # callers read one document's units in a row
-            self._file.flush()
             size = self._offsets[d + 1] - self._offsets[d]
-            self._last = (d, os.pread(self._file.fileno(), size, self._offsets[d]).decode("utf-8"))
+            self._last = (d, self._read(size, self._offsets[d]).decode("utf-8"))
         return self._last[1]
 
-    def close(self) -> None:
-        self._file.close()
 
-    def __enter__(self) -> TextSpool:
-        return self
+class ArraySpool(_Spool):
+    """Two-dimensional numpy blocks of one dtype in a temporary file, read back by rows or by stripes.
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    Signatures are the largest thing the first pass makes (512 bytes per
+    distinct unit), and only the few in candidate pairs or clusters are
+    needed again, so they wait here rather than in memory. `take` reads rows
+    of the blocks stacked on axis 0; `stripe` reads one row of every block
+    (blocks appended transposed, such as band keys, give one band at a time).
+    """
+
+    def __init__(self, kind: str, dtype: np.dtype | type, width: int = 0) -> None:
+        """`width`: the columns of every block, for `take` (blocks for `stripe` may vary)."""
+        super().__init__(kind)
+        self.dtype = np.dtype(dtype)
+        self.width = width
+        self._blocks: list[tuple[int, int, int]] = []  # (offset, rows, columns)
+        self._ends: list[int] = []  # cumulative rows, for `take`
+
+    def append(self, block: np.ndarray) -> None:
+        block = np.ascontiguousarray(block, dtype=self.dtype)
+        if block.ndim != 2:
+            raise ValueError("ArraySpool blocks are two-dimensional")
+        at = self._write(block.reshape(-1).view(np.uint8).data)
+        self._blocks.append((at, *block.shape))
+        self._ends.append((self._ends[-1] if self._ends else 0) + block.shape[0])
+
+    @property
+    def blocks(self) -> int:
+        return len(self._blocks)
+
+    def __len__(self) -> int:
+        """Rows of all blocks stacked on axis 0."""
+        return self._ends[-1] if self._ends else 0
+
+    def block(self, number: int) -> np.ndarray:
+        offset, rows, columns = self._blocks[number]
+        data = self._read(rows * columns * self.dtype.itemsize, offset)
+        return np.frombuffer(data, dtype=self.dtype).reshape(rows, columns)
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        """The given rows (any order, repeats allowed), reading each block that holds one of them once."""
+        out = np.empty((len(rows), self.width), dtype=self.dtype)
+        order = np.argsort(rows, kind="stable")
+        wanted = np.asarray(rows, dtype=np.int64)[order]
+        ends = np.array(self._ends, dtype=np.int64)
+        owner = np.searchsorted(ends, wanted, side="right")
+        bounds = np.searchsorted(owner, np.arange(len(ends) + 1))
+        for number in np.flatnonzero(np.diff(bounds)).tolist():
+            lo, hi = bounds[number], bounds[number + 1]
+            out[order[lo:hi]] = self.block(number)[wanted[lo:hi] - (ends[number] - self._blocks[number][1])]
+        return out
+
+    def stripe(self, row: int) -> np.ndarray:
+        """Row `row` of every block, joined: one pread per block."""
+        size = self.dtype.itemsize
+        parts = [self._read(columns * size, offset + row * columns * size) for offset, _, columns in self._blocks]
+        return np.frombuffer(b"".join(parts), dtype=self.dtype)
 
 
 # ---------------------------------------------------------------- writing

@@ -24,7 +24,7 @@ from dedupe.clean import clean_text
 from dedupe.config import Config
 from dedupe.decide import Decisions, decide
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
-from dedupe.io import TextSpool, record_to_document
+from dedupe.io import ArraySpool, TextSpool, record_to_document
 from dedupe.normalize import normalize_batch, profile
 from dedupe.report import FindingsFile, FindingsSpool, Report, ReportBuilder, findings_for, unit_ranges
 from dedupe.segment import segment
@@ -119,7 +119,9 @@ def cluster_units(units: UnitTable, config: Config) -> np.ndarray:
     thresholds = np.where(words >= config.syndicated_min_words, config.long_threshold, config.threshold)
     pairs = index.candidate_pairs(keys, config.lsh_threshold, config.seed, config.lsh_index, config.bucket_cap,
                                   rule_groups(units, config))
-    edges, _ = cluster.verify(keys, pairs, thresholds)
+    rows = np.unique(pairs)  # only these signatures are read back for verification
+    edges, _ = cluster.verify(keys[rows], np.searchsorted(rows, pairs), thresholds[rows])
+    edges = rows[edges]
     labels = cluster.components(len(keys), edges)
     return np.where(units.sig_row >= 0, labels[np.maximum(units.sig_row, 0)], -1)
 
@@ -331,9 +333,9 @@ def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip], config
     began = time.perf_counter()
     admission = Admission(config)
     infos: list[Document] = []
-    with TextSpool() as texts:
-        tables = list(_signed(_batches(admission.admit(documents), infos, texts, keep, config), jobs, progress))
-        units = UnitTable.concat(tables, config.num_perm)
+    with TextSpool() as texts, ArraySpool("signatures", np.uint32, config.num_perm) as signatures:
+        units = UnitTable.concat(_signed(_batches(admission.admit(documents), infos, texts, keep, config), jobs,
+                                         progress), config.num_perm, signatures)
         signed = time.perf_counter()
         labels = cluster_units(units, config)
         units = clustered_only(units, labels)  # the other signatures are freed here, before deciding
