@@ -288,7 +288,7 @@ def _signatures(frame: pd.DataFrame, num_perm: int) -> np.ndarray:
 
 
 def _band_keys(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.DataFrame]:
-    """(band, key, node, grp) for every band of every node: `index.row_keys` of the band's slice, as locally,
+    """(band, key, node, grp) for every band of every node: `index.band_keys`, as locally,
     and the node's rule group (`pipeline.rule_codes`)."""
     import pandas as pd
 
@@ -297,8 +297,8 @@ def _band_keys(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.Da
         sigs = _signatures(frame, config.num_perm)
         nodes = frame["node"].to_numpy(np.int64)
         groups = rule_codes(_strings(frame["rule"]), config)
-        for band in range(bands):
-            keys = index.row_keys(sigs[:, band * rows:(band + 1) * rows]).view(np.int64)
+        for band, keys in enumerate(index.band_keys(sigs, bands, rows)):
+            keys = keys.view(np.int64)
             yield pd.DataFrame({"band": np.full(len(nodes), band, np.int32), "key": keys, "node": nodes,
                                 "grp": groups})
 

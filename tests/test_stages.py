@@ -231,3 +231,43 @@ def test_clustered_only_keeps_the_signatures_of_units_in_clusters_of_two_or_more
 ])
 def test_clean_text_removes_units_without_holes(text, spans, expected):
     assert clean_text(text, spans) == expected
+
+
+def test_array_spool_reads_rows_and_stripes_back_as_written():
+    from dedupe.io import ArraySpool
+
+    rng = np.random.default_rng(3)
+    blocks = [rng.integers(0, 2**32, (k, 4), dtype=np.uint64).astype(np.uint32) for k in (5, 0, 1, 7)]
+    whole = np.concatenate(blocks)
+    with ArraySpool("test", np.uint32, 4) as spool:
+        for block in blocks:
+            spool.append(block)
+        assert len(spool) == 13 and spool.blocks == 4
+        rows = np.array([12, 0, 5, 5, 7, 3])  # any order, repeats, the one-row block
+        assert np.array_equal(spool.take(rows), whole[rows])
+        assert spool.take(np.zeros(0, dtype=np.int64)).shape == (0, 4)
+    with ArraySpool("test", np.uint64) as spool:
+        for block in blocks:
+            spool.append(block.T.astype(np.uint64))  # transposed: a stripe is one column of the whole
+        assert np.array_equal(spool.stripe(2), whole[:, 2])
+
+
+def test_spooled_signatures_give_the_in_memory_pairs_and_rows(generated_docs):
+    from dedupe import Config
+    from dedupe.document import UnitTable
+    from dedupe.io import ArraySpool
+
+    config = Config()
+    texts = [d["text"] for d in generated_docs[:300]]
+    batches = [analyse(texts[at:at + 64], [None] * len(texts[at:at + 64]), at, config) for at in range(0, 300, 64)]
+    whole = analyse(texts, [None] * 300, 0, config)
+    with ArraySpool("signatures", np.uint32, config.num_perm) as spool:
+        units = UnitTable.concat(iter(batches), config.num_perm, spool)
+        assert len(units.sigs) == len(whole.sigs) < len(spool)  # batches share rows; the table has each once
+        assert np.array_equal(units.sig_row, whole.sig_row)
+        ids = np.array([len(whole.sigs) - 1, 0, 17])
+        assert np.array_equal(units.sigs[ids], whole.sigs[ids])
+        for backend in ("bands", "datasketch"):
+            assert np.array_equal(index.candidate_pairs(units.sigs, 0.5, 1, backend),
+                                  index.candidate_pairs(whole.sigs, 0.5, 1, backend))
+        assert np.array_equal(cluster_units(units, config), cluster_units(whole, config))
