@@ -45,7 +45,8 @@ class Decisions:
     categories: list[tuple[str, ...]]  # per unit: categories that flag it (empty: not a finding)
     dropped: dict[int, tuple[int, float]] = field(default_factory=dict)  # doc -> (canonical doc, coverage)
     protected: np.ndarray | None = None  # bool per unit: a document's own headline
-    cluster_members: dict[str, np.ndarray] = field(default_factory=dict)  # name -> units, canonical order
+    cluster_members: dict[str, np.ndarray] = field(default_factory=dict)  # name -> units (canonical order,
+    # but "context" in unit order)
     doc_chars: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     doc_index: dict[str, int] = field(default_factory=dict)
 
@@ -261,7 +262,7 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Se
     context = _context(units, targets, protected, zone, config)
     if len(context):
         members["context"] = context
-        for u in context:
+        for u in context.tolist():
             targets[u]["boilerplate"] = Target("context", -1, False)
     targets.default_factory = None  # reads from here on must not add units
     removed, categories = _act(targets, n, protected, learned_hit, config)

@@ -128,7 +128,11 @@ def candidate_pairs(sigs: np.ndarray | SpooledSignatures, threshold: float, seed
     in the same non-zero group: lines matched by one pattern rule are one
     template already, and thousands of `Updated: <date>` lines that differ
     by a minute would otherwise fill their buckets with pairs that almost
-    never verify (see `pipeline.rule_groups`).
+    never verify (see `pipeline.rule_groups`). With both, a capped
+    bucket's star skips the members of its centre's group.
+
+    A `SpooledSignatures` stays on disk with the bands backend; the
+    datasketch backend reads every signature back into memory.
     """
     if len(sigs) < 2:
         return np.zeros((0, 2), dtype=np.int64)

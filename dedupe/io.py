@@ -236,18 +236,38 @@ class _Spool:
         self._size = 0
 
     def _write(self, data: bytes | memoryview) -> int:
-        """Append bytes; returns their offset."""
+        """Append bytes; returns their offset. A full disk names TMPDIR, not the user's output."""
         at = self._size
-        self._file.write(data)
+        with self._naming_tmpdir():
+            self._file.write(data)
         self._size += len(data)
         return at
 
+    @contextlib.contextmanager
+    def _naming_tmpdir(self) -> Iterator[None]:
+        try:
+            yield
+        except OSError as error:
+            raise OSError(error.errno, f"temporary file in {tempfile.gettempdir()} (set TMPDIR to a disk with "
+                                       f"room): {error.strerror}") from error
+
     def _read(self, size: int, offset: int) -> bytes:
-        self._file.flush()
-        return os.pread(self._file.fileno(), size, offset)
+        with self._naming_tmpdir():
+            self._file.flush()
+        parts = []
+        while size > 0:  # one pread returns at most about 2 GiB on Linux
+            part = os.pread(self._file.fileno(), size, offset)
+            if not part:
+                raise OSError(f"temporary file ended {size} bytes early")
+            parts.append(part)
+            size -= len(part)
+            offset += len(part)
+        return b"".join(parts) if len(parts) != 1 else parts[0]
 
     def close(self) -> None:
-        self._file.close()
+        """Close (and so delete) the file; a failing flush of data nobody will read is no error."""
+        with contextlib.suppress(OSError):
+            self._file.close()
 
     def __enter__(self) -> Self:
         return self
@@ -329,6 +349,8 @@ class ArraySpool(_Spool):
         out = np.empty((len(rows), self.width), dtype=self.dtype)
         order = np.argsort(rows, kind="stable")
         wanted = np.asarray(rows, dtype=np.int64)[order]
+        if len(wanted) and (wanted[0] < 0 or wanted[-1] >= len(self)):
+            raise IndexError(f"rows {wanted[0]}..{wanted[-1]} of a spool of {len(self)}")
         ends = np.array(self._ends, dtype=np.int64)
         owner = np.searchsorted(ends, wanted, side="right")
         bounds = np.searchsorted(owner, np.arange(len(ends) + 1))

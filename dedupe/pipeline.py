@@ -326,9 +326,10 @@ def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip], config
                    progress: Callable[[int], None] | None = None, keep: list[Document] | None = None) -> Analysis:
     """First pass: units, signatures, clusters and decisions for the whole corpus.
 
-    Document texts go to a temporary file (`TextSpool`), not memory, until
-    the decisions are made; pass a list as `keep` to collect the admitted
-    documents when the input cannot be read twice.
+    Document texts and signatures go to temporary files in TMPDIR
+    (`TextSpool`, `ArraySpool`), not memory, until the decisions are made;
+    pass a list as `keep` to collect the admitted documents when the input
+    cannot be read twice.
     """
     began = time.perf_counter()
     admission = Admission(config)

@@ -425,8 +425,9 @@ def distinct_nodes(rows: DataFrame) -> DataFrame:
 
 
 def candidate_edges(nodes: DataFrame, config: Config) -> DataFrame:
-    """Verified pairs (a, b) of nodes: band keys, a group-by per (band, key), `index.bucket_pairs`, then
-    `cluster.verify` on each pair joined with both signatures."""
+    """Verified pairs (a, b) of nodes: band keys, a group-by per (band, key), `index.bucket_pairs` with the
+    nodes' rule groups (as `pipeline.rule_groups`), then `cluster.verify` on each pair joined with both
+    signatures."""
     from pyspark.sql import functions as F
 
     keys = nodes.select("node", "sig", "rule").mapInPandas(lambda frames: _band_keys(frames, config),

@@ -377,6 +377,24 @@ def test_interrupted_run_leaves_no_temporary_files(tmp_path, generated_docs, sig
     assert out.read_bytes() == b"previous"
 
 
+def test_a_full_temporary_disk_is_named_as_such(tmp_path, generated_docs):
+    import resource
+    import subprocess
+    import sys
+
+    source = write_jsonl(tmp_path / "in.jsonl", generated_docs)
+    limit = 64 * 1024  # bytes any one written file may hold: the signatures need more (Python ignores SIGXFSZ)
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = subprocess.run([sys.executable, "-m", "dedupe", "audit", str(source), "--report", str(tmp_path / "r.json"),
+                           "--quiet"], capture_output=True, text=True, preexec_fn=small_files, timeout=120)
+    assert done.returncode == 4, done.stderr
+    assert "TMPDIR" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "r.json").exists()
+
+
 def test_report_command_errors_are_clean(tmp_path):
     partial = tmp_path / "partial.json"
     partial.write_text('{"summary": {}}')

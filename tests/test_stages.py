@@ -271,3 +271,13 @@ def test_spooled_signatures_give_the_in_memory_pairs_and_rows(generated_docs):
             assert np.array_equal(index.candidate_pairs(units.sigs, 0.5, 1, backend),
                                   index.candidate_pairs(whole.sigs, 0.5, 1, backend))
         assert np.array_equal(cluster_units(units, config), cluster_units(whole, config))
+
+
+def test_array_spool_refuses_rows_it_does_not_hold():
+    from dedupe.io import ArraySpool
+
+    with ArraySpool("test", np.uint32, 2) as spool:
+        spool.append(np.ones((3, 2), dtype=np.uint32))
+        for rows in ([3], [-1], [0, 5]):
+            with pytest.raises(IndexError):
+                spool.take(np.array(rows))
