@@ -152,7 +152,7 @@ def _band_pairs(sigs: np.ndarray | SpooledSignatures, threshold: float, bucket_c
     bands, rows = lsh_params(threshold, num_perm)
     found = []
     for keys in band_keys(sigs, bands, rows):
-        order = np.argsort(keys, kind="stable")
+        order = np.argsort(keys)  # any order within a bucket gives the same pairs; quicksort is 2-3x faster
         ordered = keys[order]
         starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
         sizes = np.diff(np.append(starts, n))
