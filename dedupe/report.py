@@ -262,15 +262,15 @@ class ReportBuilder:
     dropped: int = 0
 
     def __post_init__(self) -> None:
-        firsts = [members[0] for members in self.decisions.cluster_members.values()]
-        self.wanted = set(firsts)
+        self.wanted = np.unique(np.array([members[0] for members in self.decisions.cluster_members.values()],
+                                         dtype=np.int64))  # each cluster's representative unit, sorted
 
     def add(self, cleaned: CleanedDocument, findings: list[Finding], unit_range: tuple[int, int]) -> None:
         """Count one document's findings (and remember the texts of cluster representatives in it)."""
         text = cleaned.document.text
-        for u in range(*unit_range):
-            if u in self.wanted:
-                self.representatives[u] = _truncate(text[self.units.start[u]:self.units.end[u]])
+        lo, hi = np.searchsorted(self.wanted, unit_range)
+        for u in self.wanted[lo:hi].tolist():
+            self.representatives[u] = _truncate(text[self.units.start[u]:self.units.end[u]])
         self.removed_chars += cleaned.removed_chars
         self.dropped += cleaned.dropped
         self.affected += bool(findings)
