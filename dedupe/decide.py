@@ -257,9 +257,10 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Se
 
     _add_templates(units, docs, ranks, learned, targets, members)
     learned_hit = np.array([t is not None and t[0] in learned for t in units.template], dtype=bool) & ~rule_hit
-    chrome = _having(targets, n, ("boilerplate",))
+    bits = _category_bits(targets, n)
+    chrome = (bits & _BIT["boilerplate"]) > 0
     protected, zone = _protected(units, texts, docs, rule_hit, groups, learned_hit, chrome)
-    context = _context(units, targets, protected, zone, config)
+    context = _context(units, bits, protected, zone, config)
     if len(context):
         members["context"] = context
         for u in context.tolist():
@@ -303,13 +304,16 @@ def _same_quote_only(copy: str, canonical: str, share: float) -> bool:
     tweet or statement) and the other in quotation marks, with nothing else around it. Words quoted in either
     text are set aside in both, so an edit that breaks a quote mark does not turn a reprint into a quotation.
     """
+    found = [_QUOTE.findall(text) for text in (copy, canonical)]
+    if not found[0] and not found[1]:  # no quotation at all (most paragraphs): no quoted share to reach
+        return False
     quoted: set[str] = set()
     quoted_share = 0.0
     words = []
     has_quotes = []
-    for text in (copy, canonical):
+    for text, quotes in zip((copy, canonical), found):
         all_words = normalize(text).split()
-        inside = [w for m in _QUOTE.findall(text) for w in normalize(m).split()]
+        inside = [w for m in quotes for w in normalize(m).split()]
         quoted.update(inside)
         quoted_share = max(quoted_share, len(inside) / (len(all_words) or 1))
         words.append(set(all_words))
@@ -323,14 +327,19 @@ def _same_quote_only(copy: str, canonical: str, share: float) -> bool:
     return len(a & b) / len(union) < 0.5
 
 
-def _having(targets: dict[int, dict[str, Target]], n: int, categories: tuple[str, ...]) -> np.ndarray:
-    """Which of n units one of these categories targets."""
-    found = np.zeros(n, dtype=bool)
-    found[[u for u, t in targets.items() if any(c in t for c in categories)]] = True
-    return found
+_BIT = {category: 1 << i for i, category in enumerate(PRECEDENCE)}
 
 
-def _context(units: UnitTable, targets: dict[int, dict[str, Target]], protected: np.ndarray, zone: np.ndarray,
+def _category_bits(targets: dict[int, dict[str, Target]], n: int) -> np.ndarray:
+    """For each of n units, a bit (`_BIT`) for every category that targets it."""
+    bits = np.zeros(n, dtype=np.uint8)
+    if targets:
+        units = np.fromiter(targets.keys(), dtype=np.int64, count=len(targets))
+        bits[units] = [sum(_BIT[c] for c in t) for t in targets.values()]
+    return bits
+
+
+def _context(units: UnitTable, bits: np.ndarray, protected: np.ndarray, zone: np.ndarray,
              config: Config) -> np.ndarray:
     """Short lines inside chrome: boilerplate that occurs once (jusText's context rule).
 
@@ -345,8 +354,8 @@ def _context(units: UnitTable, targets: dict[int, dict[str, Target]], protected:
     n = len(units)
     if config.context_max_words <= 0 or config.context_max_run <= 0 or n == 0:
         return np.zeros(0, dtype=np.int64)
-    chrome = _having(targets, n, ("boilerplate", "template")) & ~protected
-    free = ~_having(targets, n, PRECEDENCE) & ~protected
+    chrome = ((bits & (_BIT["boilerplate"] | _BIT["template"])) > 0) & ~protected
+    free = (bits == 0) & ~protected
     small = (units.words < config.context_max_words) & ~zone
     # Maximal runs of free units within one document.
     change = np.ones(n, dtype=bool)
