@@ -267,7 +267,8 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Se
             targets[u]["boilerplate"] = Target("context", -1, False)
     targets.default_factory = None  # reads from here on must not add units
     removed, categories = _act(targets, n, protected, learned_hit, config)
-    content = np.array([not {"template", "boilerplate"}.intersection(c) for c in categories], dtype=bool)
+    content = np.ones(n, dtype=bool)  # units no category targets have no categories either
+    content[[u for u in targets if {"template", "boilerplate"}.intersection(categories[u])]] = False
     dropped = _duplicate_documents(units, groups, content, ranks, config)
     return Decisions(targets, removed, categories, dropped, protected, members,
                      np.array([d.chars for d in docs], dtype=np.int64), {d.id: i for i, d in enumerate(docs)})

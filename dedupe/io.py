@@ -234,6 +234,7 @@ class _Spool:
     def __init__(self, kind: str) -> None:
         self._file = tempfile.TemporaryFile(prefix=f"dedupe-{os.getpid()}-{kind}-")  # noqa: SIM115 - see close
         self._size = 0
+        self._unflushed = False
 
     def _write(self, data: bytes | memoryview) -> int:
         """Append bytes; returns their offset. A full disk names TMPDIR, not the user's output."""
@@ -241,6 +242,7 @@ class _Spool:
         with self._naming_tmpdir():
             self._file.write(data)
         self._size += len(data)
+        self._unflushed = True
         return at
 
     @contextlib.contextmanager
@@ -252,8 +254,10 @@ class _Spool:
                                        f"room): {error.strerror}") from error
 
     def _read(self, size: int, offset: int) -> bytes:
-        with self._naming_tmpdir():
-            self._file.flush()
+        if self._unflushed:
+            with self._naming_tmpdir():
+                self._file.flush()
+            self._unflushed = False
         parts = []
         while size > 0:  # one pread returns at most about 2 GiB on Linux
             part = os.pread(self._file.fileno(), size, offset)
