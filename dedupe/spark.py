@@ -403,10 +403,11 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
     labels = components(edges).localCheckpoint()
     clock.lap("spark_components_s")
     table, label = _driver_units(rows, nodes, labels, config)
-    infos = docs.map(lambda pair: info_of(pair[1])).collect()
+    infos = []
     with TextSpool() as texts:
-        for _, doc in docs.toLocalIterator():
+        for _, doc in docs.toLocalIterator():  # one pass over the documents gives both
             texts.append(doc.text)
+            infos.append(info_of(doc))
         clock.lap("spark_collect_to_driver_s")
         analysis = conclude(infos, table, label, texts, skips, config, clock.began, clock.laps)
     return analysis, docs
