@@ -228,8 +228,11 @@ def read_file(item: InputFile, config: Config) -> Iterator[Document | Skip]:
         yield from _read_parquet(item.file, config)
 
 
-class _Spool:
-    """An anonymous temporary file in TMPDIR, unlinked at once, so nothing is left behind whatever happens."""
+class Spool:
+    """An anonymous temporary file in TMPDIR, unlinked at once, so nothing is left behind whatever happens.
+
+    Appends go through `_write`; a full disk names TMPDIR, not the user's output.
+    """
 
     def __init__(self, kind: str) -> None:
         self._file = tempfile.TemporaryFile(prefix=f"dedupe-{os.getpid()}-{kind}-")  # noqa: SIM115 - see close
@@ -237,7 +240,7 @@ class _Spool:
         self._unflushed = False
 
     def _write(self, data: bytes | memoryview) -> int:
-        """Append bytes; returns their offset. A full disk names TMPDIR, not the user's output."""
+        """Append bytes; returns their offset."""
         at = self._size
         with self._naming_tmpdir():
             self._file.write(data)
@@ -253,11 +256,15 @@ class _Spool:
             raise OSError(error.errno, f"temporary file in {tempfile.gettempdir()} (set TMPDIR to a disk with "
                                        f"room): {error.strerror}") from error
 
-    def _read(self, size: int, offset: int) -> bytes:
+    def _flush(self) -> None:
+        """Write out buffered appends before the file is read."""
         if self._unflushed:
             with self._naming_tmpdir():
                 self._file.flush()
             self._unflushed = False
+
+    def _read(self, size: int, offset: int) -> bytes:
+        self._flush()
         parts = []
         while size > 0:  # one pread returns at most about 2 GiB on Linux
             part = os.pread(self._file.fileno(), size, offset)
@@ -280,7 +287,7 @@ class _Spool:
         self.close()
 
 
-class TextSpool(_Spool):
+class TextSpool(Spool):
     """Document texts kept in a temporary file instead of memory, read back by index.
 
     Deciding reads the words of a few units again (headline and quotation
@@ -309,7 +316,7 @@ class TextSpool(_Spool):
         return self._last[1]
 
 
-class ArraySpool(_Spool):
+class ArraySpool(Spool):
     """Two-dimensional numpy blocks of one dtype in a temporary file, read back by rows or by stripes.
 
     Signatures are the largest thing the first pass makes (512 bytes per

@@ -15,7 +15,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -30,7 +29,7 @@ from dedupe.config import CATEGORIES, Config
 from dedupe.decide import Decisions
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
 from dedupe.index import lsh_params
-from dedupe.io import AtomicFile, jsonl_line, write_text
+from dedupe.io import AtomicFile, Spool, jsonl_line, write_text
 
 SCHEMA_VERSION = "1.0"
 TEXT_LIMIT = 200
@@ -173,27 +172,24 @@ def _json_list(key: str, rows: Iterable[str]) -> Iterator[str]:
     yield f' "{key}": []' if first else "\n ]"
 
 
-class FindingsSpool:
+class FindingsSpool(Spool):
     """Findings of a run kept in an unlinked temporary file (one compact JSON line each), not in memory,
     until the JSON report is written: the report of a large corpus holds millions of them."""
 
     def __init__(self) -> None:
-        self.file = tempfile.TemporaryFile(prefix=f"dedupe-{os.getpid()}-findings-")  # noqa: SIM115 - see close
+        super().__init__("findings")
 
     def write(self, finding: Finding) -> None:
-        self.file.write(_compact(finding.as_dict()).encode("utf-8") + b"\n")
+        self._write(_compact(finding.as_dict()).encode("utf-8") + b"\n")
 
     def lines(self) -> Iterator[str]:
-        self.file.flush()
-        self.file.seek(0)
+        self._flush()
+        self._file.seek(0)
         try:
-            for line in self.file:
+            for line in self._file:
                 yield line.decode("utf-8").rstrip("\n")
         finally:  # even when the reader stops early, later writes append
-            self.file.seek(0, os.SEEK_END)
-
-    def close(self) -> None:
-        self.file.close()
+            self._file.seek(0, os.SEEK_END)
 
 
 def _compact(value: Any) -> str:
