@@ -141,9 +141,7 @@ def candidate_pairs(sigs: np.ndarray | SpooledSignatures, threshold: float, seed
     if backend == "bands":
         return _band_pairs(sigs, threshold, bucket_cap, groups)
     pairs = _datasketch_pairs(sigs if isinstance(sigs, np.ndarray) else sigs[np.arange(len(sigs))], threshold, seed)
-    if groups is None:
-        return pairs
-    return pairs[(groups[pairs[:, 0]] == 0) | (groups[pairs[:, 0]] != groups[pairs[:, 1]])]
+    return pairs if groups is None else _apart(pairs, groups)
 
 
 def _band_pairs(sigs: np.ndarray | SpooledSignatures, threshold: float, bucket_cap: int,
@@ -183,9 +181,7 @@ def bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, cap: 
         for start, size in zip(starts[big], sizes[big]):
             members = np.sort(order[start:start + size])
             star = np.column_stack((np.full(size - 1, members[0]), members[1:]))
-            if groups is not None:
-                star = star[(groups[star[:, 0]] == 0) | (groups[star[:, 0]] != groups[star[:, 1]])]
-            out.append(star)
+            out.append(star if groups is None else _apart(star, groups))
     first, size = starts[multi], sizes[multi]
     ends = np.cumsum(size)
     bucket_of = np.repeat(np.arange(len(size)), size)
@@ -205,6 +201,11 @@ def bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, cap: 
     a, b = members[left], members[right]
     out.append(np.column_stack((np.minimum(a, b), np.maximum(a, b))))
     return np.concatenate(out).astype(np.int64)
+
+
+def _apart(pairs: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """The pairs whose rows are not in the same non-zero group."""
+    return pairs[(groups[pairs[:, 0]] == 0) | (groups[pairs[:, 0]] != groups[pairs[:, 1]])]
 
 
 def _datasketch_pairs(sigs: np.ndarray, threshold: float, seed: int) -> np.ndarray:
