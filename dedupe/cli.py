@@ -254,6 +254,8 @@ def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: s
             writer.abort()
         if sink is not None:
             sink.__exit__(type(error), error, None)
+        if spool is not None:
+            spool.close()
         raise
     if sink is not None:
         sink.__exit__(None, None, None)
