@@ -80,6 +80,7 @@ class UnitTable:
     template: list[tuple[str, str] | None]  # (prefix, tail) of `Prefix: varying tail` lines
     title: np.ndarray  # bool: the unit equals its document's title field
     sentence_end: np.ndarray  # bool: the unit ends like a sentence (. ! ? and closing quotes)
+    sig_keys: np.ndarray | None = None  # uint64 `index.row_keys` of `sigs`, as `pipeline.analyse` made them
 
     def __len__(self) -> int:
         return len(self.doc)
@@ -88,13 +89,13 @@ class UnitTable:
     def concat(cls, tables: Iterable[UnitTable], num_perm: int, spool: ArraySpool) -> UnitTable:
         """One table from batches, with signatures made distinct across all of them and kept in `spool`.
 
-        Batches are consumed as they come (pass a generator): their unit
-        columns are copied into columns that grow in place, and their
-        signatures go to the spool file. Memory holds the unit columns and an
+        Batches (from `pipeline.analyse`, with their `sig_keys`) are consumed
+        as they come (pass a generator): their unit columns are copied into
+        columns that grow in place, and their signatures go to the spool file. Memory holds the unit columns and an
         8-byte key per signature, not the signatures (512 bytes each), which
         are read back only where needed (`index.SpooledSignatures`).
         """
-        from dedupe.index import SpooledSignatures, distinct_keys, row_keys
+        from dedupe.index import SpooledSignatures, distinct_keys
 
         columns = {name: np.zeros(0, dtype=dtype) for name, dtype in _COLUMNS.items()}
         keys: list[np.ndarray] = []
@@ -106,7 +107,7 @@ class UnitTable:
                 _append(columns[name], units, table.sig_row + rows if name == "sig_row" else getattr(table, name))
             columns["sig_row"][units:units + len(table)][table.sig_row < 0] = -1
             spool.append(table.sigs)
-            keys.append(row_keys(table.sigs))
+            keys.append(table.sig_keys)
             rule += table.rule
             template += table.template
             units += len(table)

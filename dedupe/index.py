@@ -51,17 +51,13 @@ def row_keys(block: np.ndarray) -> np.ndarray:
     return fmix64(key)
 
 
-def distinct(sigs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of the first row of each distinct signature, and each row's distinct id.
+def distinct_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the first row of each distinct signature, and each row's distinct id, from the rows'
+    keys (`row_keys`).
 
     Distinct ids are numbered in order of first appearance, so they do not
     depend on how rows sort.
     """
-    return distinct_keys(row_keys(sigs))
-
-
-def distinct_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`distinct` from the rows' keys (`row_keys`), already computed."""
     if len(keys) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)

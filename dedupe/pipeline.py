@@ -81,7 +81,8 @@ def analyse(texts: list[str], titles: list[str | None], first_doc: int, config: 
     shingles = shingle.shingle(norms, modes, sizes, config.hash_scheme)
     matched = np.flatnonzero(modes > 0)
     sigs = signature.minhash(shingles, config.num_perm, config.seed)[matched]
-    first, ids = index.distinct(sigs)
+    keys = index.row_keys(sigs)
+    first, ids = index.distinct_keys(keys)
     sig_row = np.full(n, -1, dtype=np.int64)
     sig_row[matched] = ids
     return UnitTable(
@@ -92,6 +93,7 @@ def analyse(texts: list[str], titles: list[str | None], first_doc: int, config: 
         mode=modes,
         sig_row=sig_row,
         sigs=sigs[first],
+        sig_keys=keys[first],
         rule=rule,
         template=template,
         title=is_title,

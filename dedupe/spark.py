@@ -8,7 +8,7 @@ engine's own functions applied per partition:
 - `pipeline.analyse` (segment, normalise, rules, shingle, sign) on batches of
   `BATCH_DOCS` consecutive documents;
 - distinct signatures by a group-by on their 64-bit key, numbered in order of
-  first appearance like `index.distinct`;
+  first appearance like `index.distinct_keys`;
 - LSH band keys (`index.row_keys`) and candidate pairs from a group-by on
   (band, key), bucket cap included (`index.bucket_pairs`);
 - verification (`cluster.verify`) and connected components by the
@@ -66,7 +66,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 # A node (distinct signature) is numbered by its first unit, document order * START_SPAN + start: ordered
-# like index.distinct's numbering (first appearance), so bucket caps pick the same star centres and every
+# like index.distinct_keys' numbering (first appearance), so bucket caps pick the same star centres and every
 # component has the same smallest member. Documents must be shorter than START_SPAN characters.
 START_SPAN = 1 << 26
 MAX_ROUNDS = 100  # large-star/small-star needs O(log^2 n) rounds; this is far beyond any real graph
@@ -250,7 +250,7 @@ def _analysed(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.Dat
             batch = frame.iloc[at:at + BATCH_DOCS]
             orders = batch["order"].to_numpy(np.int64)
             table = analyse(batch["text"].tolist(), _strings(batch["title"]), 0, config)
-            keys = index.row_keys(table.sigs).view(np.int64)
+            keys = table.sig_keys.view(np.int64)
             matched = table.sig_row >= 0
             doc = orders[table.doc]
             n = len(table)

@@ -186,7 +186,7 @@ def test_bucket_cap_links_big_buckets_to_their_smallest_member():
 
 def test_distinct_numbers_rows_in_order_of_first_appearance():
     sigs = np.array([[5, 5], [1, 1], [5, 5], [3, 3], [1, 1]], dtype=np.uint32)
-    first, ids = index.distinct(sigs)
+    first, ids = index.distinct_keys(index.row_keys(sigs))
     assert first.tolist() == [0, 1, 3]
     assert ids.tolist() == [0, 1, 0, 2, 1]
 
