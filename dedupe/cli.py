@@ -15,8 +15,7 @@ import dataclasses
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterable
-from functools import partial
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -24,9 +23,9 @@ import click
 
 from dedupe import html
 from dedupe.config import ACTIONS, CATEGORIES, Config, ConfigError
-from dedupe.document import CleanedDocument, Document, Skip
+from dedupe.document import CleanedDocument, Document
 from dedupe.io import Inputs, OutputError, OutputWriter, discover, read, spooled_stdin
-from dedupe.pipeline import Analysis, InputError, analyse_corpus, second_pass
+from dedupe.pipeline import Analysis, InputError, Render, analyse_corpus, render_again, second_pass
 from dedupe.report import FindingsFile, FindingsSpool, Report, summary_lines, top_boilerplate
 
 EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT, EXIT_FAIL_ABOVE, EXIT_SPARK = 2, 3, 4, 5, 6
@@ -225,7 +224,7 @@ def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: s
     """
     writer = OutputWriter(found, out, config) if out is not None else None
     try:
-        analysis, again = _first_pass(found, config, engine, show)
+        analysis, render = _first_pass(found, config, engine, show)
     except BaseException:
         if writer is not None:
             writer.abort()
@@ -243,8 +242,8 @@ def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: s
     try:
         if sink is not None:
             sink.__enter__()
-        report = second_pass(analysis, again(), on_cleaned, keep_findings=keep_texts, sink=sink or spool,
-                             findings_file=findings_path)
+        report = second_pass(analysis, render, on_cleaned, keep_findings=keep_texts, sink=sink or spool,
+                             findings_file=findings_path, texts=writer is not None or keep_texts)
         report.spool = spool
         if writer is not None:
             writer.commit()
@@ -272,9 +271,8 @@ class _Engine(NamedTuple):
     spark_conf: dict[str, str]
 
 
-def _first_pass(found: Inputs, config: Config, engine: _Engine, show: bool
-                ) -> tuple[Analysis, Callable[[], Iterable[Document | Skip]]]:
-    """The first pass, and how to read the documents again for the second."""
+def _first_pass(found: Inputs, config: Config, engine: _Engine, show: bool) -> tuple[Analysis, Render]:
+    """The first pass, and the engine's second pass to run after it (which reads the documents again)."""
     if engine.name == "spark":
         from dedupe import spark
 
@@ -283,15 +281,16 @@ def _first_pass(found: Inputs, config: Config, engine: _Engine, show: bool
         except spark.SparkUnavailable as error:
             raise ConfigError(str(error)) from error
     documents = read(found, config)
-    again = partial(read, found, config)
     if not show:
-        return analyse_corpus(documents, config, engine.jobs), again
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        analysis = analyse_corpus(documents, config, engine.jobs)
+    else:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(SpinnerColumn(), TextColumn("signing {task.completed} documents"), TimeElapsedColumn(),
-                  transient=True, console=_console()) as bar:
-        task = bar.add_task("sign", total=None)
-        return analyse_corpus(documents, config, engine.jobs, progress=lambda n: bar.advance(task, n)), again
+        with Progress(SpinnerColumn(), TextColumn("signing {task.completed} documents"), TimeElapsedColumn(),
+                      transient=True, console=_console()) as bar:
+            task = bar.add_task("sign", total=None)
+            analysis = analyse_corpus(documents, config, engine.jobs, progress=lambda n: bar.advance(task, n))
+    return analysis, render_again(analysis, read(found, config))
 
 
 def _console() -> Any:

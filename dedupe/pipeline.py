@@ -15,21 +15,23 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from dedupe import cluster, index, rules, shingle, signature
-from dedupe.clean import clean_text
 from dedupe.config import Config
 from dedupe.decide import Decisions, decide
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
 from dedupe.io import ArraySpool, TextSpool, record_to_document
 from dedupe.normalize import normalize_batch, profile
-from dedupe.report import FindingsFile, FindingsSpool, Report, ReportBuilder, findings_for, unit_ranges
+from dedupe.render import Planner, Rendered, render_batch
+from dedupe.report import FindingsFile, FindingsSpool, Report, ReportBuilder
 from dedupe.segment import segment
 
 BATCH_DOCS = 256
+K = TypeVar("K")
+R = TypeVar("R")
 
 
 class InputError(Exception):
@@ -105,10 +107,6 @@ def _worker_signals() -> None:
     """Workers die quietly on SIGTERM and leave Ctrl-C to the parent, which cleans up."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _analyse_batch(args: tuple[list[str], list[str | None], int, Config]) -> UnitTable:
-    return analyse(*args)
 
 
 def cluster_units(units: UnitTable, config: Config) -> np.ndarray:
@@ -299,29 +297,32 @@ def _batches(docs: Iterable[Document], infos: list[Document], texts: TextSpool, 
         yield [d.text for d in batch], [d.title for d in batch], batch[0].order, config
 
 
-def _signed(batches: Iterator[tuple[list[str], list[str | None], int, Config]], jobs: int,
-            progress: Callable[[int], None] | None) -> Iterator[UnitTable]:
-    """Analyse batches in order, with at most 2 x jobs batches in flight so memory stays bounded."""
+def in_order(work: Callable[..., R], batches: Iterable[tuple[K, tuple]], jobs: int) -> Iterator[tuple[K, R]]:
+    """(key, work(*args)) for every (key, args) batch, in order; in `jobs` worker processes when jobs > 1
+    (only `args` travel), with at most 2 x jobs batches in flight so that memory stays bounded."""
     if jobs <= 1:
-        for batch in batches:
-            yield analyse(*batch)
-            if progress:
-                progress(len(batch[0]))
+        for key, args in batches:
+            yield key, work(*args)
         return
     with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_signals) as pool:
         pending: deque = deque()
-        for batch in batches:
-            pending.append((pool.submit(_analyse_batch, batch), len(batch[0])))
+        for key, args in batches:
+            pending.append((key, pool.submit(work, *args)))
             if len(pending) >= 2 * jobs:
-                future, size = pending.popleft()
-                yield future.result()
-                if progress:
-                    progress(size)
+                key, future = pending.popleft()
+                yield key, future.result()
         while pending:
-            future, size = pending.popleft()
-            yield future.result()
-            if progress:
-                progress(size)
+            key, future = pending.popleft()
+            yield key, future.result()
+
+
+def _signed(batches: Iterable[tuple[list[str], list[str | None], int, Config]], jobs: int,
+            progress: Callable[[int], None] | None) -> Iterator[UnitTable]:
+    """Analyse batches in order (`in_order`), reporting progress."""
+    for size, table in in_order(analyse, ((len(batch[0]), batch) for batch in batches), jobs):
+        yield table
+        if progress:
+            progress(size)
 
 
 def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip], config: Config, jobs: int = 1,
@@ -359,35 +360,52 @@ def conclude(infos: list[Document], units: UnitTable, labels: np.ndarray, texts:
                     {**timings, "decide_s": time.perf_counter() - start})
 
 
-def apply(analysis: Analysis, documents: Iterable[Document | dict[str, Any] | Skip], builder: ReportBuilder
-          ) -> Iterator[CleanedDocument]:
-    """Second pass: clean each document and add its findings to the report, in input order.
+# The second pass of an engine: render(keep, encode, texts) -> (documents, rendered batch) in input order; the
+# documents and the batch's cleaned texts only when `texts` is asked for.
+Render = Callable[[bool, bool, bool], Iterable[tuple[list[Document], Rendered]]]
 
-    `documents` must be the same input as in the first pass (read again).
+
+def render_again(analysis: Analysis, documents: Iterable[Document | dict[str, Any] | Skip]) -> Render:
+    """The local engine's second pass over `documents`, the first pass's input read again.
+
+    Documents go to `render.render_batch` in batches, with their plans, in this process: sending documents
+    to worker processes and their cleaned texts back costs the parent more than rendering them would
+    (measured: slower with --jobs 2 on two cores).
     """
-    units, decisions = analysis.units, analysis.decisions
-    ranges = unit_ranges(units, len(analysis.docs))
-    roots = {decisions.duplicate_root(d) for d in decisions.dropped}
+    def render(keep: bool, encode: bool, texts: bool) -> Iterator[tuple[list[Document], Rendered]]:
+        planner = Planner(analysis.docs, analysis.units, analysis.decisions)
+        for docs in _batched_again(analysis, documents):
+            yield docs, render_batch(docs, planner.plans(docs[0].order, len(docs)), analysis.config, keep, encode)
+
+    return render
+
+
+def apply(rendered: Iterable[tuple[list[Document], Rendered]], builder: ReportBuilder) -> Iterator[CleanedDocument]:
+    """Add each rendered batch to the report and yield its cleaned documents, in input order."""
+    for docs, batch in rendered:
+        builder.take(batch)
+        for doc, text, removed, dropped in zip(docs, batch.texts, batch.removed_chars, batch.dropped):
+            yield CleanedDocument(doc, text, dropped=dropped, removed_chars=removed)
+
+
+def _batched_again(analysis: Analysis, documents: Iterable[Document | dict[str, Any] | Skip]
+                   ) -> Iterator[list[Document]]:
+    """The documents read again, checked against the first pass, in batches of consecutive documents."""
+    infos = analysis.docs
+    batch: list[Document] = []
     seen = 0
     for doc in Admission(replace(analysis.config, strict=False)).admit(documents):
-        d = doc.order
         seen += 1
-        if d >= len(analysis.docs) or analysis.docs[d].id != doc.id:
+        if doc.order >= len(infos) or infos[doc.order].id != doc.id:
             raise InputError(f"{doc.origin}: the input changed between the two passes")
-        span = (int(ranges[d]), int(ranges[d + 1]))
-        if d in decisions.dropped:
-            cleaned = CleanedDocument(doc, "", dropped=True, removed_chars=len(doc.text))
-        else:
-            removed = [(int(units.start[u]), int(units.end[u])) for u in range(*span) if decisions.removed[u]]
-            cleaned = CleanedDocument(doc, clean_text(doc.text, removed),
-                                      removed_chars=sum(e - s for s, e in removed))
-        if d in roots:
-            builder.remember_document(d, doc.text)
-        builder.add(cleaned, findings_for(d, doc.text, analysis.docs, units, decisions, span, analysis.config),
-                    span)
-        yield cleaned
-    if seen != len(analysis.docs):
-        raise InputError(f"the input changed between the two passes: {len(analysis.docs)} documents first, "
+        batch.append(doc)
+        if len(batch) == BATCH_DOCS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+    if seen != len(infos):
+        raise InputError(f"the input changed between the two passes: {len(infos)} documents first, "
                          f"{seen} the second time")
 
 
@@ -419,21 +437,22 @@ def run(
     kept: list[Document] = []
     analysis = analyse_corpus(documents, config, jobs, progress, keep=kept)
     cleaned: list[CleanedDocument] = []
-    report = second_pass(analysis, kept, cleaned.append)
+    report = second_pass(analysis, render_again(analysis, kept), cleaned.append)
     return Result(cleaned, report, analysis.units, analysis.decisions)
 
 
-def second_pass(analysis: Analysis, documents: Iterable[Document | dict[str, Any] | Skip],
-                on_cleaned: Callable[[CleanedDocument], None], keep_findings: bool = True,
-                sink: FindingsFile | FindingsSpool | None = None, findings_file: str | None = None) -> Report:
-    """Clean `documents` (the first pass's input, again), hand each to `on_cleaned`, and build the report.
+def second_pass(analysis: Analysis, render: Render, on_cleaned: Callable[[CleanedDocument], None],
+                keep_findings: bool = True, sink: FindingsFile | FindingsSpool | None = None,
+                findings_file: str | None = None, texts: bool = True) -> Report:
+    """Run an engine's second pass (`render_again`, `spark.render_on_executors`), hand each cleaned document
+    to `on_cleaned` (only with `texts`), and build the report.
 
     Findings are kept in the report (`keep_findings`) and/or streamed to `sink` as they are found.
     """
     builder = ReportBuilder(analysis.docs, analysis.units, analysis.decisions, analysis.skips, analysis.config,
                             keep_findings=keep_findings, sink=sink)
     began = time.perf_counter()
-    for cleaned in apply(analysis, documents, builder):
+    for cleaned in apply(render(keep_findings, sink is not None, texts), builder):
         on_cleaned(cleaned)
     timings = {**analysis.timings, "clean_and_report_s": time.perf_counter() - began}
     return builder.finish(time.perf_counter() - analysis.began, findings_file, timings)

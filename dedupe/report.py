@@ -19,17 +19,19 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
 from dedupe import __version__
-from dedupe.cluster import similarity as similarity_of
 from dedupe.config import CATEGORIES, Config
 from dedupe.decide import Decisions
-from dedupe.document import CleanedDocument, Document, Skip, UnitTable
+from dedupe.document import Document, Skip, UnitTable
 from dedupe.index import lsh_params
 from dedupe.io import AtomicFile, Spool, jsonl_line, write_text
+
+if TYPE_CHECKING:
+    from dedupe.render import Plan, Rendered
 
 SCHEMA_VERSION = "1.0"
 TEXT_LIMIT = 200
@@ -86,17 +88,17 @@ class Report:
         (the C encoder does each line; a fully indented dump goes through the slow Python encoder).
         Findings are streamed from the spool when there is one, so writing never holds them all."""
         yield "{\n"
-        yield f' "schema_version": {_compact(SCHEMA_VERSION)},\n'
-        inner = ",\n".join(f"  {_compact(k)}: {_compact(v)}" for k, v in self.summary.items())
+        yield f' "schema_version": {compact(SCHEMA_VERSION)},\n'
+        inner = ",\n".join(f"  {compact(k)}: {compact(v)}" for k, v in self.summary.items())
         yield f' "summary": {{\n{inner}\n }},\n'
         if self.findings_file is not None:
-            yield f' "findings_file": {_compact(self.findings_file)},\n'
+            yield f' "findings_file": {compact(self.findings_file)},\n'
         else:
             yield from _json_list("findings", self.spool.lines() if self.spool else
-                                  (_compact(f.as_dict()) for f in self.findings))
+                                  (compact(f.as_dict()) for f in self.findings))
             yield ",\n"
-        yield from _json_list("clusters", (_compact(c) for c in self.clusters))
-        yield f',\n "syndication": {_compact(self.syndication)}\n}}'
+        yield from _json_list("clusters", (compact(c) for c in self.clusters))
+        yield f',\n "syndication": {compact(self.syndication)}\n}}'
 
     @property
     def duplicated_share(self) -> float:
@@ -127,10 +129,20 @@ class FindingsFile:
         return self
 
     def write(self, finding: Finding) -> None:
-        row = finding.as_dict()
         if not self.parquet:
-            self.stream.write(jsonl_line(row))
+            self.stream.write(jsonl_line(finding.as_dict()))
+        else:
+            self._row(finding.as_dict())
+
+    def write_lines(self, lines: bytes) -> None:
+        """Findings encoded by `encode_findings`."""
+        if not self.parquet:
+            self.stream.write(lines)
             return
+        for line in lines.splitlines():
+            self._row(json.loads(line))
+
+    def _row(self, row: dict[str, Any]) -> None:
         row["match"] = json.dumps(row["match"]) if row["match"] else None
         self.rows.append(row)
         if len(self.rows) >= 10_000:
@@ -179,8 +191,10 @@ class FindingsSpool(Spool):
     def __init__(self) -> None:
         super().__init__("findings")
 
-    def write(self, finding: Finding) -> None:
-        self._write(_compact(finding.as_dict()).encode("utf-8") + b"\n")
+    def write_lines(self, lines: bytes) -> None:
+        """Findings encoded by `encode_findings`."""
+        if lines:
+            self._write(lines)
 
     def lines(self) -> Iterator[str]:
         self._flush()
@@ -192,46 +206,89 @@ class FindingsSpool(Spool):
             self._file.seek(0, os.SEEK_END)
 
 
-def _compact(value: Any) -> str:
+def encode_findings(findings: Iterable[Finding]) -> bytes:
+    """Findings as JSON Lines, one compact line each, as the findings file and the spool hold them."""
+    return "".join(compact(f.as_dict()) + "\n" for f in findings).encode("utf-8")
+
+
+def compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
-def _truncate(text: str) -> str:
+def truncate(text: str) -> str:
     return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1] + "…"
 
 
-def findings_for(d: int, text: str, docs: list[Document], units: UnitTable, decisions: Decisions,
-                 unit_range: tuple[int, int], config: Config) -> list[Finding]:
-    """The findings of document `d` (whose text is `text`), in offset order."""
-    if d in decisions.dropped:
-        e, coverage = decisions.dropped[d]
-        action = "flagged" if config.actions["duplicate_document"] == "flag-only" else "dropped"
-        return [Finding(
-            doc_id=docs[d].id, start=0, end=len(text), category="duplicate_document",
-            categories=["duplicate_document"], cluster_id=f"doc:{docs[decisions.duplicate_root(d)].id}",
-            similarity=round(float(coverage), 4), action=action, text=_truncate(text),
-            match={"doc_id": docs[e].id, "start": 0, "end": int(decisions.doc_chars[e])},
-        )]
-    flagged = [u for u in range(*unit_range) if decisions.categories[u]]
-    targets = [decisions.targets[u][decisions.categories[u][0]] for u in flagged]
-    matched = [(u, t.match) for u, t in zip(flagged, targets) if t.match >= 0]
-    similarity: dict[int, float] = {}
-    if matched:
-        left, right = np.array(matched).T
-        sims = similarity_of(units.sigs, units.sig_row[left], units.sig_row[right])
-        similarity = dict(zip(left.tolist(), np.round(sims, 4).tolist()))
-    out = []
-    for u, target in zip(flagged, targets):
-        m = target.match
-        match = {"doc_id": docs[units.doc[m]].id, "start": int(units.start[m]), "end": int(units.end[m])} \
-            if m >= 0 else None
-        out.append(Finding(
-            doc_id=docs[d].id, start=int(units.start[u]), end=int(units.end[u]),
-            category=decisions.categories[u][0], categories=list(decisions.categories[u]), cluster_id=target.cluster,
-            similarity=similarity.get(u), action="removed" if decisions.removed[u] else "flagged",
-            text=_truncate(text[units.start[u]:units.end[u]]), match=match,
-        ))
-    return out
+LINE_DOCS_CAP = 10_000  # documents counted per top line: enough to rank them, bounded for chrome on every page
+
+
+@dataclass
+class Tally:
+    """The report's counters over some documents, and the texts it quotes from them.
+
+    The tallies of consecutive batches, merged in input order, equal the
+    tally of all their documents counted one by one: this is how worker
+    processes and Spark partitions count in parallel.
+    """
+
+    per_category: dict[str, list] = field(default_factory=lambda: {c: [0, 0, set()] for c in CATEGORIES})
+    cluster_categories: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    lines: Counter = field(default_factory=Counter)
+    line_docs: dict[str, set] = field(default_factory=lambda: defaultdict(set))
+    pairs: Counter = field(default_factory=Counter)
+    representatives: dict[int, str] = field(default_factory=dict)
+    removed_chars: int = 0
+    flagged_chars: int = 0
+    affected: int = 0
+    dropped: int = 0
+
+    def add(self, doc: Document, plan: Plan, findings: list[Finding], removed_chars: int) -> None:
+        """Count one document's findings and keep the texts its plan says the report quotes."""
+        text = doc.text
+        for key, start, end in plan.representatives:
+            self.representatives[key] = truncate(text[start:end])
+        self.removed_chars += removed_chars
+        self.dropped += plan.duplicate is not None
+        self.affected += bool(findings)
+        for i, f in enumerate(findings):
+            entry = self.per_category[f.category]
+            entry[0] += 1
+            entry[1] += f.end - f.start
+            entry[2].add(f.doc_id)
+            self.flagged_chars += f.end - f.start
+            self.cluster_categories[f.cluster_id][f.category] += 1
+            if f.category in ("boilerplate", "template"):
+                self.lines[f.text] += 1
+                if len(self.line_docs[f.text]) < LINE_DOCS_CAP:
+                    self.line_docs[f.text].add(f.doc_id)
+            if "syndicated" in f.categories and f.match:
+                self.pairs[(doc.source or "", plan.flags[i].match_source)] += 1
+
+    def merge(self, other: Tally) -> None:
+        """Add the tally of the documents that follow this tally's."""
+        for category, (count, chars, docs) in other.per_category.items():
+            entry = self.per_category[category]
+            entry[0] += count
+            entry[1] += chars
+            entry[2] |= docs
+        for name, counts in other.cluster_categories.items():
+            self.cluster_categories[name].update(counts)
+        self.lines.update(other.lines)
+        for text, docs in other.line_docs.items():
+            mine = self.line_docs[text]
+            if len(mine) + len(docs) <= LINE_DOCS_CAP:
+                mine |= docs
+                continue
+            for doc_id in docs:
+                if len(mine) >= LINE_DOCS_CAP:
+                    break
+                mine.add(doc_id)
+        self.pairs.update(other.pairs)
+        self.representatives.update(other.representatives)
+        self.removed_chars += other.removed_chars
+        self.flagged_chars += other.flagged_chars
+        self.affected += other.affected
+        self.dropped += other.dropped
 
 
 @dataclass
@@ -246,49 +303,15 @@ class ReportBuilder:
     keep_findings: bool = True
     sink: FindingsFile | FindingsSpool | None = None  # findings are also streamed here as they are found
     findings: list[Finding] = field(default_factory=list)
-    per_category: dict[str, list] = field(default_factory=lambda: {c: [0, 0, set()] for c in CATEGORIES})
-    cluster_categories: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
-    lines: Counter = field(default_factory=Counter)
-    line_docs: dict[str, set] = field(default_factory=lambda: defaultdict(set))
-    pairs: Counter = field(default_factory=Counter)
-    representatives: dict[int, str] = field(default_factory=dict)
-    removed_chars: int = 0
-    flagged_chars: int = 0
-    affected: int = 0
-    dropped: int = 0
+    tally: Tally = field(default_factory=Tally)
 
-    def __post_init__(self) -> None:
-        self.wanted = np.unique(np.array([members[0] for members in self.decisions.cluster_members.values()],
-                                         dtype=np.int64))  # each cluster's representative unit, sorted
-
-    def add(self, cleaned: CleanedDocument, findings: list[Finding], unit_range: tuple[int, int]) -> None:
-        """Count one document's findings (and remember the texts of cluster representatives in it)."""
-        text = cleaned.document.text
-        lo, hi = np.searchsorted(self.wanted, unit_range)
-        for u in self.wanted[lo:hi].tolist():
-            self.representatives[u] = _truncate(text[self.units.start[u]:self.units.end[u]])
-        self.removed_chars += cleaned.removed_chars
-        self.dropped += cleaned.dropped
-        self.affected += bool(findings)
-        for f in findings:
-            entry = self.per_category[f.category]
-            entry[0] += 1
-            entry[1] += f.end - f.start
-            entry[2].add(f.doc_id)
-            self.flagged_chars += f.end - f.start
-            self.cluster_categories[f.cluster_id][f.category] += 1
-            if f.category in ("boilerplate", "template"):
-                self.lines[f.text] += 1
-                if len(self.line_docs[f.text]) < 10_000:
-                    self.line_docs[f.text].add(f.doc_id)
-            if "syndicated" in f.categories and f.match:
-                source = self.docs[self.decisions.doc_index[f.match["doc_id"]]].source or ""
-                self.pairs[(cleaned.document.source or "", source)] += 1
+    def take(self, rendered: Rendered) -> None:
+        """Add a batch of rendered documents (the next in input order)."""
+        self.tally.merge(rendered.tally)
         if self.keep_findings:
-            self.findings.extend(findings)
+            self.findings.extend(rendered.findings)
         if self.sink is not None:
-            for f in findings:
-                self.sink.write(f)
+            self.sink.write_lines(rendered.lines)
 
     def finish(self, wall: float, findings_file: str | None = None, timings: dict[str, float] | None = None
                ) -> Report:
@@ -299,19 +322,20 @@ class ReportBuilder:
         total = int(self.decisions.doc_chars.sum())
         bands, rows = lsh_params(self.config.lsh_threshold, self.config.num_perm)
         reasons = Counter(s.reason for s in self.skips)
-        ranked = sorted(self.lines, key=lambda t: (-len(self.line_docs[t]), -self.lines[t], t))[:TOP_LINES]
+        lines, line_docs = self.tally.lines, self.tally.line_docs
+        ranked = sorted(lines, key=lambda t: (-len(line_docs[t]), -lines[t], t))[:TOP_LINES]
         return {
             "documents": len(self.docs),
             "units": len(self.units),
             "characters": total,
-            "characters_removed": self.removed_chars,
-            "characters_flagged": self.flagged_chars,
-            "duplicated_share": round(self.flagged_chars / total, 6) if total else 0.0,
-            "documents_affected": self.affected,
-            "duplicate_documents_dropped": self.dropped,
+            "characters_removed": self.tally.removed_chars,
+            "characters_flagged": self.tally.flagged_chars,
+            "duplicated_share": round(self.tally.flagged_chars / total, 6) if total else 0.0,
+            "documents_affected": self.tally.affected,
+            "duplicate_documents_dropped": self.tally.dropped,
             "categories": {c: {"findings": v[0], "characters": v[1], "documents": len(v[2])}
-                           for c, v in self.per_category.items()},
-            "top_lines": [{"text": t, "findings": self.lines[t], "documents": len(self.line_docs[t])}
+                           for c, v in self.tally.per_category.items()},
+            "top_lines": [{"text": t, "findings": lines[t], "documents": len(line_docs[t])}
                           for t in ranked],
             "units_too_long_to_match": int(((self.units.end - self.units.start) > self.config.max_unit_chars).sum()),
             "skipped": {
@@ -330,16 +354,16 @@ class ReportBuilder:
         units, docs = self.units, self.docs
         out = []
         for name, members in self.decisions.cluster_members.items():
-            if name not in self.cluster_categories:
+            if name not in self.tally.cluster_categories:
                 continue
             member_docs = [docs[units.doc[u]] for u in members]
             out.append({
                 "id": name,
-                "category": self.cluster_categories[name].most_common(1)[0][0],
+                "category": self.tally.cluster_categories[name].most_common(1)[0][0],
                 "size": len(members),
                 "documents": len({d.id for d in member_docs}),
                 "sources": len({d.source for d in member_docs if d.source}),
-                "representative": self.representatives.get(members[0], ""),
+                "representative": self.tally.representatives.get(members[0], ""),
                 "members": [{"doc_id": docs[units.doc[u]].id, "start": int(units.start[u]),
                              "end": int(units.end[u])} for u in members],
             })
@@ -351,24 +375,20 @@ class ReportBuilder:
             out.append({
                 "id": f"doc:{docs[root].id}", "category": "duplicate_document", "size": len(dups) + 1,
                 "documents": len(dups) + 1, "sources": len({docs[d].source for d in [root, *dups]} - {None}),
-                "representative": self.representatives.get(-1 - root, ""),
+                "representative": self.tally.representatives.get(-1 - root, ""),
                 "members": [{"doc_id": docs[d].id, "start": 0, "end": int(chars[d])} for d in [root, *dups]],
             })
         return out
 
     def _syndication(self) -> dict[str, Any]:
         """Which sources reprint which: syndicated units per (copy source, canonical source)."""
-        sources = sorted({s for pair in self.pairs for s in pair})
+        sources = sorted({s for pair in self.tally.pairs for s in pair})
         return {
             "sources": sources,
             "pairs": [{"copy_source": a, "canonical_source": b, "units": n}
-                      for (a, b), n in sorted(self.pairs.items())],
-            "matrix": [[self.pairs.get((a, b), 0) for b in sources] for a in sources],
+                      for (a, b), n in sorted(self.tally.pairs.items())],
+            "matrix": [[self.tally.pairs.get((a, b), 0) for b in sources] for a in sources],
         }
-
-    def remember_document(self, d: int, text: str) -> None:
-        """Keep the opening of a document that other documents duplicate (the cluster's representative)."""
-        self.representatives[-1 - d] = _truncate(text)
 
 
 def summary_lines(report: Report) -> list[tuple[str, int, int, int]]:

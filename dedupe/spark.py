@@ -19,10 +19,15 @@ engine's own functions applied per partition:
 Every document gets a stable order key when it is read (file rank, position
 in the file), so canonical choices never depend on partitioning. The driver
 then holds what the local engine holds after clustering (unit columns and
-the clustered units' signatures; texts are spooled to disk, not held), makes
-the decisions with `pipeline.conclude` and streams the documents back in
-input order for the second pass: the part that does not scale out yet. The output is therefore the local engine's,
-byte for byte, for any number of partitions (tested with 1, 2 and 7).
+the clustered units' signatures; texts are spooled to disk, not held) and
+makes the decisions with `pipeline.conclude`: the part that does not scale
+out yet. The second pass runs on the executors again
+(`render_on_executors`): each range of documents is cleaned and its findings
+made by `render.render_batch` with plans the driver broadcasts range by
+range; the driver merges the report's counters and receives the findings
+(and the cleaned documents only when it writes them). The output is
+therefore the local engine's, byte for byte, for any number of partitions
+(tested with 1, 2 and 7).
 """
 
 from __future__ import annotations
@@ -32,14 +37,13 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dedupe import cluster, index
-from dedupe.clean import clean_text
 from dedupe.config import Config, ConfigError
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
 from dedupe.io import Inputs, TextSpool, output_record, read_file, record_to_document
@@ -47,6 +51,7 @@ from dedupe.pipeline import (
     BATCH_DOCS,
     DUPLICATE_ID,
     Analysis,
+    Render,
     analyse,
     conclude,
     document_problem,
@@ -58,7 +63,8 @@ from dedupe.pipeline import (
     skip_of,
     strict_error,
 )
-from dedupe.report import Report
+from dedupe.render import Plan, Planner, Rendered, render_batch, without_texts
+from dedupe.report import FindingsSpool, Report
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -70,7 +76,7 @@ if TYPE_CHECKING:
 # component has the same smallest member. Documents must be shorter than START_SPAN characters.
 START_SPAN = 1 << 26
 MAX_ROUNDS = 100  # large-star/small-star needs O(log^2 n) rounds; this is far beyond any real graph
-DRIVER_CHUNK_CHARS = 32_000_000  # documents are streamed back to the driver one partition at a time
+RANGE_CHARS = 32_000_000  # admitted documents are cut into ranges of consecutive documents of about this size
 
 # Arrow batches keep Spark's default size (10,000 rows): smaller ones cost more in the pair stages than they
 # save in the signing stage, which cuts its batches to BATCH_DOCS documents anyway.
@@ -195,7 +201,7 @@ def admit(keyed: RDD, config: Config, partitions: int) -> tuple[RDD, list[Skip]]
     in input order (only ids and keys are shuffled for that). Orders are dense
     (0, 1, 2...) like the local engine's, and the documents are spread over
     contiguous ranges of order, sorted within each: `partitions` of them, or
-    more, so that none holds much over DRIVER_CHUNK_CHARS characters.
+    more, so that none holds much over RANGE_CHARS characters.
     """
     from pyspark import StorageLevel
 
@@ -228,10 +234,10 @@ def admit(keyed: RDD, config: Config, partitions: int) -> tuple[RDD, list[Skip]]
     kept = checked.filter(lambda pair: not skipped(pair))
     count, chars = kept.map(lambda pair: (1, len(pair[1].text))).fold((0, 0), lambda a, b: (a[0] + b[0], a[1] + b[1]))
     total = max(1, count)
-    # Ranges of about DRIVER_CHUNK_CHARS, so that streaming documents back to the driver holds one range at a time.
-    ranges = max(partitions, -(-chars // DRIVER_CHUNK_CHARS))
+    # Ranges of about RANGE_CHARS, so that streaming documents back to the driver holds one range at a time.
+    ranges = max(partitions, -(-chars // RANGE_CHARS))
     docs = kept.zipWithIndex().map(lambda pair: (pair[1], replace(pair[0][1], order=pair[1])))
-    docs = docs.repartitionAndSortWithinPartitions(ranges, lambda order: order * ranges // total)
+    docs = docs.repartitionAndSortWithinPartitions(ranges, lambda order: _range_of(order, ranges, total))
     docs = docs.persist(StorageLevel.MEMORY_AND_DISK)
     docs.count()
     checked.unpersist()
@@ -502,42 +508,68 @@ def _unit_table(units: pd.DataFrame, sigs: np.ndarray, nodes: np.ndarray) -> Uni
 
 
 def first_pass(inputs: Inputs, config: Config, master: str | None = None, partitions: int = 0,
-               conf: dict[str, str] | None = None) -> tuple[Analysis, Callable[[], Iterator[Document]]]:
-    """The CLI's first pass on Spark, and a function that streams the documents again in input order."""
+               conf: dict[str, str] | None = None) -> tuple[Analysis, Render]:
+    """The CLI's first pass on Spark, and its second pass (`render_on_executors`)."""
     if inputs.stdin:
         raise ConfigError("the Spark engine reads files and folders, not stdin (-)")
     spark = session(master, partitions, conf)
     partitions = partitions or spark.sparkContext.defaultParallelism
     analysis, docs = analyse_corpus(spark, keyed_files(spark, inputs, config, partitions), config, partitions)
 
-    def again() -> Iterator[Document]:
+    def render(keep: bool, encode: bool, texts: bool) -> Iterator[tuple[list[Document], Rendered]]:
         try:
-            for _, doc in docs.toLocalIterator():
-                yield doc
+            yield from render_on_executors(analysis, docs, keep, encode, texts).toLocalIterator()
         finally:
             docs.unpersist()
 
-    return analysis, again
+    return analysis, render
+
+
+def _range_of(order: Any, ranges: int, total: int) -> Any:
+    """The range (partition) of the admitted documents that holds document `order` (an int or an array)."""
+    return order * ranges // total
+
+
+def render_on_executors(analysis: Analysis, docs: RDD, keep: bool, encode: bool, texts: bool) -> RDD:
+    """The second pass on the executors: (documents, `render.Rendered`) per batch, in input order.
+
+    Each range of `docs` (consecutive documents, see `admit`) is rendered by `render.render_batch` with
+    the plans of its documents. The driver cuts the plans from the decisions and broadcasts them one
+    range at a time, so a task fetches only its own. Documents and cleaned texts are kept only with
+    `texts`; otherwise only counters and findings come back.
+    """
+    ranges, total = docs.getNumPartitions(), len(analysis.docs)
+    first = np.searchsorted(_range_of(np.arange(total), ranges, max(1, total)), np.arange(ranges + 1))
+    planner = Planner(analysis.docs, analysis.units, analysis.decisions)
+    shares = [docs.context.broadcast(planner.plans(int(a), int(b - a))) for a, b in zip(first[:-1], first[1:])]
+    config = analysis.config
+    starts = first.tolist()
+
+    def rendered(index: int, pairs: Iterator[tuple[int, Document]]) -> Iterator[tuple[list[Document], Rendered]]:
+        plans, start = shares[index].value, starts[index]
+        batch: list[Document] = []
+        for _, doc in pairs:
+            batch.append(doc)
+            if len(batch) == BATCH_DOCS:
+                yield _render_range(batch, plans, start, config, keep, encode, texts)
+                batch = []
+        if batch:
+            yield _render_range(batch, plans, start, config, keep, encode, texts)
+
+    return docs.mapPartitionsWithIndex(rendered)
+
+
+def _render_range(batch: list[Document], plans: list[Plan], start: int, config: Config, keep: bool, encode: bool,
+                  texts: bool) -> tuple[list[Document], Rendered]:
+    """Render consecutive documents of a range whose first document is `start`, with their plans."""
+    at = batch[0].order - start
+    if at < 0 or at + len(batch) > len(plans) or batch[-1].order - batch[0].order != len(batch) - 1:
+        raise RuntimeError(f"documents {batch[0].order}-{batch[-1].order} are not in their range at {start}")
+    result = render_batch(batch, plans[at:at + len(batch)], config, keep, encode)
+    return (batch, result) if texts else ([], without_texts(result))
 
 
 # ---------------------------------------------------------------- the pipeline step
-
-
-def removed_spans(analysis: Analysis) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(document order, start, end) of every removed unit, for cleaning on the executors."""
-    units, decisions = analysis.units, analysis.decisions
-    removed = np.flatnonzero(decisions.removed)
-    return units.doc[removed], units.start[removed], units.end[removed]
-
-
-def _cleaned(pair: tuple[int, tuple[Document, Any]], dropped: frozenset[int], config: Config
-             ) -> list[dict[str, Any]]:
-    """The output record of one document (none if it is dropped as a duplicate)."""
-    order, (doc, spans) = pair
-    if order in dropped:
-        return []
-    text = clean_text(doc.text, list(spans or ()))
-    return [output_record(CleanedDocument(doc, text), config)]
 
 
 def clean_frame(frame: DataFrame, config: Config | None = None, partitions: int = 0) -> tuple[DataFrame, Report]:
@@ -545,13 +577,13 @@ def clean_frame(frame: DataFrame, config: Config | None = None, partitions: int 
 
     Takes a DataFrame of records (fields named as in the config) and returns
     one with the same columns, in input order, without the documents dropped
-    as duplicates, like `dedupe.clean_documents`. Texts are cleaned on the
-    executors, each document joined with its removed spans. The report is the
-    local engine's; the driver builds it from one streamed pass over the
-    documents (it quotes the flagged text), holding counters, not texts.
+    as duplicates, like `dedupe.clean_documents`. Texts are cleaned and
+    findings made on the executors (`render_on_executors`); the driver only
+    merges the report's counters and spools the findings (`Report.spool`).
     The frame's row order is the input order (see `keyed_frame`); the
-    admitted documents stay persisted behind the returned frame.
+    rendered documents stay persisted behind the returned frame.
     """
+    from pyspark import StorageLevel
     from pyspark.sql import types as T
 
     config = config or Config()
@@ -560,16 +592,23 @@ def clean_frame(frame: DataFrame, config: Config | None = None, partitions: int 
         spark.conf.set(key, value)
     partitions = partitions or spark.sparkContext.defaultParallelism
     analysis, docs = analyse_corpus(spark, keyed_frame(frame, config), config, partitions)
-    report = second_pass(analysis, (doc for _, doc in docs.toLocalIterator()), lambda cleaned: None)
-    doc, start, end = removed_spans(analysis)
-    spans = spark.sparkContext.parallelize(list(zip(doc.tolist(), zip(start.tolist(), end.tolist()))),
-                                           partitions).groupByKey()
-    dropped = spark.sparkContext.broadcast(frozenset(analysis.decisions.dropped))
-    records = docs.leftOuterJoin(spans, partitions).sortByKey(numPartitions=partitions).flatMap(
-        lambda pair: _cleaned(pair, dropped.value, config))
+    kept: list[RDD] = []
+
+    def render(keep: bool, encode: bool, texts: bool) -> Iterator[tuple[list[Document], Rendered]]:
+        batches = render_on_executors(analysis, docs, keep, encode, True).persist(StorageLevel.MEMORY_AND_DISK)
+        kept.append(batches)
+        yield from batches.map(lambda pair: ([], without_texts(pair[1]))).toLocalIterator()
+
+    spool = FindingsSpool()
+    report = second_pass(analysis, render, lambda cleaned: None, keep_findings=False, sink=spool)
+    report.spool = spool
+    docs.unpersist()
     fields = list(frame.schema.fields)
     if config.keep_original_field and config.keep_original_field not in frame.columns:
         fields.append(T.StructField(config.keep_original_field, T.StringType()))
     schema = T.StructType(fields)
-    return spark.createDataFrame(records.map(lambda r: tuple(r.get(name) for name in schema.fieldNames())),
-                                 schema), report
+    names = schema.fieldNames()
+    records = kept[0].flatMap(lambda pair: [
+        tuple(output_record(CleanedDocument(doc, text), config).get(name) for name in names)
+        for doc, text, dropped in zip(pair[0], pair[1].texts, pair[1].dropped) if not dropped])
+    return spark.createDataFrame(records, schema), report

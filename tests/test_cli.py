@@ -260,15 +260,15 @@ def test_tree_output_mirrors_mixed_formats_and_keeps_empty_files(tmp_path, gener
 
 def test_second_pass_refuses_changed_input():
     from dedupe import Config
-    from dedupe.pipeline import InputError, analyse_corpus, apply
-    from dedupe.report import ReportBuilder
+    from dedupe.pipeline import InputError, analyse_corpus, render_again
 
     config = Config()
     docs = [{"id": "a", "text": "one line here"}, {"id": "b", "text": "another line"}]
     analysis = analyse_corpus(docs, config)
-    builder = ReportBuilder(analysis.docs, analysis.units, analysis.decisions, analysis.skips, config)
     with pytest.raises(InputError, match="changed between the two passes"):
-        list(apply(analysis, [{"id": "x", "text": "different"}], builder))
+        list(render_again(analysis, [{"id": "x", "text": "different"}])(True, False, True))
+    with pytest.raises(InputError, match="2 documents first, 1 the second time"):
+        list(render_again(analysis, docs[:1])(True, False, True))
 
 
 def test_outputs_get_ordinary_permissions(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from conftest import SEEDS
@@ -10,7 +11,7 @@ from samples import NAMES, SAMPLES, expected_path, findings_of
 
 from dedupe import Config, Document, clean_documents, run
 from dedupe.io import discover, read
-from dedupe.report import FindingsSpool
+from dedupe.report import FindingsSpool, encode_findings
 from dedupe.rules import RuleSet, learn_templates
 
 
@@ -388,8 +389,7 @@ def test_report_written_from_a_findings_spool_is_byte_identical(tmp_path, genera
     report = run(generated_docs[:120], Config()).report
     report.write_json(tmp_path / "memory.json")
     spool = FindingsSpool()
-    for finding in report.findings:
-        spool.write(finding)
+    spool.write_lines(encode_findings(report.findings))
     report.findings, report.spool = [], spool
     report.write_json(tmp_path / "spool.json")
     assert (tmp_path / "spool.json").read_bytes() == (tmp_path / "memory.json").read_bytes()
@@ -400,10 +400,9 @@ def test_report_written_from_a_findings_spool_is_byte_identical(tmp_path, genera
 def test_findings_spool_appends_after_a_reader_stopped_early(generated_docs):
     findings = run(generated_docs[:60], Config()).report.findings[:4]
     spool = FindingsSpool()
-    for finding in findings[:3]:
-        spool.write(finding)
+    spool.write_lines(encode_findings(findings[:3]))
     next(spool.lines())  # a reader that stops after one line
-    spool.write(findings[3])
+    spool.write_lines(encode_findings(findings[3:]))
     assert [json.loads(line) for line in spool.lines()] == [f.as_dict() for f in findings]
 
 
@@ -473,3 +472,51 @@ def test_readme_python_example_runs(tmp_path, monkeypatch):
     exec(compile(code, "README.md", "exec"), {})
     assert json.loads((tmp_path / "report.json").read_text())["schema_version"] == "1.0"
     assert (tmp_path / "findings.parquet").stat().st_size > 0
+
+
+def _tally_report(analysis, docs, size: int):
+    """The report built from render batches of `size` documents (as worker processes or Spark partitions
+    would cut them)."""
+    from dedupe.render import Planner, render_batch
+    from dedupe.report import ReportBuilder
+
+    planner = Planner(analysis.docs, analysis.units, analysis.decisions)
+    builder = ReportBuilder(analysis.docs, analysis.units, analysis.decisions, analysis.skips, analysis.config)
+    for first in range(0, len(docs), size):
+        batch = docs[first:first + size]
+        builder.take(render_batch(batch, planner.plans(first, len(batch)), analysis.config, True, False))
+    data = builder.finish(0.0).to_dict()
+    data["summary"].pop("wall_time_s")
+    return data
+
+
+@pytest.mark.parametrize("size", [1, 7, 50])
+def test_report_counted_in_batches_equals_the_report_counted_at_once(generated_docs, size):
+    from dedupe.pipeline import Admission, analyse_corpus
+
+    config = Config()
+    copies = [{**generated_docs[i], "id": f"copy-{i}"} for i in (3, 3, 40)]  # duplicate documents, one twice
+    docs = list(Admission(config).admit(generated_docs[:150] + copies))
+    analysis = analyse_corpus(docs, config)
+    whole = _tally_report(analysis, docs, len(docs))
+    assert whole["summary"]["duplicate_documents_dropped"] and whole["syndication"]["pairs"]
+    assert _tally_report(analysis, docs, size) == whole
+
+
+def test_tally_merge_keeps_the_document_cap_of_top_lines(monkeypatch):
+    from dedupe import report
+    from dedupe.render import Plan
+
+    monkeypatch.setattr(report, "LINE_DOCS_CAP", 3)
+    finding = report.Finding("", 0, 4, "boilerplate", ["boilerplate"], "c1", 1.0, "removed", "Menu", None)
+    parts = []
+    for i in range(5):
+        part = report.Tally()
+        part.add(Document(str(i), "Menu"), Plan(), [replace(finding, doc_id=str(i))] * 2, 4)
+        parts.append(part)
+    merged = report.Tally()
+    for part in parts:
+        merged.merge(part)
+    assert len(merged.line_docs["Menu"]) == 3 and merged.lines["Menu"] == 10
+    assert merged.per_category["boilerplate"][:2] == [10, 40] and len(merged.per_category["boilerplate"][2]) == 5
+    assert merged.removed_chars == 20 and merged.affected == 5

@@ -23,7 +23,7 @@ from dedupe import cluster
 from dedupe.cli import main
 from dedupe.config import Config
 from dedupe.io import discover, output_record, read
-from dedupe.pipeline import InputError, analyse_corpus, clean_documents, run, second_pass
+from dedupe.pipeline import InputError, analyse_corpus, clean_documents, render_again, run, second_pass
 
 if not os.environ.get("DEDUPE_REQUIRE_SPARK"):
     pytest.importorskip("pyspark")
@@ -52,9 +52,10 @@ def comparable(report) -> dict:
 def both_engines(paths: list[str], config: Config, partitions: int):
     found = discover(paths)
     local_out, spark_out = [], []
-    local = second_pass(analyse_corpus(read(found, config), config), read(found, config), local_out.append)
-    analysis, again = engine.first_pass(found, config, "local[2]", partitions)
-    distributed = second_pass(analysis, again(), spark_out.append)
+    analysis = analyse_corpus(read(found, config), config)
+    local = second_pass(analysis, render_again(analysis, read(found, config)), local_out.append)
+    analysis, render = engine.first_pass(found, config, "local[2]", partitions)
+    distributed = second_pass(analysis, render, spark_out.append)
     return (local_out, local), (spark_out, distributed)
 
 

@@ -1,0 +1,168 @@
+"""The second pass for one document: its cleaned text and its findings.
+
+`Planner` cuts what each document needs out of the corpus-wide decisions
+into a small `Plan` (the spans to remove, its findings with their clusters,
+matches and similarities), so that `render_batch` is a pure function of the
+documents and their plans. It runs in the parent, in worker processes
+(`--jobs`) or on Spark executors, and gives the same bytes everywhere; the
+report's counters of each batch come back as a `report.Tally`, and the
+tallies of consecutive batches merge into the tally of the whole corpus.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from dedupe.clean import clean_text
+from dedupe.cluster import similarity
+from dedupe.config import Config
+from dedupe.decide import Decisions
+from dedupe.document import Document, UnitTable
+from dedupe.report import Finding, Tally, encode_findings, truncate
+
+
+class Flag(NamedTuple):
+    """One flagged unit of a document, as its finding will say."""
+
+    start: int
+    end: int
+    categories: tuple[str, ...]
+    cluster: str
+    removed: bool
+    similarity: float | None
+    match: dict[str, Any] | None  # the copy it matches: doc_id, start, end
+    match_source: str  # that copy's document's source ("" when none), for the syndication matrix
+
+
+@dataclass(slots=True)
+class Plan:
+    """What the second pass must know about one document, and nothing else."""
+
+    flags: list[Flag] = field(default_factory=list)
+    representatives: list[tuple[int, int, int]] = field(default_factory=list)  # (key, start, end) of what the
+    # report quotes: clusters' first members (key: the unit) and, when other documents are dropped as its
+    # duplicates, the document's opening (key: -1 - document)
+    duplicate: tuple[str, int, float, str] | None = None  # dropped: (canonical id, its length, coverage, root id)
+
+
+EMPTY = Plan()
+
+
+class Planner:
+    """Plans for every document, from the decisions: what is known per flagged unit is kept in arrays, and
+    turned into Python objects one batch of consecutive documents at a time."""
+
+    def __init__(self, docs: list[Document], units: UnitTable, decisions: Decisions) -> None:
+        self.docs, self.units, self.decisions = docs, units, decisions
+        categories = decisions.categories
+        flagged = np.array(sorted(u for u in decisions.targets if categories[u]), dtype=np.int64)
+        primary = [decisions.targets[u][categories[u][0]] for u in flagged.tolist()]
+        self.match = np.array([t.match for t in primary], dtype=np.int64)
+        self.clusters = [t.cluster for t in primary]
+        self.similarity = np.full(len(flagged), np.nan)
+        matched = np.flatnonzero(self.match >= 0)
+        if len(matched):
+            self.similarity[matched] = np.round(
+                similarity(units.sigs, units.sig_row[flagged[matched]], units.sig_row[self.match[matched]]), 4)
+        self.flagged = flagged
+        self.bounds = np.searchsorted(units.doc[flagged], np.arange(len(docs) + 1))
+        wanted = np.unique(np.array([m[0] for m in decisions.cluster_members.values()], dtype=np.int64))
+        self.wanted, self.wanted_bounds = wanted, np.searchsorted(units.doc[wanted], np.arange(len(docs) + 1))
+        self.roots = {decisions.duplicate_root(d) for d in decisions.dropped}
+
+    def plans(self, first: int, count: int) -> list[Plan]:
+        """The plans of documents first, ..., first + count - 1 (`EMPTY` for most documents of a clean
+        corpus)."""
+        units, decisions, docs = self.units, self.decisions, self.docs
+        lo, hi = int(self.bounds[first]), int(self.bounds[first + count])
+        u, m = self.flagged[lo:hi], self.match[lo:hi]
+        at = np.maximum(m, 0)  # the matched copy's unit (rows without one are masked below)
+        canonical = [docs[d] if ok else None for d, ok in zip(units.doc[at].tolist(), (m >= 0).tolist())]
+        flags = []
+        for unit, start, end, cluster, removed, sim, copy, copy_start, copy_end in zip(
+                u.tolist(), units.start[u].tolist(), units.end[u].tolist(), self.clusters[lo:hi],
+                decisions.removed[u].tolist(), self.similarity[lo:hi].tolist(), canonical,
+                units.start[at].tolist(), units.end[at].tolist()):
+            match = None if copy is None else {"doc_id": copy.id, "start": copy_start, "end": copy_end}
+            flags.append(Flag(start, end, decisions.categories[unit], cluster, removed,
+                              None if math.isnan(sim) else sim, match, (copy and copy.source) or ""))
+        w_lo, w_hi = int(self.wanted_bounds[first]), int(self.wanted_bounds[first + count])
+        w = self.wanted[w_lo:w_hi]
+        reps = list(zip(w.tolist(), units.start[w].tolist(), units.end[w].tolist()))
+        flag_at = (self.bounds[first:first + count + 1] - lo).tolist()
+        rep_at = (self.wanted_bounds[first:first + count + 1] - w_lo).tolist()
+        out = []
+        for i, d in enumerate(range(first, first + count)):
+            mine = reps[rep_at[i]:rep_at[i + 1]]
+            if d in self.roots:
+                mine.append((-1 - d, 0, int(decisions.doc_chars[d])))
+            if d in decisions.dropped:
+                e, coverage = decisions.dropped[d]
+                duplicate = (docs[e].id, int(decisions.doc_chars[e]), round(float(coverage), 4),
+                             docs[decisions.duplicate_root(d)].id)
+                out.append(Plan([], mine, duplicate))
+            elif flag_at[i] == flag_at[i + 1] and not mine:
+                out.append(EMPTY)
+            else:
+                out.append(Plan(flags[flag_at[i]:flag_at[i + 1]], mine))
+        return out
+
+
+@dataclass
+class Rendered:
+    """A batch of documents after the second pass, in input order."""
+
+    texts: list[str]  # cleaned text of each document ("" when dropped)
+    removed_chars: list[int]
+    dropped: list[bool]  # dropped as a duplicate document
+    tally: Tally
+    findings: list[Finding]  # when asked for (`keep`)
+    lines: bytes  # the findings as JSON Lines, when asked for (`encode`)
+
+
+def render_batch(docs: Sequence[Document], plans: Sequence[Plan], config: Config, keep: bool, encode: bool
+                 ) -> Rendered:
+    """Clean each document by its plan, make its findings and count them into a tally."""
+    tally = Tally()
+    out = Rendered([], [], [], tally, [], b"")
+    for doc, plan in zip(docs, plans):
+        text = doc.text
+        if plan.duplicate is not None:
+            cleaned, removed_chars, findings = "", len(text), [_dropped(doc, plan.duplicate, config)]
+        else:
+            spans = [(f.start, f.end) for f in plan.flags if f.removed]
+            cleaned = clean_text(text, spans) if spans else text
+            removed_chars = sum(e - s for s, e in spans)
+            findings = [Finding(doc_id=doc.id, start=f.start, end=f.end, category=f.categories[0],
+                                categories=list(f.categories), cluster_id=f.cluster, similarity=f.similarity,
+                                action="removed" if f.removed else "flagged",
+                                text=truncate(text[f.start:f.end]), match=f.match) for f in plan.flags]
+        out.texts.append(cleaned)
+        out.removed_chars.append(removed_chars)
+        out.dropped.append(plan.duplicate is not None)
+        tally.add(doc, plan, findings, removed_chars)
+        if keep or encode:
+            out.findings.extend(findings)
+    if encode:
+        out.lines = encode_findings(out.findings)
+        if not keep:
+            out.findings = []
+    return out
+
+
+def without_texts(rendered: Rendered) -> Rendered:
+    """The batch as the report needs it: counters and findings, not the cleaned texts."""
+    return replace(rendered, texts=[], removed_chars=[], dropped=[])
+
+
+def _dropped(doc: Document, duplicate: tuple[str, int, float, str], config: Config) -> Finding:
+    canonical, chars, coverage, root = duplicate
+    action = "flagged" if config.actions["duplicate_document"] == "flag-only" else "dropped"
+    return Finding(doc_id=doc.id, start=0, end=len(doc.text), category="duplicate_document",
+                   categories=["duplicate_document"], cluster_id=f"doc:{root}", similarity=coverage,
+                   action=action, text=truncate(doc.text), match={"doc_id": canonical, "start": 0, "end": chars})
