@@ -33,6 +33,8 @@ from dedupe.io import AtomicFile, Spool, jsonl_line, write_text
 if TYPE_CHECKING:
     from dedupe.render import Plan, Rendered
 
+MATCH_SOURCE = 7  # in a plan's flag (`render.Flag`): the source of the matched copy's document
+
 SCHEMA_VERSION = "1.0"
 TEXT_LIMIT = 200
 TOP_LINES = 20
@@ -262,7 +264,7 @@ class Tally:
                 if len(self.line_docs[f.text]) < LINE_DOCS_CAP:
                     self.line_docs[f.text].add(f.doc_id)
             if "syndicated" in f.categories and f.match:
-                self.pairs[(doc.source or "", plan.flags[i].match_source)] += 1
+                self.pairs[(doc.source or "", plan.flags[i][MATCH_SOURCE])] += 1
 
     def merge(self, other: Tally) -> None:
         """Add the tally of the documents that follow this tally's."""
