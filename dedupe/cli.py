@@ -290,7 +290,7 @@ def _first_pass(found: Inputs, config: Config, engine: _Engine, show: bool) -> t
                       transient=True, console=_console()) as bar:
             task = bar.add_task("sign", total=None)
             analysis = analyse_corpus(documents, config, engine.jobs, progress=lambda n: bar.advance(task, n))
-    return analysis, render_again(analysis, read(found, config))
+    return analysis, render_again(analysis, read(found, config), engine.jobs)
 
 
 def _console() -> Any:

@@ -40,7 +40,9 @@ class Target:
 class Decisions:
     """What happens to every unit and document."""
 
-    targets: dict[int, dict[str, Target]]  # unit -> category -> target, for targeted units only
+    flagged: np.ndarray  # units that some category flags (a finding each), in unit order
+    cluster: list[str]  # per flagged unit: the cluster of its first category's target
+    match: np.ndarray  # per flagged unit: the unit of the copy it matches, -1 when none
     removed: np.ndarray  # bool per unit
     categories: list[tuple[str, ...]]  # per unit: categories that flag it (empty: not a finding)
     dropped: dict[int, tuple[int, float]] = field(default_factory=dict)  # doc -> (canonical doc, coverage)
@@ -270,8 +272,11 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Se
     content = np.ones(n, dtype=bool)  # units no category targets have no categories either
     content[[u for u in targets if {"template", "boilerplate"}.intersection(categories[u])]] = False
     dropped = _duplicate_documents(units, groups, content, ranks, config)
-    return Decisions(targets, removed, categories, dropped, protected, members,
-                     np.array([d.chars for d in docs], dtype=np.int64), {d.id: i for i, d in enumerate(docs)})
+    flagged = sorted(u for u in targets if categories[u])
+    primary = [targets[u][categories[u][0]] for u in flagged]  # the targets themselves are freed here
+    return Decisions(np.array(flagged, dtype=np.int64), [t.cluster for t in primary],
+                     np.array([t.match for t in primary], dtype=np.int64), removed, categories, dropped, protected,
+                     members, np.array([d.chars for d in docs], dtype=np.int64), {d.id: i for i, d in enumerate(docs)})
 
 
 # Quotations: curly, straight and angle double quotes, doubled single openers (‘‘...’’), single quotes that

@@ -256,15 +256,15 @@ class Spool:
             raise OSError(error.errno, f"temporary file in {tempfile.gettempdir()} (set TMPDIR to a disk with "
                                        f"room): {error.strerror}") from error
 
-    def _flush(self) -> None:
-        """Write out buffered appends before the file is read."""
+    def flush(self) -> None:
+        """Write out buffered appends before the file is read (here, or by a forked process)."""
         if self._unflushed:
             with self._naming_tmpdir():
                 self._file.flush()
             self._unflushed = False
 
     def _read(self, size: int, offset: int) -> bytes:
-        self._flush()
+        self.flush()
         parts = []
         while size > 0:  # one pread returns at most about 2 GiB on Linux
             part = os.pread(self._file.fileno(), size, offset)
@@ -314,6 +314,15 @@ class TextSpool(Spool):
             size = self._offsets[d + 1] - self._offsets[d]
             self._last = (d, self._read(size, self._offsets[d]).decode("utf-8"))
         return self._last[1]
+
+
+    def range(self, first: int, count: int) -> list[str]:
+        """Texts first, ..., first + count - 1, read at once."""
+        if first < 0 or count < 0 or first + count > len(self):
+            raise IndexError(f"texts {first}-{first + count - 1} of {len(self)}")
+        bounds = self._offsets[first:first + count + 1]
+        data = self._read(bounds[-1] - bounds[0], bounds[0])
+        return [data[a - bounds[0]:b - bounds[0]].decode("utf-8") for a, b in zip(bounds, bounds[1:])]
 
 
 class ArraySpool(Spool):

@@ -9,12 +9,16 @@ gives byte-identical results.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import multiprocessing
 import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from multiprocessing.context import BaseContext
 from typing import Any, TypeVar
 
 import numpy as np
@@ -25,7 +29,7 @@ from dedupe.decide import Decisions, decide
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
 from dedupe.io import ArraySpool, TextSpool, record_to_document
 from dedupe.normalize import normalize_batch, profile
-from dedupe.render import Planner, Rendered, render_batch
+from dedupe.render import Planner, Rendered, render_batch, without_texts
 from dedupe.report import FindingsFile, FindingsSpool, Report, ReportBuilder
 from dedupe.segment import segment
 
@@ -177,7 +181,7 @@ def learned_templates(units: UnitTable, config: Config) -> set[str]:
 
 @dataclass
 class Analysis:
-    """What the first pass learned about a corpus. No document text is kept here."""
+    """What the first pass learned about a corpus. No document text is held in memory."""
 
     docs: list[Document]  # text and record fields dropped
     units: UnitTable
@@ -186,6 +190,7 @@ class Analysis:
     config: Config
     began: float
     timings: dict[str, float]
+    texts: TextSpool | None = None  # the local engine's texts on disk, until its second pass has read them
 
 
 class Admission:
@@ -297,14 +302,16 @@ def _batches(docs: Iterable[Document], infos: list[Document], texts: TextSpool, 
         yield [d.text for d in batch], [d.title for d in batch], batch[0].order, config
 
 
-def in_order(work: Callable[..., R], batches: Iterable[tuple[K, tuple]], jobs: int) -> Iterator[tuple[K, R]]:
-    """(key, work(*args)) for every (key, args) batch, in order; in `jobs` worker processes when jobs > 1
-    (only `args` travel), with at most 2 x jobs batches in flight so that memory stays bounded."""
+def in_order(work: Callable[..., R], batches: Iterable[tuple[K, tuple]], jobs: int,
+             context: BaseContext | None = None) -> Iterator[tuple[K, R]]:
+    """(key, work(*args)) for every (key, args) batch, in order; in `jobs` worker processes (of
+    multiprocessing `context`) when jobs > 1 (only `args` travel), with at most 2 x jobs batches in flight
+    so that memory stays bounded."""
     if jobs <= 1:
         for key, args in batches:
             yield key, work(*args)
         return
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_signals) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_signals, mp_context=context) as pool:
         pending: deque = deque()
         for key, args in batches:
             pending.append((key, pool.submit(work, *args)))
@@ -330,21 +337,29 @@ def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip], config
     """First pass: units, signatures, clusters and decisions for the whole corpus.
 
     Document texts and signatures go to temporary files in TMPDIR
-    (`TextSpool`, `ArraySpool`), not memory, until the decisions are made;
-    pass a list as `keep` to collect the admitted documents when the input
-    cannot be read twice.
+    (`TextSpool`, `ArraySpool`), not memory: the signatures until the
+    decisions are made, the texts until the second pass (`render_again`) has
+    read them. Pass a list as `keep` to collect the admitted documents when
+    the input cannot be read twice.
     """
     began = time.perf_counter()
     admission = Admission(config)
     infos: list[Document] = []
-    with TextSpool() as texts, ArraySpool("signatures", np.uint32, config.num_perm) as signatures:
-        units = UnitTable.concat(_signed(_batches(admission.admit(documents), infos, texts, keep, config), jobs,
-                                         progress), config.num_perm, signatures)
-        signed = time.perf_counter()
-        labels = cluster_units(units, config)
-        units = clustered_only(units, labels)  # the other signatures are freed here, before deciding
-        timings = {"read_and_sign_s": signed - began, "index_and_cluster_s": time.perf_counter() - signed}
-        return conclude(infos, units, labels, texts, admission.skips, config, began, timings)
+    texts = TextSpool()
+    try:
+        with ArraySpool("signatures", np.uint32, config.num_perm) as signatures:
+            units = UnitTable.concat(_signed(_batches(admission.admit(documents), infos, texts, keep, config), jobs,
+                                             progress), config.num_perm, signatures)
+            signed = time.perf_counter()
+            labels = cluster_units(units, config)
+            units = clustered_only(units, labels)  # the other signatures are freed here, before deciding
+            timings = {"read_and_sign_s": signed - began, "index_and_cluster_s": time.perf_counter() - signed}
+            analysis = conclude(infos, units, labels, texts, admission.skips, config, began, timings)
+    except BaseException:
+        texts.close()
+        raise
+    analysis.texts = texts
+    return analysis
 
 
 def conclude(infos: list[Document], units: UnitTable, labels: np.ndarray, texts: Sequence[str], skips: list[Skip],
@@ -365,19 +380,64 @@ def conclude(infos: list[Document], units: UnitTable, labels: np.ndarray, texts:
 Render = Callable[[bool, bool, bool], Iterable[tuple[list[Document], Rendered]]]
 
 
-def render_again(analysis: Analysis, documents: Iterable[Document | dict[str, Any] | Skip]) -> Render:
-    """The local engine's second pass over `documents`, the first pass's input read again.
+def render_again(analysis: Analysis, documents: Iterable[Document | dict[str, Any] | Skip], jobs: int = 1
+                 ) -> Render:
+    """The local engine's second pass, to run once.
 
-    Documents go to `render.render_batch` in batches, with their plans, in this process: sending documents
-    to worker processes and their cleaned texts back costs the parent more than rendering them would
-    (measured: slower with --jobs 2 on two cores).
+    Batches of documents are rendered (`render.render_batch`) from the texts the first pass spooled, in
+    `jobs` forked worker processes when jobs > 1 (they inherit the plans and the spool, so only batch
+    numbers and results travel). `documents`, the first pass's input again, is read only when the cleaned
+    documents are wanted (`texts`), and must be the same documents. The spool is closed at the end.
     """
     def render(keep: bool, encode: bool, texts: bool) -> Iterator[tuple[list[Document], Rendered]]:
-        planner = Planner(analysis.docs, analysis.units, analysis.decisions)
-        for docs in _batched_again(analysis, documents):
-            yield docs, render_batch(docs, planner.plans(docs[0].order, len(docs)), analysis.config, keep, encode)
+        spool, n = analysis.texts, len(analysis.docs)
+        if spool is None:
+            raise ValueError("this analysis' second pass has run already")
+        again = _batched_again(analysis, documents) if texts else iter(())
+        try:
+            with _rendering(analysis, spool) as token:
+                ranges = (((first, count), (token, first, count, keep, encode, texts))
+                          for first, count in ((at, min(BATCH_DOCS, n - at)) for at in range(0, n, BATCH_DOCS)))
+                for (first, count), batch in in_order(_render_range, ranges, jobs if FORK else 1, FORK):
+                    docs = next(again, None) if texts else []
+                    if docs is None or (texts and (len(docs) != count or docs[0].order != first)):
+                        raise InputError("the input changed between the two passes")
+                    yield docs, batch
+                for _ in again:  # more documents than the first time (the checks are in _batched_again)
+                    raise InputError("the input changed between the two passes")
+        finally:
+            spool.close()
+            analysis.texts = None
 
     return render
+
+
+# What `_render_range` reads, by second pass: set by `_rendering`, inherited by forked workers.
+_RENDERING: dict[int, tuple[Analysis, Planner, TextSpool]] = {}
+_TOKENS = itertools.count()
+FORK = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+
+
+@contextlib.contextmanager
+def _rendering(analysis: Analysis, spool: TextSpool) -> Iterator[int]:
+    """Make the plans and the spooled texts available to `_render_range`, under the token it yields, in
+    this process and in workers forked from it."""
+    spool.flush()  # a forked worker reads the file, not this process's buffer
+    token = next(_TOKENS)
+    _RENDERING[token] = (analysis, Planner(analysis.docs, analysis.units, analysis.decisions), spool)
+    try:
+        yield token
+    finally:
+        del _RENDERING[token]
+
+
+def _render_range(token: int, first: int, count: int, keep: bool, encode: bool, texts: bool) -> Rendered:
+    """Render documents first, ..., first + count - 1 from the spooled texts (see `_rendering`)."""
+    analysis, planner, spool = _RENDERING[token]
+    infos = analysis.docs[first:first + count]
+    docs = [replace(info, text=text) for info, text in zip(infos, spool.range(first, count))]
+    batch = render_batch(docs, planner.plans(first, count), analysis.config, keep, encode)
+    return batch if texts else without_texts(batch)
 
 
 def apply(rendered: Iterable[tuple[list[Document], Rendered]], builder: ReportBuilder) -> Iterator[CleanedDocument]:
@@ -437,7 +497,7 @@ def run(
     kept: list[Document] = []
     analysis = analyse_corpus(documents, config, jobs, progress, keep=kept)
     cleaned: list[CleanedDocument] = []
-    report = second_pass(analysis, render_again(analysis, kept), cleaned.append)
+    report = second_pass(analysis, render_again(analysis, kept, jobs), cleaned.append)
     return Result(cleaned, report, analysis.units, analysis.decisions)
 
 

@@ -53,17 +53,12 @@ class Planner:
 
     def __init__(self, docs: list[Document], units: UnitTable, decisions: Decisions) -> None:
         self.docs, self.units, self.decisions = docs, units, decisions
-        categories = decisions.categories
-        flagged = np.array(sorted(u for u in decisions.targets if categories[u]), dtype=np.int64)
-        primary = [decisions.targets[u][categories[u][0]] for u in flagged.tolist()]
-        self.match = np.array([t.match for t in primary], dtype=np.int64)
-        self.clusters = [t.cluster for t in primary]
+        flagged, match = decisions.flagged, decisions.match
         self.similarity = np.full(len(flagged), np.nan)
-        matched = np.flatnonzero(self.match >= 0)
+        matched = np.flatnonzero(match >= 0)
         if len(matched):
             self.similarity[matched] = np.round(
-                similarity(units.sigs, units.sig_row[flagged[matched]], units.sig_row[self.match[matched]]), 4)
-        self.flagged = flagged
+                similarity(units.sigs, units.sig_row[flagged[matched]], units.sig_row[match[matched]]), 4)
         self.bounds = np.searchsorted(units.doc[flagged], np.arange(len(docs) + 1))
         wanted = np.unique(np.array([m[0] for m in decisions.cluster_members.values()], dtype=np.int64))
         self.wanted, self.wanted_bounds = wanted, np.searchsorted(units.doc[wanted], np.arange(len(docs) + 1))
@@ -74,12 +69,12 @@ class Planner:
         corpus)."""
         units, decisions, docs = self.units, self.decisions, self.docs
         lo, hi = int(self.bounds[first]), int(self.bounds[first + count])
-        u, m = self.flagged[lo:hi], self.match[lo:hi]
+        u, m = decisions.flagged[lo:hi], decisions.match[lo:hi]
         at = np.maximum(m, 0)  # the matched copy's unit (rows without one are masked below)
         canonical = [docs[d] if ok else None for d, ok in zip(units.doc[at].tolist(), (m >= 0).tolist())]
         flags = []
         for unit, start, end, cluster, removed, sim, copy, copy_start, copy_end in zip(
-                u.tolist(), units.start[u].tolist(), units.end[u].tolist(), self.clusters[lo:hi],
+                u.tolist(), units.start[u].tolist(), units.end[u].tolist(), decisions.cluster[lo:hi],
                 decisions.removed[u].tolist(), self.similarity[lo:hi].tolist(), canonical,
                 units.start[at].tolist(), units.end[at].tolist()):
             match = None if copy is None else {"doc_id": copy.id, "start": copy_start, "end": copy_end}

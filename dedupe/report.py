@@ -199,7 +199,7 @@ class FindingsSpool(Spool):
             self._write(lines)
 
     def lines(self) -> Iterator[str]:
-        self._flush()
+        self.flush()
         self._file.seek(0)
         try:
             for line in self._file:

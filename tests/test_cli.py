@@ -226,6 +226,14 @@ def test_output_is_byte_identical_for_any_jobs(tmp_path, generated_docs):
     assert outputs[0] == outputs[1] == outputs[2]
     categories = outputs[0][2]["summary"]["categories"]
     assert all(categories[c]["findings"] > 0 for c in ("repeat", "boilerplate", "template", "syndicated"))
+    audits = []
+    for jobs in ("1", "3"):  # an audit renders without reading the input again
+        report = tmp_path / f"audit{jobs}.json"
+        assert invoke("audit", str(source), "--jobs", jobs, "--report", str(report), "--quiet").exit_code == 0
+        data = json.loads(report.read_text())
+        del data["summary"]["wall_time_s"], data["summary"]["timings"]
+        audits.append(data)
+    assert audits[0] == audits[1] and len(audits[0]["findings"]) == len(findings.read_bytes().splitlines())
 
 
 def test_single_txt_file_gives_a_txt_file(tmp_path):
@@ -267,8 +275,15 @@ def test_second_pass_refuses_changed_input():
     analysis = analyse_corpus(docs, config)
     with pytest.raises(InputError, match="changed between the two passes"):
         list(render_again(analysis, [{"id": "x", "text": "different"}])(True, False, True))
-    with pytest.raises(InputError, match="2 documents first, 1 the second time"):
-        list(render_again(analysis, docs[:1])(True, False, True))
+    for changed in (docs[:1], docs + [{"id": "c", "text": "one more"}]):
+        analysis = analyse_corpus(docs, config)
+        with pytest.raises(InputError, match="changed between the two passes"):
+            list(render_again(analysis, changed)(True, False, True))
+    analysis = analyse_corpus(docs, config)
+    render = render_again(analysis, docs)
+    assert [len(batch.texts) for _, batch in render(True, False, False)] == [0]  # no texts asked for
+    with pytest.raises(ValueError, match="has run already"):
+        list(render(True, False, True))
 
 
 def test_outputs_get_ordinary_permissions(tmp_path):

@@ -252,6 +252,19 @@ def test_array_spool_reads_rows_and_stripes_back_as_written():
         assert np.array_equal(spool.stripe(2), whole[:, 2])
 
 
+def test_text_spool_reads_ranges_back_as_written():
+    from dedupe.io import TextSpool
+
+    texts = ["one", "", "naïve 東京 text", "x" * 5000, "last"]
+    with TextSpool() as spool:
+        for text in texts:
+            spool.append(text)
+        assert spool.range(0, 5) == texts and spool.range(1, 3) == texts[1:4] and spool.range(5, 0) == []
+        assert spool[2] == texts[2]
+        with pytest.raises(IndexError):
+            spool.range(3, 3)
+
+
 def test_spooled_signatures_give_the_in_memory_pairs_and_rows(generated_docs):
     from dedupe import Config
     from dedupe.document import UnitTable
