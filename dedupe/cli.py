@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -28,7 +29,7 @@ from dedupe.io import Inputs, OutputError, OutputWriter, discover, read, spooled
 from dedupe.pipeline import Analysis, InputError, Render, analyse_corpus, render_again, second_pass
 from dedupe.report import FindingsFile, FindingsSpool, Report, summary_lines, top_boilerplate
 
-EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT, EXIT_FAIL_ABOVE, EXIT_SPARK = 2, 3, 4, 5, 6
+EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT, EXIT_FAIL_ABOVE, EXIT_SPARK, EXIT_WORKER = 2, 3, 4, 5, 6, 7
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 FINDINGS_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".parquet")
 
@@ -172,6 +173,10 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
     except (OutputError, OSError) as error:
         click.echo(f"dedupe: cannot write output: {error}", err=True)
         sys.exit(EXIT_OUTPUT)
+    except BrokenProcessPool:
+        click.echo(f"dedupe: a worker process died (killed, perhaps by the out-of-memory killer); nothing was "
+                   f"written; try fewer --jobs than {engine.jobs}", err=True)
+        sys.exit(EXIT_WORKER)
     except Exception as error:
         if engine.name != "spark":
             raise

@@ -445,3 +445,20 @@ def test_clean_with_an_unreadable_parquet_input_writes_the_rest(tmp_path):
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["good.jsonl"]
     assert findings.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("stage", ["segment", "render_batch"])  # called in workers of the first, second pass
+def test_a_dead_worker_is_reported_and_nothing_is_written(tmp_path, generated_docs, monkeypatch, stage):
+    import os
+
+    from dedupe import pipeline
+
+    def die(*args, **kwargs):
+        os._exit(9)  # as the out-of-memory killer ends a process
+
+    source = write_jsonl(tmp_path / "in.jsonl", generated_docs[:600])
+    monkeypatch.setattr(pipeline, stage, die)  # forked workers inherit it; with --jobs 2 this process never calls it
+    out = tmp_path / "out.jsonl"
+    result = invoke("clean", str(source), "-o", str(out), "--jobs", "2", "--quiet")
+    assert result.exit_code == 7 and "worker process died" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
