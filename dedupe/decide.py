@@ -95,7 +95,7 @@ def _words(norm: str) -> set[str]:
 
 
 def _protected(units: UnitTable, texts: Sequence[str], docs: list[Document], rule_hit: np.ndarray,
-               groups: list[np.ndarray], learned_hit: np.ndarray, chrome: np.ndarray
+               groups: list[np.ndarray], ndocs: np.ndarray, learned_hit: np.ndarray, chrome: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
     """Each document's own headline, which site-wide repetition must not remove.
 
@@ -117,7 +117,7 @@ def _protected(units: UnitTable, texts: Sequence[str], docs: list[Document], rul
     protected = np.zeros(n, dtype=bool)
     titles = {i for i, d in enumerate(docs) if d.title and d.title.strip()}
     shared = np.zeros(n, dtype=bool)
-    cross = [g for g in groups if len(np.unique(units.doc[g])) > 1]
+    cross = [g for g, k in zip(groups, ndocs.tolist()) if k > 1]
     for group in cross:
         shared[group] = True
     big = np.iinfo(np.int64).max
@@ -143,8 +143,8 @@ def _protected(units: UnitTable, texts: Sequence[str], docs: list[Document], rul
     for number, group in enumerate(groups):
         group_of[group] = number
     opens_alone = np.zeros(n, dtype=bool)  # shared, and no other document carries it before its text
-    for group in cross:
-        if len(np.unique(units.doc[group[before[group]]])) == 1:
+    for group, carriers in zip(cross, _distinct_docs(units, cross, before).tolist()):
+        if carriers == 1:
             opens_alone[group] = True
 
     def words_of(u: int) -> set[str]:
@@ -218,19 +218,25 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Se
         per_source[s] += 1
 
     rule_hit = np.array([t is not None for t in units.rule], dtype=bool)
-    family = _families(units, groups, rule_hit, ranks, config)
-    for group in groups:
+    ndocs = _distinct_docs(units, groups)
+    family = _families(units, groups, ndocs, rule_hit, ranks, config)
+    most_words: list[int] = []  # per group: the most words of a member, and how many members end a sentence
+    sentences: list[int] = []
+    if groups:
+        grouped, starts = np.concatenate(groups), np.cumsum([0] + [len(g) for g in groups[:-1]])
+        most_words = np.maximum.reduceat(units.words[grouped], starts).tolist()
+        sentences = np.add.reduceat(units.sentence_end[grouped].astype(np.int64), starts).tolist()
+    for group, most, ends in zip(groups, most_words, sentences):
         name = cluster_names[int(labels[group[0]])]
         members[name] = group
-        group_docs = units.doc[group]
+        members_list = group.tolist()
+        group_docs = units.doc[group].tolist()
         first_in_doc: dict[int, int] = {}
-        for u, d in zip(group.tolist(), group_docs.tolist()):
+        for u, d in zip(members_list, group_docs):
             first_in_doc.setdefault(d, u)
         doc_list = list(first_in_doc)
         families = list(dict.fromkeys(family[d] for d in doc_list))  # a page scraped twice counts once
-        most = int(units.words[group].max())
-        long = most >= config.syndicated_min_words or (
-            most >= config.prose_min_words and 2 * int(units.sentence_end[group].sum()) > len(group))
+        long = most >= config.syndicated_min_words or (most >= config.prose_min_words and 2 * ends > len(group))
         boiler = len(families) >= config.min_docs
         if boiler and long:
             counts = defaultdict(int)
@@ -241,13 +247,13 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Se
             else:
                 boiler = any(c >= config.long_boilerplate_min_docs
                              and c >= config.boilerplate_site_share * per_source[s] for s, c in counts.items())
-        rep = int(group[0])
-        for u, d in zip(group.tolist(), group_docs.tolist()):
+        rep = members_list[0]
+        for u, d in zip(members_list, group_docs):
             first = first_in_doc[d]
             if u != first:
                 targets[u]["repeat"] = Target(name, first, False)
             if boiler:
-                targets[u]["boilerplate"] = Target(name, rep if u != rep else int(group[1]), u == rep)
+                targets[u]["boilerplate"] = Target(name, rep if u != rep else members_list[1], u == rep)
             elif long and len(doc_list) > 1 and u == first:
                 if d == doc_list[0]:
                     targets[u]["syndicated"] = Target(name, first_in_doc[doc_list[1]], True)
@@ -257,11 +263,11 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Se
                 if match is not None:
                     targets[u]["syndicated"] = Target(name, match, False)
 
-    _add_templates(units, docs, ranks, learned, targets, members)
     learned_hit = np.array([t is not None and t[0] in learned for t in units.template], dtype=bool) & ~rule_hit
+    _add_templates(units, ranks, rule_hit, learned_hit, targets, members)
     bits = _category_bits(targets, n)
     chrome = (bits & _BIT["boilerplate"]) > 0
-    protected, zone = _protected(units, texts, docs, rule_hit, groups, learned_hit, chrome)
+    protected, zone = _protected(units, texts, docs, rule_hit, groups, ndocs, learned_hit, chrome)
     context = _context(units, bits, protected, zone, config)
     if len(context):
         members["context"] = context
@@ -381,20 +387,20 @@ def _context(units: UnitTable, bits: np.ndarray, protected: np.ndarray, zone: np
     return np.concatenate([np.arange(s, e) for s, e in zip(starts[chosen], ends[chosen])])
 
 
-def _add_templates(units: UnitTable, docs: list[Document], ranks: np.ndarray, learned: set[str],
+def _add_templates(units: UnitTable, ranks: np.ndarray, rule_hit: np.ndarray, learned_hit: np.ndarray,
                    targets: dict[int, dict[str, Target]], members: dict[str, np.ndarray]) -> None:
-    """Mark units matched by a rule or a learned template; one cluster per rule."""
+    """Mark units matched by a rule or a learned template; one cluster per rule (in order of first match)."""
     by_cluster: dict[str, list[int]] = defaultdict(list)
-    for u in (u for u in range(len(units)) if units.rule[u] is not None or units.template[u] is not None):
-        if units.rule[u] is not None:
-            by_cluster[f"rule:{units.rule[u]}"].append(u)
-        elif units.template[u] is not None and units.template[u][0] in learned:
-            by_cluster[f"template:{units.template[u][0]}"].append(u)
-    for name, found in by_cluster.items():
-        found.sort(key=lambda u: (ranks[units.doc[u]], units.start[u]))
-        members[name] = np.array(found, dtype=np.int64)
-        for u in found:
-            targets[u]["template"] = Target(name, -1, u == found[0])
+    for u in np.flatnonzero(rule_hit | learned_hit).tolist():
+        rule = units.rule[u]
+        by_cluster[f"rule:{rule}" if rule is not None else f"template:{units.template[u][0]}"].append(u)
+    for name, hits in by_cluster.items():
+        found = np.array(hits, dtype=np.int64)
+        found = found[np.lexsort((units.start[found], ranks[units.doc[found]]))]
+        members[name] = found
+        first = int(found[0])
+        for u in found.tolist():
+            targets[u]["template"] = Target(name, -1, u == first)
 
 
 def _act(targets: dict[int, dict[str, Target]], n: int, protected: np.ndarray, learned_hit: np.ndarray,
@@ -430,8 +436,8 @@ def _act(targets: dict[int, dict[str, Target]], n: int, protected: np.ndarray, l
     return removed, categories
 
 
-def _families(units: UnitTable, groups: list[np.ndarray], rule_hit: np.ndarray, ranks: np.ndarray,
-              config: Config) -> list[int]:
+def _families(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, rule_hit: np.ndarray,
+              ranks: np.ndarray, config: Config) -> list[int]:
     """Each document's family: the earliest document it is a near-duplicate of (itself if none).
 
     A first look for duplicate documents, before categories exist: content is
@@ -441,8 +447,8 @@ def _families(units: UnitTable, groups: list[np.ndarray], rule_hit: np.ndarray, 
     them from both copies when min_docs is 2.
     """
     content = ~rule_hit
-    for group in groups:
-        if len(np.unique(units.doc[group])) > 2:
+    for group, k in zip(groups, ndocs.tolist()):
+        if k > 2:
             content[group] = False
     dropped = _duplicate_documents(units, groups, content, ranks, config)
     family = list(range(len(ranks)))
@@ -454,24 +460,65 @@ def _families(units: UnitTable, groups: list[np.ndarray], rule_hit: np.ndarray, 
 
 def _duplicate_documents(units: UnitTable, groups: list[np.ndarray], content: np.ndarray,
                          ranks: np.ndarray, config: Config) -> dict[int, tuple[int, float]]:
-    """Documents whose content units are covered, at the configured share, by one earlier document."""
+    """Documents whose content units are covered, at the configured share, by one earlier document.
+
+    For every group spread over 2 to MAX_DOCS_FOR_COVERAGE documents, each document's content characters in
+    the group count as shared with each earlier document of the group; a document is dropped for the
+    earlier document that covers most of it (the earliest of equals). Vectorised: one row per (group,
+    document), then one per (group, document, earlier document).
+    """
     lengths = units.end - units.start
     content_chars = np.bincount(units.doc[content], weights=lengths[content], minlength=len(ranks))
-    shared: dict[tuple[int, int], int] = defaultdict(int)
-    for group in groups:
-        group = group[content[group]]
-        per_doc: dict[int, int] = defaultdict(int)
-        for u, d in zip(group.tolist(), units.doc[group].tolist()):
-            per_doc[d] += int(lengths[u])
-        if not 1 < len(per_doc) <= MAX_DOCS_FOR_COVERAGE:
-            continue
-        for d, chars in per_doc.items():
-            for e in per_doc:
-                if ranks[e] < ranks[d]:
-                    shared[(d, e)] += chars
-    best: dict[int, tuple[int, float]] = {}
-    for (d, e), chars in sorted(shared.items(), key=lambda item: (item[0][0], ranks[item[0][1]])):
-        coverage = chars / content_chars[d] if content_chars[d] else 0.0
-        if coverage >= config.duplicate_doc_coverage and (d not in best or coverage > best[d][1]):
-            best[d] = (e, min(coverage, 1.0))
-    return best
+    group, members = _members(groups, content)
+    if len(members) == 0:
+        return {}
+    docs = units.doc[members]
+    order = np.lexsort((docs, group))
+    group, docs, chars = group[order], docs[order], lengths[members][order]
+    first = np.flatnonzero(np.concatenate(([True], (group[1:] != group[:-1]) | (docs[1:] != docs[:-1]))))
+    group, docs, chars = group[first], docs[first], np.add.reduceat(chars, first)  # one row per (group, doc)
+    count = np.bincount(group, minlength=len(groups))[group]  # documents in the row's group
+    keep = (count > 1) & (count <= MAX_DOCS_FOR_COVERAGE)
+    group, docs, chars, count = group[keep], docs[keep], chars[keep], count[keep]
+    if len(group) == 0:
+        return {}
+    start = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1])))  # each group's first row
+    row_start = start[np.cumsum(np.concatenate(([True], group[1:] != group[:-1]))) - 1]
+    left = np.repeat(np.arange(len(group)), count)  # every row against every row of its group
+    right = np.repeat(row_start, count) + np.arange(len(left)) - np.repeat(np.cumsum(count) - count, count)
+    d, e, shared = docs[left], docs[right], chars[left]
+    earlier = ranks[e] < ranks[d]
+    d, e, shared = d[earlier], e[earlier], shared[earlier]
+    pair, at = np.unique(d * len(ranks) + e, return_inverse=True)
+    total = np.bincount(at, weights=shared)
+    d, e = pair // len(ranks), pair % len(ranks)
+    covered = content_chars[d] > 0
+    coverage = np.where(covered, total / np.where(covered, content_chars[d], 1), 0.0)
+    ok = coverage >= config.duplicate_doc_coverage
+    d, e, coverage = d[ok], e[ok], coverage[ok]
+    order = np.lexsort((ranks[e], -coverage, d))  # per document: most covered first, then the earliest
+    d, e, coverage = d[order], e[order], coverage[order]
+    best = np.flatnonzero(np.concatenate(([True], d[1:] != d[:-1]))) if len(d) else np.zeros(0, dtype=np.int64)
+    return {int(a): (int(b), min(float(c), 1.0)) for a, b, c in zip(d[best], e[best], coverage[best])}
+
+
+def _members(groups: list[np.ndarray], keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(group number, unit) of every member of `groups`, in group order; only units `keep` marks, if given."""
+    if not groups:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    members = np.concatenate(groups)
+    group = np.repeat(np.arange(len(groups)), np.fromiter(map(len, groups), dtype=np.int64, count=len(groups)))
+    if keep is not None:
+        mask = keep[members]
+        group, members = group[mask], members[mask]
+    return group, members
+
+
+def _distinct_docs(units: UnitTable, groups: list[np.ndarray], keep: np.ndarray | None = None) -> np.ndarray:
+    """Number of distinct documents among each group's members (those `keep` marks, if given)."""
+    group, members = _members(groups, keep)
+    docs = units.doc[members]
+    order = np.lexsort((docs, group))
+    group, docs = group[order], docs[order]
+    first = np.concatenate(([True], (group[1:] != group[:-1]) | (docs[1:] != docs[:-1]))) if len(group) else group
+    return np.bincount(group[first.astype(bool)], minlength=len(groups))

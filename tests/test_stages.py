@@ -294,3 +294,54 @@ def test_array_spool_refuses_rows_it_does_not_hold():
         for rows in ([3], [-1], [0, 5]):
             with pytest.raises(IndexError):
                 spool.take(np.array(rows))
+
+
+def _covered_by_loops(doc, length, groups, content, ranks, share, most_docs):
+    """The duplicate-document rule written plainly, one group and one pair at a time."""
+    content_chars = [0] * len(ranks)
+    for u in range(len(doc)):
+        if content[u]:
+            content_chars[doc[u]] += length[u]
+    shared = {}
+    for group in groups:
+        per_doc = {}
+        for u in group:
+            if content[u]:
+                per_doc[doc[u]] = per_doc.get(doc[u], 0) + length[u]
+        if 1 < len(per_doc) <= most_docs:
+            for d, chars in per_doc.items():
+                for e in per_doc:
+                    if ranks[e] < ranks[d]:
+                        shared[(d, e)] = shared.get((d, e), 0) + chars
+    best = {}
+    for (d, e), chars in sorted(shared.items(), key=lambda item: (item[0][0], ranks[item[0][1]])):
+        coverage = chars / content_chars[d] if content_chars[d] else 0.0
+        if coverage >= share and (d not in best or coverage > best[d][1]):
+            best[d] = (e, min(coverage, 1.0))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_duplicate_documents_match_the_rule_written_with_loops(seed):
+    from dedupe import Config
+    from dedupe.decide import MAX_DOCS_FOR_COVERAGE, _distinct_docs, _duplicate_documents
+
+    rng = np.random.default_rng(seed)
+    n_docs = int(rng.integers(1, 12))
+    doc = np.sort(rng.integers(0, n_docs, int(rng.integers(1, 80))))
+    start = np.zeros(len(doc), dtype=np.int64)
+    length = rng.choice([5, 10, 40], len(doc))
+    units = UnitTable(doc=doc, start=start, end=start + length, words=np.ones(len(doc), dtype=np.int32),
+                      mode=np.zeros(len(doc), dtype=np.int8), sig_row=np.full(len(doc), -1), sigs=np.zeros((0, 4)),
+                      rule=[None] * len(doc), template=[None] * len(doc), title=np.zeros(len(doc), dtype=bool),
+                      sentence_end=np.zeros(len(doc), dtype=bool))
+    labels = rng.integers(0, max(1, len(doc) // 3), len(doc))
+    groups = [g for g in (np.flatnonzero(labels == k) for k in range(labels.max() + 1)) if len(g) > 1]
+    content = rng.random(len(doc)) < 0.8
+    ranks = rng.permutation(n_docs)
+    share = float(rng.choice([0.3, 0.5, 0.8]))
+    expected = _covered_by_loops(doc.tolist(), length.tolist(), [g.tolist() for g in groups], content, ranks,
+                                 share, MAX_DOCS_FOR_COVERAGE)
+    assert _duplicate_documents(units, groups, content, ranks, Config(duplicate_doc_coverage=share)) == expected
+    assert _distinct_docs(units, groups).tolist() == [len(set(doc[g].tolist())) for g in groups]
+    assert _distinct_docs(units, groups, content).tolist() == [len(set(doc[g[content[g]]].tolist())) for g in groups]
