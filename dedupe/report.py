@@ -96,7 +96,7 @@ class Report:
         if self.findings_file is not None:
             yield f' "findings_file": {compact(self.findings_file)},\n'
         else:
-            yield from _json_list("findings", self.spool.lines() if self.spool else
+            yield from _json_list("findings", self.spool.rows() if self.spool else
                                   (compact(f.as_dict()) for f in self.findings))
             yield ",\n"
         yield from _json_list("clusters", (compact(c) for c in self.clusters))
@@ -178,7 +178,8 @@ class FindingsFile:
 
 
 def _json_list(key: str, rows: Iterable[str]) -> Iterator[str]:
-    """`"key": [rows]`, one row per line ("[]" when empty), as written since schema 1.0."""
+    """`"key": [rows]`, one row per line ("[]" when empty), as written since schema 1.0; an item of `rows`
+    may hold several rows joined by ",\n  "."""
     first = True
     for row in rows:
         yield f' "{key}": [\n  {row}' if first else f",\n  {row}"
@@ -197,6 +198,21 @@ class FindingsSpool(Spool):
         """Findings encoded by `encode_findings`."""
         if lines:
             self._write(lines)
+
+    def rows(self, block: int = 1 << 23) -> Iterator[str]:
+        """The findings as JSON report rows: chunks of whole lines, each joined by ",\n  " (a JSON line holds
+        no raw newline), read `block` bytes at a time instead of line by line."""
+        self.flush()
+        rest, at = b"", 0
+        while at < self._size:
+            data = rest + self._read(min(block, self._size - at), at)
+            at += len(data) - len(rest)
+            end = data.rfind(b"\n") + 1
+            rest = data[end:]
+            if end:
+                yield data[:end - 1].decode("utf-8").replace("\n", ",\n  ")
+        if rest:
+            raise OSError("the findings spool ends inside a line")
 
     def lines(self) -> Iterator[str]:
         self.flush()
@@ -354,20 +370,22 @@ class ReportBuilder:
     def _clusters(self) -> list[dict[str, Any]]:
         """Clusters that produced at least one finding, with every member."""
         units, docs = self.units, self.docs
+        ids, sources = [d.id for d in docs], [d.source for d in docs]
         out = []
         for name, members in self.decisions.cluster_members.items():
             if name not in self.tally.cluster_categories:
                 continue
-            member_docs = [docs[units.doc[u]] for u in members]
+            member_docs = units.doc[members].tolist()
+            distinct = set(member_docs)
             out.append({
                 "id": name,
                 "category": self.tally.cluster_categories[name].most_common(1)[0][0],
                 "size": len(members),
-                "documents": len({d.id for d in member_docs}),
-                "sources": len({d.source for d in member_docs if d.source}),
-                "representative": self.tally.representatives.get(members[0], ""),
-                "members": [{"doc_id": docs[units.doc[u]].id, "start": int(units.start[u]),
-                             "end": int(units.end[u])} for u in members],
+                "documents": len(distinct),  # ids are unique
+                "sources": len({sources[d] for d in distinct if sources[d]}),
+                "representative": self.tally.representatives.get(int(members[0]), ""),
+                "members": [{"doc_id": ids[d], "start": start, "end": end} for d, start, end in
+                            zip(member_docs, units.start[members].tolist(), units.end[members].tolist())],
             })
         roots: dict[int, list[int]] = defaultdict(list)
         for d in sorted(self.decisions.dropped):

@@ -404,6 +404,8 @@ def test_findings_spool_appends_after_a_reader_stopped_early(generated_docs):
     next(spool.lines())  # a reader that stops after one line
     spool.write_lines(encode_findings(findings[3:]))
     assert [json.loads(line) for line in spool.lines()] == [f.as_dict() for f in findings]
+    for block in (1, 50, 1 << 20):  # rows are read in blocks that cut lines anywhere
+        assert ",\n  ".join(spool.rows(block)) == ",\n  ".join(spool.lines())
 
 
 def test_rule_prefilter_never_hides_a_match():
