@@ -295,10 +295,14 @@ class TextSpool(Spool):
     memory than the rest of the first pass.
     """
 
+    CACHE_BYTES = 16 << 20  # recent texts kept after reading: deciding compares a paragraph with its copies in
+    # a few documents, back and forth
+
     def __init__(self) -> None:
         super().__init__("texts")
         self._offsets = [0]
-        self._last: tuple[int, str] = (-1, "")
+        self._cache: dict[int, str] = {}
+        self._cached = 0  # bytes of the cached texts
 
     def append(self, text: str) -> None:
         self._write(text.encode("utf-8"))
@@ -310,10 +314,16 @@ class TextSpool(Spool):
     def __getitem__(self, d: int) -> str:
         if not 0 <= d < len(self):
             raise IndexError(f"text {d} of {len(self)}")
-        if self._last[0] != d:  # callers read one document's units in a row
+        text = self._cache.get(d)
+        if text is None:
             size = self._offsets[d + 1] - self._offsets[d]
-            self._last = (d, self._read(size, self._offsets[d]).decode("utf-8"))
-        return self._last[1]
+            while self._cache and self._cached + size > self.CACHE_BYTES:
+                oldest = next(iter(self._cache))  # the oldest read goes first
+                self._cached -= self._offsets[oldest + 1] - self._offsets[oldest]
+                del self._cache[oldest]
+            text = self._cache[d] = self._read(size, self._offsets[d]).decode("utf-8")
+            self._cached += size
+        return text
 
 
     def range(self, first: int, count: int) -> list[str]:
