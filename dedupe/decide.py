@@ -265,7 +265,7 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Se
 
     learned_hit = np.array([t is not None and t[0] in learned for t in units.template], dtype=bool) & ~rule_hit
     _add_templates(units, ranks, rule_hit, learned_hit, targets, members)
-    bits = _category_bits(targets, n)
+    bits, firsts = _category_bits(targets, n)
     chrome = (bits & _BIT["boilerplate"]) > 0
     protected, zone = _protected(units, texts, docs, rule_hit, groups, ndocs, learned_hit, chrome)
     context = _context(units, bits, protected, zone, config)
@@ -273,16 +273,16 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Se
         members["context"] = context
         for u in context.tolist():
             targets[u]["boilerplate"] = Target("context", -1, False)
+        bits[context] |= _BIT["boilerplate"]
     targets.default_factory = None  # reads from here on must not add units
-    removed, categories = _act(targets, n, protected, learned_hit, config)
-    content = np.ones(n, dtype=bool)  # units no category targets have no categories either
-    content[[u for u in targets if {"template", "boilerplate"}.intersection(categories[u])]] = False
-    dropped = _duplicate_documents(units, groups, content, ranks, config)
-    flagged = sorted(u for u in targets if categories[u])
-    primary = [targets[u][categories[u][0]] for u in flagged]  # the targets themselves are freed here
-    return Decisions(np.array(flagged, dtype=np.int64), [t.cluster for t in primary],
-                     np.array([t.match for t in primary], dtype=np.int64), removed, categories, dropped, protected,
-                     members, np.array([d.chars for d in docs], dtype=np.int64), {d.id: i for i, d in enumerate(docs)})
+    kept = _act(targets, bits, firsts, protected, learned_hit, config)
+    removed, categories = _outcomes(kept, config)
+    dropped = _duplicate_documents(units, groups, (kept & _CHROME) == 0, ranks, config)
+    flagged = np.flatnonzero(kept)
+    primary = [targets[u][categories[u][0]] for u in flagged.tolist()]  # the targets themselves are freed here
+    return Decisions(flagged, [t.cluster for t in primary], np.array([t.match for t in primary], dtype=np.int64),
+                     removed, categories, dropped, protected, members,
+                     np.array([d.chars for d in docs], dtype=np.int64), {d.id: i for i, d in enumerate(docs)})
 
 
 # Quotations: curly, straight and angle double quotes, doubled single openers (‘‘...’’), single quotes that
@@ -340,15 +340,18 @@ def _same_quote_only(copy: str, canonical: str, share: float) -> bool:
 
 
 _BIT = {category: 1 << i for i, category in enumerate(PRECEDENCE)}
+_CHROME = _BIT["boilerplate"] | _BIT["template"]
 
 
-def _category_bits(targets: dict[int, dict[str, Target]], n: int) -> np.ndarray:
-    """For each of n units, a bit (`_BIT`) for every category that targets it."""
-    bits = np.zeros(n, dtype=np.uint8)
+def _category_bits(targets: dict[int, dict[str, Target]], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each of n units, a bit (`_BIT`) for every category that targets it, and one for every category
+    whose target is the kept copy (`Target.first`)."""
+    bits, firsts = np.zeros(n, dtype=np.uint8), np.zeros(n, dtype=np.uint8)
     if targets:
         units = np.fromiter(targets.keys(), dtype=np.int64, count=len(targets))
         bits[units] = [sum(_BIT[c] for c in t) for t in targets.values()]
-    return bits
+        firsts[units] = [sum(_BIT[c] for c, target in t.items() if target.first) for t in targets.values()]
+    return bits, firsts
 
 
 def _context(units: UnitTable, bits: np.ndarray, protected: np.ndarray, zone: np.ndarray,
@@ -403,9 +406,10 @@ def _add_templates(units: UnitTable, ranks: np.ndarray, rule_hit: np.ndarray, le
             targets[u]["template"] = Target(name, -1, u == first)
 
 
-def _act(targets: dict[int, dict[str, Target]], n: int, protected: np.ndarray, learned_hit: np.ndarray,
-         config: Config) -> tuple[np.ndarray, list[tuple[str, ...]]]:
-    """Which units are removed and which categories flag each unit.
+def _act(targets: dict[int, dict[str, Target]], bits: np.ndarray, firsts: np.ndarray, protected: np.ndarray,
+         learned_hit: np.ndarray, config: Config) -> np.ndarray:
+    """The categories (`_BIT`s) that flag each unit: those that target it, but not the kept copy of a
+    keep-first category.
 
     A protected headline is exempt from boilerplate, syndication and learned
     templates (a site's `Study: ...` headlines are not its `Watch: ...` links);
@@ -413,27 +417,34 @@ def _act(targets: dict[int, dict[str, Target]], n: int, protected: np.ndarray, l
     that stays: when that copy is a teaser removed as boilerplate or template,
     the headline is the copy the document keeps.
     """
-    chrome = {"boilerplate", "template"}
-    removed = np.zeros(n, dtype=bool)
-    categories: list[tuple[str, ...]] = [()] * n
-    for u, found in targets.items():
-        removing, flagging = [], []
-        for category in PRECEDENCE:
-            target = found.get(category)
-            if target is None or (protected[u] and (category in ("boilerplate", "syndicated")
-                                                    or (category == "template" and learned_hit[u])
-                                                    or (category == "repeat" and not protected[target.match]
-                                                        and chrome.intersection(targets.get(target.match, ()))))):
-                continue
-            action = config.actions[category]
-            policy = DEFAULT_ACTIONS[category] if action == "flag-only" else action
-            if policy == "keep-first" and target.first:
-                continue
-            (flagging if action == "flag-only" else removing).append(category)
-        removing.sort(key=lambda c: config.actions[c] != "remove-all")
-        removed[u] = bool(removing)
-        categories[u] = tuple(removing + flagging)
-    return removed, categories
+    keep_first = sum(_BIT[c] for c in PRECEDENCE if _policy(c, config) == "keep-first")
+    kept = bits & ~(firsts & keep_first)
+    for u in np.flatnonzero(protected & (bits > 0)).tolist():
+        exempt = _BIT["boilerplate"] | _BIT["syndicated"] | (_BIT["template"] if learned_hit[u] else 0)
+        repeat = targets[u].get("repeat")
+        if repeat is not None and not protected[repeat.match] and bits[repeat.match] & _CHROME:
+            exempt |= _BIT["repeat"]
+        kept[u] &= 0xFF ^ exempt
+    return kept
+
+
+def _policy(category: str, config: Config) -> str:
+    """What the category's action does to the copies (flag-only acts like the category's default)."""
+    action = config.actions[category]
+    return DEFAULT_ACTIONS[category] if action == "flag-only" else action
+
+
+def _outcomes(kept: np.ndarray, config: Config) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """Whether each unit is removed, and the categories that flag it: those that remove it (remove-all
+    first, then in PRECEDENCE order), then those that only flag it."""
+    flag_only = sum(_BIT[c] for c in PRECEDENCE if config.actions[c] == "flag-only")
+    table = np.empty(1 << len(PRECEDENCE), dtype=object)  # one shared tuple per combination of categories
+    for code in range(len(table)):
+        present = [c for c in PRECEDENCE if code & _BIT[c]]
+        removing = sorted((c for c in present if not _BIT[c] & flag_only),
+                          key=lambda c: config.actions[c] != "remove-all")
+        table[code] = tuple(removing + [c for c in present if _BIT[c] & flag_only])
+    return (kept & (0xFF ^ flag_only)) > 0, table[kept].tolist()
 
 
 def _families(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, rule_hit: np.ndarray,
