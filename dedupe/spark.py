@@ -68,7 +68,7 @@ from dedupe.report import FindingsSpool, Report
 
 if TYPE_CHECKING:
     import pandas as pd
-    from pyspark import RDD
+    from pyspark import RDD, Broadcast
     from pyspark.sql import DataFrame, SparkSession
 
 # A node (distinct signature) is numbered by its first unit, document order * START_SPAN + start: ordered
@@ -518,7 +518,10 @@ def first_pass(inputs: Inputs, config: Config, master: str | None = None, partit
 
     def render(keep: bool, encode: bool, texts: bool) -> Iterator[tuple[list[Document], Rendered]]:
         try:
-            yield from render_on_executors(analysis, docs, keep, encode, texts).toLocalIterator()
+            batches, plans = render_on_executors(analysis, docs, keep, encode, texts)
+            yield from batches.toLocalIterator()
+            for share in plans:
+                share.unpersist()
         finally:
             docs.unpersist()
 
@@ -530,8 +533,10 @@ def _range_of(order: Any, ranges: int, total: int) -> Any:
     return order * ranges // total
 
 
-def render_on_executors(analysis: Analysis, docs: RDD, keep: bool, encode: bool, texts: bool) -> RDD:
-    """The second pass on the executors: (documents, `render.Rendered`) per batch, in input order.
+def render_on_executors(analysis: Analysis, docs: RDD, keep: bool, encode: bool, texts: bool
+                        ) -> tuple[RDD, list[Broadcast]]:
+    """The second pass on the executors: (documents, `render.Rendered`) per batch, in input order, and the
+    broadcast plans (to unpersist once the batches are computed).
 
     Each range of `docs` (consecutive documents, see `admit`) is rendered by `render.render_batch` with
     the plans of its documents. The driver cuts the plans from the decisions and broadcasts them one
@@ -556,7 +561,7 @@ def render_on_executors(analysis: Analysis, docs: RDD, keep: bool, encode: bool,
         if batch:
             yield _render_range(batch, plans, start, config, keep, encode, texts)
 
-    return docs.mapPartitionsWithIndex(rendered)
+    return docs.mapPartitionsWithIndex(rendered), shares
 
 
 def _render_range(batch: list[Document], plans: list[Plan], start: int, config: Config, keep: bool, encode: bool,
@@ -595,9 +600,11 @@ def clean_frame(frame: DataFrame, config: Config | None = None, partitions: int 
     kept: list[RDD] = []
 
     def render(keep: bool, encode: bool, texts: bool) -> Iterator[tuple[list[Document], Rendered]]:
-        batches = render_on_executors(analysis, docs, keep, encode, True).persist(StorageLevel.MEMORY_AND_DISK)
-        kept.append(batches)
+        batches, plans = render_on_executors(analysis, docs, keep, encode, True)
+        kept.append(batches.persist(StorageLevel.MEMORY_AND_DISK))
         yield from batches.map(lambda pair: ([], without_texts(pair[1]))).toLocalIterator()
+        for share in plans:  # the persisted batches no longer need them (a lost block fetches them again)
+            share.unpersist()
 
     spool = FindingsSpool()
     report = second_pass(analysis, render, lambda cleaned: None, keep_findings=False, sink=spool)
