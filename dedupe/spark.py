@@ -23,8 +23,8 @@ the clustered units' signatures; texts are spooled to disk, not held) and
 makes the decisions with `pipeline.conclude`: the part that does not scale
 out yet. The second pass runs on the executors again
 (`render_on_executors`): each range of documents is cleaned and its findings
-made by `render.render_batch` with plans the driver broadcasts range by
-range; the driver merges the report's counters and receives the findings
+made by `render.render_batch` with the plans the driver cuts for that
+range (an RDD zipped with the ranges); the driver merges the report's counters and receives the findings
 (and the cleaned documents only when it writes them). The output is
 therefore the local engine's, byte for byte, for any number of partitions
 (tested with 1, 2 and 7).
@@ -33,6 +33,7 @@ therefore the local engine's, byte for byte, for any number of partitions
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import sys
 import tempfile
@@ -68,7 +69,7 @@ from dedupe.report import FindingsSpool, Report
 
 if TYPE_CHECKING:
     import pandas as pd
-    from pyspark import RDD, Broadcast
+    from pyspark import RDD
     from pyspark.sql import DataFrame, SparkSession
 
 # A node (distinct signature) is numbered by its first unit, document order * START_SPAN + start: ordered
@@ -518,10 +519,7 @@ def first_pass(inputs: Inputs, config: Config, master: str | None = None, partit
 
     def render(keep: bool, encode: bool, texts: bool) -> Iterator[tuple[list[Document], Rendered]]:
         try:
-            batches, plans = render_on_executors(analysis, docs, keep, encode, texts)
-            yield from batches.toLocalIterator()
-            for share in plans:
-                share.unpersist()
+            yield from render_on_executors(analysis, docs, keep, encode, texts).toLocalIterator()
         finally:
             docs.unpersist()
 
@@ -533,44 +531,37 @@ def _range_of(order: Any, ranges: int, total: int) -> Any:
     return order * ranges // total
 
 
-def render_on_executors(analysis: Analysis, docs: RDD, keep: bool, encode: bool, texts: bool
-                        ) -> tuple[RDD, list[Broadcast]]:
-    """The second pass on the executors: (documents, `render.Rendered`) per batch, in input order, and the
-    broadcast plans (to unpersist once the batches are computed).
+def render_on_executors(analysis: Analysis, docs: RDD, keep: bool, encode: bool, texts: bool) -> RDD:
+    """The second pass on the executors: (documents, `render.Rendered`) per batch, in input order.
 
     Each range of `docs` (consecutive documents, see `admit`) is rendered by `render.render_batch` with
-    the plans of its documents. The driver cuts the plans from the decisions and broadcasts them one
-    range at a time, so a task fetches only its own. Documents and cleaned texts are kept only with
-    `texts`; otherwise only counters and findings come back.
+    the plans of its documents. The driver cuts the plans from the decisions, pickled one range at a
+    time, into an RDD with one element per range that is zipped with the ranges: a task receives its own
+    range's plans only. Documents and cleaned texts are kept only with `texts`; otherwise only counters
+    and findings come back.
     """
     ranges, total = docs.getNumPartitions(), len(analysis.docs)
-    first = np.searchsorted(_range_of(np.arange(total), ranges, max(1, total)), np.arange(ranges + 1))
+    first = np.searchsorted(_range_of(np.arange(total), ranges, max(1, total)), np.arange(ranges + 1)).tolist()
     planner = Planner(analysis.docs, analysis.units, analysis.decisions)
-    shares = [docs.context.broadcast(planner.plans(int(a), int(b - a))) for a, b in zip(first[:-1], first[1:])]
+    plans = docs.context.parallelize([(a, pickle.dumps(planner.plans(a, b - a), pickle.HIGHEST_PROTOCOL))
+                                      for a, b in zip(first[:-1], first[1:])], ranges)
     config = analysis.config
-    starts = first.tolist()
 
-    def rendered(index: int, pairs: Iterator[tuple[int, Document]]) -> Iterator[tuple[list[Document], Rendered]]:
-        plans, start = shares[index].value, starts[index]
-        batch: list[Document] = []
-        for _, doc in pairs:
-            batch.append(doc)
-            if len(batch) == BATCH_DOCS:
-                yield _render_range(batch, plans, start, config, keep, encode, texts)
-                batch = []
-        if batch:
-            yield _render_range(batch, plans, start, config, keep, encode, texts)
+    def rendered(pair: tuple[list[tuple[int, Document]], tuple[int, bytes]]
+                 ) -> Iterator[tuple[list[Document], Rendered]]:
+        keyed, (start, pickled) = pair
+        batch, plans = [doc for _, doc in keyed], pickle.loads(pickled)
+        if len(batch) != len(plans) or any(doc.order != start + i for i, doc in enumerate(batch)):
+            raise RuntimeError(f"the documents of the range at {start} do not match its plans")
+        for at in range(0, len(batch), BATCH_DOCS):
+            yield _render_range(batch[at:at + BATCH_DOCS], plans[at:at + BATCH_DOCS], config, keep, encode, texts)
 
-    return docs.mapPartitionsWithIndex(rendered), shares
+    return docs.glom().zip(plans).flatMap(rendered)
 
 
-def _render_range(batch: list[Document], plans: list[Plan], start: int, config: Config, keep: bool, encode: bool,
-                  texts: bool) -> tuple[list[Document], Rendered]:
-    """Render consecutive documents of a range whose first document is `start`, with their plans."""
-    at = batch[0].order - start
-    if at < 0 or at + len(batch) > len(plans) or batch[-1].order - batch[0].order != len(batch) - 1:
-        raise RuntimeError(f"documents {batch[0].order}-{batch[-1].order} are not in their range at {start}")
-    result = render_batch(batch, plans[at:at + len(batch)], config, keep, encode)
+def _render_range(batch: list[Document], plans: list[Plan], config: Config, keep: bool, encode: bool, texts: bool
+                  ) -> tuple[list[Document], Rendered]:
+    result = render_batch(batch, plans, config, keep, encode)
     return (batch, result) if texts else ([], without_texts(result))
 
 
@@ -600,16 +591,21 @@ def clean_frame(frame: DataFrame, config: Config | None = None, partitions: int 
     kept: list[RDD] = []
 
     def render(keep: bool, encode: bool, texts: bool) -> Iterator[tuple[list[Document], Rendered]]:
-        batches, plans = render_on_executors(analysis, docs, keep, encode, True)
-        kept.append(batches.persist(StorageLevel.MEMORY_AND_DISK))
+        batches = render_on_executors(analysis, docs, keep, encode, True).persist(StorageLevel.MEMORY_AND_DISK)
+        kept.append(batches)
         yield from batches.map(lambda pair: ([], without_texts(pair[1]))).toLocalIterator()
-        for share in plans:  # the persisted batches no longer need them (a lost block fetches them again)
-            share.unpersist()
 
     spool = FindingsSpool()
-    report = second_pass(analysis, render, lambda cleaned: None, keep_findings=False, sink=spool)
+    try:
+        report = second_pass(analysis, render, lambda cleaned: None, keep_findings=False, sink=spool)
+    except BaseException:
+        spool.close()
+        for batches in kept:
+            batches.unpersist()
+        raise
+    finally:
+        docs.unpersist()
     report.spool = spool
-    docs.unpersist()
     fields = list(frame.schema.fields)
     if config.keep_original_field and config.keep_original_field not in frame.columns:
         fields.append(T.StructField(config.keep_original_field, T.StringType()))
