@@ -173,9 +173,9 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
     except (OutputError, OSError) as error:
         click.echo(f"dedupe: cannot write output: {error}", err=True)
         sys.exit(EXIT_OUTPUT)
-    except BrokenProcessPool:
-        click.echo(f"dedupe: a worker process died (killed, perhaps by the out-of-memory killer); nothing was "
-                   f"written; try fewer --jobs than {engine.jobs}", err=True)
+    except BrokenProcessPool as error:
+        click.echo(f"dedupe: a worker process died or could not start ({error}; perhaps out of memory); nothing "
+                   f"was written; try fewer --jobs than {engine.jobs}", err=True)
         sys.exit(EXIT_WORKER)
     except Exception as error:
         if engine.name != "spark":
@@ -260,6 +260,8 @@ def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: s
             sink.__exit__(type(error), error, None)
         if spool is not None:
             spool.close()
+        if analysis.texts is not None:  # the second pass did not start (it closes the texts itself)
+            analysis.texts.close()
         raise
     if sink is not None:
         sink.__exit__(None, None, None)

@@ -10,13 +10,16 @@ gives byte-identical results.
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
 import multiprocessing
 import signal
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from multiprocessing.context import BaseContext
 from typing import Any, TypeVar
@@ -314,7 +317,10 @@ def in_order(work: Callable[..., R], batches: Iterable[tuple[K, tuple]], jobs: i
     with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_signals, mp_context=context) as pool:
         pending: deque = deque()
         for key, args in batches:
-            pending.append((key, pool.submit(work, *args)))
+            try:
+                pending.append((key, pool.submit(work, *args)))
+            except OSError as error:  # fork failed: no memory or no processes left
+                raise BrokenProcessPool(f"cannot start a worker process: {error}") from error
             if len(pending) >= 2 * jobs:
                 key, future = pending.popleft()
                 yield key, future.result()
@@ -395,7 +401,7 @@ def render_again(analysis: Analysis, documents: Iterable[Document | dict[str, An
             raise ValueError("this analysis' second pass has run already")
         again = _batched_again(analysis, documents) if texts else iter(())
         try:
-            with _rendering(analysis, spool) as token:
+            with _rendering(analysis, spool, jobs > 1 and FORK is not None) as token:
                 ranges = (((first, count), (token, first, count, keep, encode, texts))
                           for first, count in ((at, min(BATCH_DOCS, n - at)) for at in range(0, n, BATCH_DOCS)))
                 for (first, count), batch in in_order(_render_range, ranges, jobs if FORK else 1, FORK):
@@ -415,19 +421,24 @@ def render_again(analysis: Analysis, documents: Iterable[Document | dict[str, An
 # What `_render_range` reads, by second pass: set by `_rendering`, inherited by forked workers.
 _RENDERING: dict[int, tuple[Analysis, Planner, TextSpool]] = {}
 _TOKENS = itertools.count()
-FORK = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+# Workers that inherit the parent's memory: Linux only (fork is unsafe on macOS, absent on Windows).
+FORK = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
 
 
 @contextlib.contextmanager
-def _rendering(analysis: Analysis, spool: TextSpool) -> Iterator[int]:
+def _rendering(analysis: Analysis, spool: TextSpool, forking: bool) -> Iterator[int]:
     """Make the plans and the spooled texts available to `_render_range`, under the token it yields, in
     this process and in workers forked from it."""
     spool.flush()  # a forked worker reads the file, not this process's buffer
     token = next(_TOKENS)
     _RENDERING[token] = (analysis, Planner(analysis.docs, analysis.units, analysis.decisions), spool)
+    if forking:  # the workers' garbage collector must not touch (and so copy) every object they inherit
+        gc.freeze()
     try:
         yield token
     finally:
+        if forking:
+            gc.unfreeze()
         del _RENDERING[token]
 
 
@@ -456,7 +467,7 @@ def _batched_again(analysis: Analysis, documents: Iterable[Document | dict[str, 
     seen = 0
     for doc in Admission(replace(analysis.config, strict=False)).admit(documents):
         seen += 1
-        if doc.order >= len(infos) or infos[doc.order].id != doc.id:
+        if doc.order >= len(infos) or infos[doc.order].id != doc.id or infos[doc.order].chars != len(doc.text):
             raise InputError(f"{doc.origin}: the input changed between the two passes")
         batch.append(doc)
         if len(batch) == BATCH_DOCS:

@@ -112,6 +112,8 @@ class Report:
     def write_findings(self, path: str | Path) -> None:
         """One finding per line (JSONL, optionally .gz/.zst) or per row (.parquet)."""
         with FindingsFile(path) as sink:
+            for lines in self.spool.blocks() if self.spool else ():
+                sink.write_lines(lines)
             for finding in self.findings:
                 sink.write(finding)
 
@@ -199,9 +201,8 @@ class FindingsSpool(Spool):
         if lines:
             self._write(lines)
 
-    def rows(self, block: int = 1 << 23) -> Iterator[str]:
-        """The findings as JSON report rows: chunks of whole lines, each joined by ",\n  " (a JSON line holds
-        no raw newline), read `block` bytes at a time instead of line by line."""
+    def blocks(self, block: int = 1 << 23) -> Iterator[bytes]:
+        """The spooled lines, about `block` bytes at a time, each chunk cut after a newline."""
         self.flush()
         rest, at = b"", 0
         while at < self._size:
@@ -210,9 +211,15 @@ class FindingsSpool(Spool):
             end = data.rfind(b"\n") + 1
             rest = data[end:]
             if end:
-                yield data[:end - 1].decode("utf-8").replace("\n", ",\n  ")
+                yield data[:end]
         if rest:
             raise OSError("the findings spool ends inside a line")
+
+    def rows(self, block: int = 1 << 23) -> Iterator[str]:
+        """The findings as JSON report rows: chunks of whole lines, each joined by ",\n  " (a JSON line holds
+        no raw newline)."""
+        for data in self.blocks(block):
+            yield data[:-1].decode("utf-8").replace("\n", ",\n  ")
 
     def lines(self) -> Iterator[str]:
         self.flush()

@@ -275,7 +275,8 @@ def test_second_pass_refuses_changed_input():
     analysis = analyse_corpus(docs, config)
     with pytest.raises(InputError, match="changed between the two passes"):
         list(render_again(analysis, [{"id": "x", "text": "different"}])(True, False, True))
-    for changed in (docs[:1], docs + [{"id": "c", "text": "one more"}]):
+    edited = [{"id": "a", "text": "one line here, edited"}, docs[1]]  # same ids, another text
+    for changed in (docs[:1], docs + [{"id": "c", "text": "one more"}], edited):
         analysis = analyse_corpus(docs, config)
         with pytest.raises(InputError, match="changed between the two passes"):
             list(render_again(analysis, changed)(True, False, True))
@@ -460,5 +461,5 @@ def test_a_dead_worker_is_reported_and_nothing_is_written(tmp_path, generated_do
     monkeypatch.setattr(pipeline, stage, die)  # forked workers inherit it; with --jobs 2 this process never calls it
     out = tmp_path / "out.jsonl"
     result = invoke("clean", str(source), "-o", str(out), "--jobs", "2", "--quiet")
-    assert result.exit_code == 7 and "worker process died" in result.output
+    assert result.exit_code == 7 and "worker process died or could not start" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]

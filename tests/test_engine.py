@@ -397,6 +397,21 @@ def test_report_written_from_a_findings_spool_is_byte_identical(tmp_path, genera
     assert report.to_dict()["findings"] == json.loads((tmp_path / "memory.json").read_text())["findings"]
 
 
+def test_findings_file_written_from_a_spooled_report_has_every_finding(tmp_path, generated_docs):
+    from dedupe.pipeline import analyse_corpus, render_again, second_pass
+
+    docs = generated_docs[:120]
+    expected = run(docs, Config()).report.findings
+    analysis = analyse_corpus(docs, Config())
+    spool = FindingsSpool()
+    report = second_pass(analysis, render_again(analysis, docs), lambda cleaned: None, keep_findings=False,
+                         sink=spool)
+    report.spool = spool  # as clean_frame returns it: no findings in memory
+    assert report.findings == [] and expected
+    report.write_findings(tmp_path / "f.jsonl")
+    assert (tmp_path / "f.jsonl").read_bytes() == encode_findings(expected)
+
+
 def test_findings_spool_appends_after_a_reader_stopped_early(generated_docs):
     findings = run(generated_docs[:60], Config()).report.findings[:4]
     spool = FindingsSpool()
