@@ -402,8 +402,8 @@ def render_again(analysis: Analysis, documents: Iterable[Document | dict[str, An
         again = _batched_again(analysis, documents) if texts else iter(())
         try:
             with _rendering(analysis, spool, jobs > 1 and FORK is not None) as token:
-                ranges = (((first, count), (token, first, count, keep, encode, texts))
-                          for first, count in ((at, min(BATCH_DOCS, n - at)) for at in range(0, n, BATCH_DOCS)))
+                counts = ((first, min(BATCH_DOCS, n - first)) for first in range(0, n, BATCH_DOCS))
+                ranges = (((first, count), (token, first, count, keep, encode, texts)) for first, count in counts)
                 for (first, count), batch in in_order(_render_range, ranges, jobs if FORK else 1, FORK):
                     docs = next(again, None) if texts else []
                     if docs is None or (texts and (len(docs) != count or docs[0].order != first)):

@@ -21,8 +21,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-import numpy as np
-
 from dedupe import __version__
 from dedupe.config import CATEGORIES, Config
 from dedupe.decide import Decisions
@@ -427,8 +425,3 @@ def summary_lines(report: Report) -> list[tuple[str, int, int, int]]:
 def top_boilerplate(report: Report, limit: int = 5) -> list[tuple[str, int, int]]:
     """Most widespread boilerplate and template lines: (text, findings, documents)."""
     return [(t["text"], t["findings"], t["documents"]) for t in report.summary["top_lines"][:limit]]
-
-
-def unit_ranges(units: UnitTable, n_docs: int) -> np.ndarray:
-    """[first, last) unit index of every document (units are stored in document order)."""
-    return np.searchsorted(units.doc, np.arange(n_docs + 1), side="left")

@@ -24,8 +24,9 @@ makes the decisions with `pipeline.conclude`: the part that does not scale
 out yet. The second pass runs on the executors again
 (`render_on_executors`): each range of documents is cleaned and its findings
 made by `render.render_batch` with the plans the driver cuts for that
-range (an RDD zipped with the ranges); the driver merges the report's counters and receives the findings
-(and the cleaned documents only when it writes them). The output is
+range (an RDD zipped with the ranges); the driver merges the report's
+counters and receives the findings (and the cleaned documents only when it
+writes them). The output is
 therefore the local engine's, byte for byte, for any number of partitions
 (tested with 1, 2 and 7).
 """
