@@ -135,10 +135,13 @@ def open_binary(path: Path) -> IO[bytes]:
     return open(path, "rb")
 
 
-def _jsonl_lines(stream: IO[bytes], label: str, config: Config, path: str) -> Iterator[Document | Skip]:
-    number = 0
+def _jsonl_lines(stream: IO[bytes], label: str, config: Config, path: str, first_line: int = 1
+                 ) -> Iterator[Document | Skip]:
+    """The records of a JSONL stream whose first line is line `first_line` of its file."""
+    number = first_line - 1
     try:
-        for number, raw in enumerate(io.BufferedReader(stream) if not hasattr(stream, "peek") else stream, 1):
+        for number, raw in enumerate(io.BufferedReader(stream) if not hasattr(stream, "peek") else stream,
+                                     first_line):
             origin = f"{label}:{number}"
             if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]  # a UTF-8 byte order mark
@@ -226,6 +229,56 @@ def read_file(item: InputFile, config: Config) -> Iterator[Document | Skip]:
             yield from _jsonl_lines(stream, str(item.file), config, str(item.file))
     else:
         yield from _read_parquet(item.file, config)
+
+
+def line_ranges(item: InputFile, size: int) -> list[tuple[int, int]]:
+    """Byte ranges [start, end) of about `size` bytes that start at line starts, covering a plain (not
+    compressed) JSONL file, so that several tasks can read it; one range for other files and small ones."""
+    path = item.file
+    if item.kind != "jsonl" or path.name.lower().endswith((".gz", ".zst")):
+        return [(0, -1)]
+    try:
+        total = path.stat().st_size
+        with path.open("rb") as stream:
+            bounds = [0]
+            while bounds[-1] + size < total:
+                stream.seek(bounds[-1] + size - 1)  # the next line starts after the first newline from here
+                while (block := stream.read(1 << 20)) and (at := block.find(b"\n")) < 0:
+                    pass
+                if not block or stream.tell() - len(block) + at + 1 >= total:
+                    break
+                bounds.append(stream.tell() - len(block) + at + 1)
+    except OSError:
+        return [(0, -1)]  # read_file reports the file as unreadable
+    return list(zip(bounds, [*bounds[1:], total]))
+
+
+def count_lines(item: InputFile, start: int, end: int) -> int:
+    """Newlines in bytes [start, end) of a file."""
+    with item.file.open("rb") as stream:
+        stream.seek(start)
+        count, left = 0, end - start
+        while left > 0 and (block := stream.read(min(left, 1 << 24))):
+            count += block.count(b"\n")
+            left -= len(block)
+    return count
+
+
+def read_range(item: InputFile, start: int, end: int, first_line: int, config: Config
+               ) -> Iterator[Document | Skip]:
+    """`read_file` for the lines that start in bytes [start, end) of a plain JSONL file (see `line_ranges`),
+    the first of them being line `first_line`; (0, -1) is the whole file."""
+    if end < 0:
+        yield from read_file(item, config)
+        return
+    try:
+        with item.file.open("rb") as stream:
+            stream.seek(start)
+            data = stream.read(end - start)
+    except OSError as err:
+        yield Skip(f"{item.file}:{first_line}", "unreadable_file", err.strerror or str(err))
+        return
+    yield from _jsonl_lines(io.BytesIO(data), str(item.file), config, str(item.file), first_line)
 
 
 class Spool:

@@ -3,7 +3,8 @@
 Spark runs every stage that grows with the corpus text, each with the local
 engine's own functions applied per partition:
 
-- reading, each input file whole in one task (`io.read_file`), and
+- reading, each input file in one task (`io.read_file`; a big plain JSONL
+  file in line-aligned ranges, `io.read_range`), and
   admission (`pipeline.document_problem`; duplicate ids by a group-by);
 - `pipeline.analyse` (segment, normalise, rules, shingle, sign) on batches of
   `BATCH_DOCS` consecutive documents;
@@ -16,8 +17,9 @@ engine's own functions applied per partition:
   collected to the driver, and every component is labelled by its smallest
   node, as `cluster.components` does.
 
-Every document gets a stable order key when it is read (file rank, position
-in the file), so canonical choices never depend on partitioning. The driver
+Every document gets a stable order key when it is read (file rank, range of
+the file, position in the range), so canonical choices never depend on
+partitioning. The driver
 then holds what the local engine holds after clustering (unit columns and
 the clustered units' signatures; texts are spooled to disk, not held) and
 makes the decisions with `pipeline.conclude`: the part that does not scale
@@ -48,7 +50,7 @@ import numpy as np
 from dedupe import cluster, index
 from dedupe.config import Config, ConfigError
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
-from dedupe.io import Inputs, TextSpool, output_record, read_file, record_to_document
+from dedupe.io import Inputs, TextSpool, count_lines, line_ranges, output_record, read_range, record_to_document
 from dedupe.pipeline import (
     BATCH_DOCS,
     DUPLICATE_ID,
@@ -168,16 +170,30 @@ def reason(error: BaseException) -> str:
 def keyed_files(spark: SparkSession, inputs: Inputs, config: Config, partitions: int) -> RDD:
     """(order key, Document or Skip) for every record of the input files, in input order.
 
-    Each file is read whole by one task with the local engine's reader, so
-    the executors must see the same paths as the driver (a shared
+    Each file is read by one task with the local engine's reader, except plain
+    JSONL files over RANGE_CHARS bytes: they are cut at line starts into
+    ranges that tasks read on their own (`io.line_ranges`, `io.read_range`),
+    after a first job has counted each range's lines, so that records keep
+    their line numbers. The key is (file rank, range, position in the range).
+    The executors must see the same paths as the driver (a shared
     filesystem); a file they cannot open is an `unreadable_file` skip, which
     `--strict` turns into an error. For HDFS or object stores, read with
     Spark and call `clean_frame`.
     """
-    files = list(enumerate(inputs.files))
-    rdd = spark.sparkContext.parallelize(files, max(1, min(len(files), partitions)))
-    return rdd.flatMap(lambda item: (((item[0], pos), record) for pos, record in
-                                     enumerate(read_file(item[1], config))))
+    context = spark.sparkContext
+    pieces = [(rank, part, item, start, end) for rank, item in enumerate(inputs.files)
+              for part, (start, end) in enumerate(line_ranges(item, RANGE_CHARS))]
+    cut = [piece for piece in pieces if piece[4] >= 0]
+    lines = context.parallelize(cut, max(1, min(len(cut), partitions))).map(
+        lambda piece: count_lines(piece[2], piece[3], piece[4])).collect() if cut else []
+    first_line, seen = {}, {}
+    for (rank, part, *_), count in zip(cut, lines):
+        first_line[(rank, part)] = 1 + seen.get(rank, 0)
+        seen[rank] = seen.get(rank, 0) + count
+    work = [(rank, part, item, start, end, first_line.get((rank, part), 1)) for rank, part, item, start, end in pieces]
+    rdd = context.parallelize(work, max(1, min(len(work), partitions)))
+    return rdd.flatMap(lambda piece: (((piece[0], piece[1], pos), record) for pos, record in
+                                      enumerate(read_range(piece[2], piece[3], piece[4], piece[5], config))))
 
 
 def keyed_frame(frame: DataFrame, config: Config) -> RDD:
@@ -190,7 +206,7 @@ def keyed_frame(frame: DataFrame, config: Config) -> RDD:
     """
     def to_document(row_index: tuple[Any, int]) -> tuple[tuple[int, int], Document | Skip]:
         row, position = row_index
-        return (0, position), record_to_document(row.asDict(recursive=True), config, record_origin(position))
+        return (0, 0, position), record_to_document(row.asDict(recursive=True), config, record_origin(position))
 
     return frame.rdd.zipWithIndex().map(to_document)
 

@@ -156,6 +156,28 @@ def test_bad_records_are_skipped_and_reported_as_locally(spark, tmp_path):
         engine.first_pass(discover([str(source)]), Config(strict=True), "local[2]", 2)
 
 
+def test_a_big_jsonl_file_read_in_ranges_gives_the_local_engines_output(spark, tmp_path, monkeypatch):
+    from dedupe.io import InputFile, count_lines, line_ranges
+
+    docs = generate(300, seed=5)
+    lines = [json.dumps(d) for d in docs]
+    lines[40:40] = ["", "{not json", json.dumps({"text": "A record without an id, named by its line."})]
+    source = tmp_path / "big.jsonl"
+    source.write_bytes(b"\xef\xbb\xbf" + ("\n".join(lines) + "\n").encode() + b'{"id": "x", "text": "bad \xff"}')
+    size = len(source.read_bytes()) // 7  # seven ranges or so, cut at line starts
+    ranges = line_ranges(InputFile("jsonl", tmp_path, source, True), size)
+    data = source.read_bytes()
+    assert len(ranges) >= 5 and ranges[0][0] == 0 and ranges[-1][1] == len(data)
+    assert all(data[start - 1:start] == b"\n" for start, _ in ranges[1:])
+    assert sum(count_lines(InputFile("jsonl", tmp_path, source, True), *r) for r in ranges) == data.count(b"\n")
+    monkeypatch.setattr(engine, "RANGE_CHARS", size)
+    (local_out, local), (spark_out, distributed) = both_engines([str(source)], Config(), 3)
+    assert [c.text for c in spark_out] == [c.text for c in local_out]
+    assert [c.document.id for c in spark_out] == [c.document.id for c in local_out]
+    assert comparable(distributed) == comparable(local)
+    assert local.summary["skipped"]["count"] == 2 and f"{source}:43" in [c.document.id for c in local_out]
+
+
 def test_cli_engine_spark_writes_what_the_local_engine_writes(spark, tmp_path):
     sample = str(ROOT / "corpus_samples" / "wire-story")
     outputs = {}
