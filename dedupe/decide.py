@@ -369,7 +369,7 @@ def _context(units: UnitTable, bits: np.ndarray, protected: np.ndarray, zone: np
     n = len(units)
     if config.context_max_words <= 0 or config.context_max_run <= 0 or n == 0:
         return np.zeros(0, dtype=np.int64)
-    chrome = ((bits & (_BIT["boilerplate"] | _BIT["template"])) > 0) & ~protected
+    chrome = ((bits & _CHROME) > 0) & ~protected
     free = (bits == 0) & ~protected
     small = (units.words < config.context_max_words) & ~zone
     # Maximal runs of free units within one document.

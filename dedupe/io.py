@@ -374,10 +374,9 @@ class TextSpool(Spool):
                 oldest = next(iter(self._cache))  # the oldest read goes first
                 self._cached -= self._offsets[oldest + 1] - self._offsets[oldest]
                 del self._cache[oldest]
-            text = self._cache[d] = self._read(size, self._offsets[d]).decode("utf-8")
+            text = self._cache[d] = self.range(d, 1)[0]
             self._cached += size
         return text
-
 
     def range(self, first: int, count: int) -> list[str]:
         """Texts first, ..., first + count - 1, read at once."""

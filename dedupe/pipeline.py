@@ -403,12 +403,10 @@ def render_again(analysis: Analysis, documents: Iterable[Document | dict[str, An
         try:
             with _rendering(analysis, spool, jobs > 1 and FORK is not None) as token:
                 counts = ((first, min(BATCH_DOCS, n - first)) for first in range(0, n, BATCH_DOCS))
-                ranges = (((first, count), (token, first, count, keep, encode, texts)) for first, count in counts)
-                for (first, count), batch in in_order(_render_range, ranges, jobs if FORK else 1, FORK):
-                    docs = next(again, None) if texts else []
-                    if docs is None or (texts and (len(docs) != count or docs[0].order != first)):
-                        raise InputError("the input changed between the two passes")
-                    yield docs, batch
+                ranges = ((first, (token, first, count, keep, encode, texts)) for first, count in counts)
+                for _, batch in in_order(_render_range, ranges, jobs if FORK else 1, FORK):
+                    # The same batches: _batched_again checks every document and raises when there are fewer.
+                    yield (next(again) if texts else []), batch
                 for _ in again:  # more documents than the first time (the checks are in _batched_again)
                     raise InputError("the input changed between the two passes")
         finally:

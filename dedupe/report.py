@@ -112,12 +112,11 @@ class Report:
         with FindingsFile(path) as sink:
             for lines in self.spool.blocks() if self.spool else ():
                 sink.write_lines(lines)
-            for finding in self.findings:
-                sink.write(finding)
+            sink.write_lines(encode_findings(self.findings))
 
 
 class FindingsFile:
-    """Findings written one at a time to JSONL (.gz/.zst) or Parquet, renamed into place on success."""
+    """Findings written batch by batch to JSONL (.gz/.zst) or Parquet, renamed into place on success."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -130,25 +129,17 @@ class FindingsFile:
         self.stream: IO[bytes] = self.file.open()
         return self
 
-    def write(self, finding: Finding) -> None:
-        if not self.parquet:
-            self.stream.write(jsonl_line(finding.as_dict()))
-        else:
-            self._row(finding.as_dict())
-
     def write_lines(self, lines: bytes) -> None:
         """Findings encoded by `encode_findings`."""
         if not self.parquet:
             self.stream.write(lines)
             return
         for line in lines.splitlines():
-            self._row(json.loads(line))
-
-    def _row(self, row: dict[str, Any]) -> None:
-        row["match"] = json.dumps(row["match"]) if row["match"] else None
-        self.rows.append(row)
-        if len(self.rows) >= 10_000:
-            self._flush()
+            row = json.loads(line)
+            row["match"] = json.dumps(row["match"]) if row["match"] else None
+            self.rows.append(row)
+            if len(self.rows) >= 10_000:
+                self._flush()
 
     def _flush(self) -> None:
         import pyarrow as pa
@@ -231,7 +222,7 @@ class FindingsSpool(Spool):
 
 def encode_findings(findings: Iterable[Finding]) -> bytes:
     """Findings as JSON Lines, one compact line each, as the findings file and the spool hold them."""
-    return "".join(compact(f.as_dict()) + "\n" for f in findings).encode("utf-8")
+    return b"".join(jsonl_line(f.as_dict()) for f in findings)
 
 
 def compact(value: Any) -> str:
