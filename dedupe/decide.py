@@ -27,15 +27,6 @@ PRECEDENCE = ("template", "boilerplate", "syndicated", "repeat")
 MAX_DOCS_FOR_COVERAGE = 50
 
 
-@dataclass(slots=True)
-class Target:
-    """One unit targeted by one category: the cluster and the copy it matches."""
-
-    cluster: str
-    match: int  # unit index of the matching copy, -1 when none (rules)
-    first: bool  # the kept copy under keep-first
-
-
 @dataclass
 class Decisions:
     """What happens to every unit and document."""
@@ -200,89 +191,167 @@ def _protected(units: UnitTable, texts: Sequence[str], docs: list[Document], rul
 
 def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Sequence[str],
            learned: set[str], config: Config) -> Decisions:
-    """Apply categories, precedence and actions; see the specification (shared/SPEC.md) and README "Categories"."""
+    """Apply categories, precedence and actions; see the specification (shared/SPEC.md) and README "Categories".
+
+    Every step works on columns: the members of all clusters as rows of (cluster, unit), each category's
+    targets as a `Targets`, and per-cluster or per-document rules as reductions over sorted rows.
+    """
     n = len(units)
     ranks = doc_ranks(docs)
-    targets: dict[int, dict[str, Target]] = defaultdict(dict)  # sparse: most units are targeted by nothing
-    members: dict[str, np.ndarray] = {}
-    cluster_names: dict[int, str] = {}
-
     groups = _groups(labels, ranks, units)
-    # Number content clusters in input order of their first unit, for readable stable ids.
-    for number, group in enumerate(sorted(groups, key=lambda g: (int(units.doc[g].min()), int(g.min()))), 1):
-        cluster_names[int(labels[group[0]])] = f"c{number}"
-
-    sources = [d.source or "" for d in docs]
-    per_source = defaultdict(int)
-    for s in sources:
-        per_source[s] += 1
-
     rule_hit = np.array([t is not None for t in units.rule], dtype=bool)
     ndocs = _distinct_docs(units, groups)
     family = _families(units, groups, ndocs, rule_hit, ranks, config)
-    most_words: list[int] = []  # per group: the most words of a member, and how many members end a sentence
-    sentences: list[int] = []
-    if groups:
-        grouped, starts = np.concatenate(groups), np.cumsum([0] + [len(g) for g in groups[:-1]])
-        most_words = np.maximum.reduceat(units.words[grouped], starts).tolist()
-        sentences = np.add.reduceat(units.sentence_end[grouped].astype(np.int64), starts).tolist()
-    for group, most, ends in zip(groups, most_words, sentences):
-        name = cluster_names[int(labels[group[0]])]
-        members[name] = group
-        members_list = group.tolist()
-        group_docs = units.doc[group].tolist()
-        first_in_doc: dict[int, int] = {}
-        for u, d in zip(members_list, group_docs):
-            first_in_doc.setdefault(d, u)
-        doc_list = list(first_in_doc)
-        families = list(dict.fromkeys(family[d] for d in doc_list))  # a page scraped twice counts once
-        long = most >= config.syndicated_min_words or (most >= config.prose_min_words and 2 * ends > len(group))
-        boiler = len(families) >= config.min_docs
-        if boiler and long:
-            counts = defaultdict(int)
-            for d in families:
-                counts[sources[d]] += 1
-            if most < config.syndicated_min_words and max(counts.values()) >= config.min_docs:
-                long = False  # a short sentence that one site repeats is its chrome
-            else:
-                boiler = any(c >= config.long_boilerplate_min_docs
-                             and c >= config.boilerplate_site_share * per_source[s] for s, c in counts.items())
-        rep = members_list[0]
-        for u, d in zip(members_list, group_docs):
-            first = first_in_doc[d]
-            if u != first:
-                targets[u]["repeat"] = Target(name, first, False)
-            if boiler:
-                targets[u]["boilerplate"] = Target(name, rep if u != rep else members_list[1], u == rep)
-            elif long and len(doc_list) > 1 and u == first:
-                if d == doc_list[0]:
-                    targets[u]["syndicated"] = Target(name, first_in_doc[doc_list[1]], True)
-                    continue
-                match = _reprinted_from(u, [first_in_doc[e] for e in doc_list[:doc_list.index(d)]], texts, units,
-                                        config.quote_share)
-                if match is not None:
-                    targets[u]["syndicated"] = Target(name, match, False)
-
+    names = _content_names(units, groups)
+    members: dict[str, np.ndarray] = dict(zip(names, groups))
+    targets = _content_targets(units, groups, ndocs, family, docs, texts, config)
     learned_hit = np.array([t is not None and t[0] in learned for t in units.template], dtype=bool) & ~rule_hit
-    _add_templates(units, ranks, rule_hit, learned_hit, targets, members)
+    targets["template"], rules = _template_targets(units, ranks, rule_hit | learned_hit, len(names))
+    names += list(rules)
+    members.update(rules)
     bits, firsts = _category_bits(targets, n)
     chrome = (bits & _BIT["boilerplate"]) > 0
     protected, zone = _protected(units, texts, docs, rule_hit, groups, ndocs, learned_hit, chrome)
     context = _context(units, bits, protected, zone, config)
     if len(context):
         members["context"] = context
-        for u in context.tolist():
-            targets[u]["boilerplate"] = Target("context", -1, False)
+        none = np.full(len(context), -1)
+        targets["boilerplate"] = targets["boilerplate"].plus(
+            Targets.of(context, np.full(len(context), len(names)), none, none > 0))
+        names.append("context")
         bits[context] |= _BIT["boilerplate"]
-    targets.default_factory = None  # reads from here on must not add units
-    kept = _act(targets, bits, firsts, protected, learned_hit, config)
-    removed, categories = _outcomes(kept, config)
+    kept = _act(targets["repeat"], bits, firsts, protected, learned_hit, config)
+    removed, table = _outcomes(kept, config)
     dropped = _duplicate_documents(units, groups, (kept & _CHROME) == 0, ranks, config)
     flagged = np.flatnonzero(kept)
-    primary = [targets[u][categories[u][0]] for u in flagged.tolist()]  # the targets themselves are freed here
-    return Decisions(flagged, [t.cluster for t in primary], np.array([t.match for t in primary], dtype=np.int64),
-                     removed, categories, dropped, protected, members,
-                     np.array([d.chars for d in docs], dtype=np.int64), {d.id: i for i, d in enumerate(docs)})
+    cluster, match = _primary(targets, flagged, kept, table)
+    return Decisions(flagged, np.array(names, dtype=object)[cluster].tolist(), match, removed, table[kept].tolist(),
+                     dropped, protected, members, np.array([d.chars for d in docs], dtype=np.int64),
+                     {d.id: i for i, d in enumerate(docs)})
+
+
+@dataclass
+class Targets:
+    """The units one category targets, in unit order: for each, its cluster (an index into the run's
+    cluster names), the copy it matches (-1 when none, as for rules) and whether it is the kept copy under
+    keep-first. A category targets a unit at most once."""
+
+    unit: np.ndarray
+    cluster: np.ndarray
+    match: np.ndarray
+    first: np.ndarray
+
+    @classmethod
+    def of(cls, unit: np.ndarray, cluster: np.ndarray, match: np.ndarray, first: np.ndarray) -> Targets:
+        order = np.argsort(unit, kind="stable")
+        return cls(unit[order], cluster[order].astype(np.int64), match[order].astype(np.int64), first[order])
+
+    def plus(self, other: Targets) -> Targets:
+        return Targets.of(*(np.concatenate((a, b)) for a, b in zip(
+            (self.unit, self.cluster, self.match, self.first), (other.unit, other.cluster, other.match, other.first))))
+
+    def find(self, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each of `units` is in this table, and whether it is there at all."""
+        at = np.minimum(np.searchsorted(self.unit, units), max(len(self.unit) - 1, 0))
+        return at, (self.unit[at] == units) if len(self.unit) else np.zeros(len(units), dtype=bool)
+
+
+_NO_TARGETS = Targets(*(np.zeros(0, dtype=np.int64),) * 3, np.zeros(0, dtype=bool))
+
+
+def _content_names(units: UnitTable, groups: list[np.ndarray]) -> list[str]:
+    """Content clusters' ids, numbered in input order of their first unit (readable and stable)."""
+    if not groups:
+        return []
+    group, member = _members(groups)
+    starts = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1])))
+    number = np.empty(len(groups), dtype=np.int64)
+    number[np.lexsort((np.minimum.reduceat(member, starts), np.minimum.reduceat(units.doc[member], starts)))] = \
+        np.arange(1, len(groups) + 1)
+    return [f"c{k}" for k in number.tolist()]
+
+
+def _content_targets(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, family: np.ndarray,
+                     docs: list[Document], texts: Sequence[str], config: Config) -> dict[str, Targets]:
+    """Repeat, boilerplate and syndicated targets of the content clusters (cluster index = group number).
+
+    In a cluster, each document's later copies repeat its first one. A cluster in `min_docs` families or
+    more is boilerplate, unless it is long (syndicated_min_words, or prose_min_words with most members
+    ending a sentence): a long cluster is boilerplate only when one site repeats it on at least
+    `long_boilerplate_min_docs` pages and `boilerplate_site_share` of its pages, and a short sentence that
+    one site repeats in `min_docs` families is that site's chrome. Otherwise a long cluster in two
+    documents or more is syndicated: each later document's first copy reprints the earliest copy that it
+    does not merely quote (`_reprinted_from`).
+    """
+    targets = {c: _NO_TARGETS for c in ("repeat", "boilerplate", "syndicated")}
+    group, member = _members(groups)
+    if len(member) == 0:
+        return targets
+    doc = units.doc[member]
+    rows = np.arange(len(member))
+    start = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1])))  # each group's first row
+    head = np.concatenate(([True], (group[1:] != group[:-1]) | (doc[1:] != doc[:-1])))  # a document's first row
+    first = member[np.maximum.accumulate(np.where(head, rows, 0))]  # the first copy in the row's document
+    most = np.maximum.reduceat(units.words[member], start)
+    ends = np.add.reduceat(units.sentence_end[member].astype(np.int64), start)
+    long = (most >= config.syndicated_min_words) | (
+        (most >= config.prose_min_words) & (2 * ends > np.diff(np.append(start, len(member)))))
+    boiler, long = _boilerplate(group, doc, family, docs, most, long, config)
+
+    later = ~head  # repeats: later copies within one document
+    targets["repeat"] = Targets.of(member[later], group[later], first[later], np.zeros(int(later.sum()), bool))
+    chrome = boiler[group]  # boilerplate: every copy; the kept one is the group's first, matching the second
+    rep = start[group[chrome]]
+    is_rep = rows[chrome] == rep
+    targets["boilerplate"] = Targets.of(member[chrome], group[chrome], member[np.where(is_rep, rep + 1, rep)], is_rep)
+
+    heads = np.flatnonzero(head & ~boiler[group] & long[group] & (ndocs[group] > 1))
+    if len(heads):
+        every = np.flatnonzero(head)  # the documents' first rows, in order, for "the next document's copy"
+        position = np.searchsorted(every, heads)
+        opening = heads == start[group[heads]]  # the canonical copy, matching the next document's
+        match = np.where(opening, member[every[np.minimum(position + 1, len(every) - 1)]], -1)
+        if config.quote_share <= 0:
+            match[~opening] = member[start[group[heads[~opening]]]]
+        else:
+            earliest = np.searchsorted(every, start[group[heads]])
+            for i in np.flatnonzero(~opening).tolist():
+                found = _reprinted_from(int(member[heads[i]]), member[every[earliest[i]:position[i]]].tolist(),
+                                        texts, units, config.quote_share)
+                match[i] = -1 if found is None else found
+        ok = match >= 0
+        targets["syndicated"] = Targets.of(member[heads[ok]], group[heads[ok]], match[ok], opening[ok])
+    return targets
+
+
+def _boilerplate(group: np.ndarray, doc: np.ndarray, family: np.ndarray, docs: list[Document], most: np.ndarray,
+                 long: np.ndarray, config: Config) -> tuple[np.ndarray, np.ndarray]:
+    """Per group: whether it is boilerplate, and whether it still counts as long (see `_content_targets`).
+
+    Families, not documents, are counted, so that a page scraped twice does not make its own lines recur."""
+    fam = family[doc]
+    order = np.lexsort((fam, group))
+    group, fam = group[order], fam[order]
+    distinct = np.concatenate(([True], (group[1:] != group[:-1]) | (fam[1:] != fam[:-1])))
+    group, fam = group[distinct], fam[distinct]  # one row per (group, family)
+    boiler = np.bincount(group, minlength=len(most)) >= config.min_docs
+    check = boiler & long
+    if not check.any():
+        return boiler, long
+    code: dict[str, int] = {}
+    source = np.array([code.setdefault(d.source or "", len(code)) for d in docs], dtype=np.int64)
+    per_source = np.bincount(source)
+    keep = check[group]
+    key = group[keep] * len(per_source) + source[fam[keep]]
+    pair, count = np.unique(key, return_counts=True)  # families per (group, source of the family's document)
+    pair_group, pair_source = pair // len(per_source), pair % len(per_source)
+    most_on_one_site = np.zeros(len(most), dtype=np.int64)
+    np.maximum.at(most_on_one_site, pair_group, count)
+    site_wide = np.zeros(len(most), dtype=bool)
+    site_wide[pair_group[(count >= config.long_boilerplate_min_docs)
+                         & (count >= config.boilerplate_site_share * per_source[pair_source])]] = True
+    chrome = check & (most < config.syndicated_min_words) & (most_on_one_site >= config.min_docs)
+    return np.where(check & ~chrome, site_wide, boiler), long & ~chrome
 
 
 # Quotations: curly, straight and angle double quotes, doubled single openers (‘‘...’’), single quotes that
@@ -343,14 +412,13 @@ _BIT = {category: 1 << i for i, category in enumerate(PRECEDENCE)}
 _CHROME = _BIT["boilerplate"] | _BIT["template"]
 
 
-def _category_bits(targets: dict[int, dict[str, Target]], n: int) -> tuple[np.ndarray, np.ndarray]:
+def _category_bits(targets: dict[str, Targets], n: int) -> tuple[np.ndarray, np.ndarray]:
     """For each of n units, a bit (`_BIT`) for every category that targets it, and one for every category
-    whose target is the kept copy (`Target.first`)."""
+    whose target is the kept copy (`Targets.first`)."""
     bits, firsts = np.zeros(n, dtype=np.uint8), np.zeros(n, dtype=np.uint8)
-    if targets:
-        units = np.fromiter(targets.keys(), dtype=np.int64, count=len(targets))
-        bits[units] = [sum(_BIT[c] for c in t) for t in targets.values()]
-        firsts[units] = [sum(_BIT[c] for c, target in t.items() if target.first) for t in targets.values()]
+    for category, t in targets.items():
+        bits[t.unit] |= _BIT[category]
+        firsts[t.unit[t.first]] |= _BIT[category]
     return bits, firsts
 
 
@@ -390,24 +458,27 @@ def _context(units: UnitTable, bits: np.ndarray, protected: np.ndarray, zone: np
     return np.concatenate([np.arange(s, e) for s, e in zip(starts[chosen], ends[chosen])])
 
 
-def _add_templates(units: UnitTable, ranks: np.ndarray, rule_hit: np.ndarray, learned_hit: np.ndarray,
-                   targets: dict[int, dict[str, Target]], members: dict[str, np.ndarray]) -> None:
-    """Mark units matched by a rule or a learned template; one cluster per rule (in order of first match)."""
-    by_cluster: dict[str, list[int]] = defaultdict(list)
-    for u in np.flatnonzero(rule_hit | learned_hit).tolist():
-        rule = units.rule[u]
-        by_cluster[f"rule:{rule}" if rule is not None else f"template:{units.template[u][0]}"].append(u)
-    for name, hits in by_cluster.items():
-        found = np.array(hits, dtype=np.int64)
-        found = found[np.lexsort((units.start[found], ranks[units.doc[found]]))]
-        members[name] = found
-        first = int(found[0])
-        for u in found.tolist():
-            targets[u]["template"] = Target(name, -1, u == first)
+def _template_targets(units: UnitTable, ranks: np.ndarray, hit: np.ndarray, base: int
+                      ) -> tuple[Targets, dict[str, np.ndarray]]:
+    """Units matched by a rule or a learned template: one cluster per rule or template (numbered from
+    `base`, in order of first match), the earliest copy kept under keep-first. Also returns each cluster's
+    members in canonical order."""
+    found = np.flatnonzero(hit)
+    index: dict[str, int] = {}
+    code = np.fromiter((index.setdefault(f"rule:{rule}" if (rule := units.rule[u]) is not None
+                                         else f"template:{units.template[u][0]}", len(index))
+                        for u in found.tolist()), dtype=np.int64, count=len(found))
+    order = np.lexsort((units.start[found], ranks[units.doc[found]], code))
+    found, code = found[order], code[order]
+    starts = np.flatnonzero(np.concatenate(([True], code[1:] != code[:-1]))) if len(code) else code
+    first = np.zeros(len(found), dtype=bool)
+    first[starts] = True
+    return (Targets.of(found, base + code, np.full(len(found), -1), first),
+            dict(zip(index, np.split(found, starts[1:]))))
 
 
-def _act(targets: dict[int, dict[str, Target]], bits: np.ndarray, firsts: np.ndarray, protected: np.ndarray,
-         learned_hit: np.ndarray, config: Config) -> np.ndarray:
+def _act(repeat: Targets, bits: np.ndarray, firsts: np.ndarray, protected: np.ndarray, learned_hit: np.ndarray,
+         config: Config) -> np.ndarray:
     """The categories (`_BIT`s) that flag each unit: those that target it, but not the kept copy of a
     keep-first category.
 
@@ -419,12 +490,12 @@ def _act(targets: dict[int, dict[str, Target]], bits: np.ndarray, firsts: np.nda
     """
     keep_first = sum(_BIT[c] for c in PRECEDENCE if _policy(c, config) == "keep-first")
     kept = bits & ~(firsts & keep_first)
-    for u in np.flatnonzero(protected & (bits > 0)).tolist():
-        exempt = _BIT["boilerplate"] | _BIT["syndicated"] | (_BIT["template"] if learned_hit[u] else 0)
-        repeat = targets[u].get("repeat")
-        if repeat is not None and not protected[repeat.match] and bits[repeat.match] & _CHROME:
-            exempt |= _BIT["repeat"]
-        kept[u] &= 0xFF ^ exempt
+    headline = np.flatnonzero(protected & (bits > 0))
+    exempt = np.where(learned_hit[headline], _BIT["template"], 0) | _BIT["boilerplate"] | _BIT["syndicated"]
+    at, repeats = repeat.find(headline)
+    copy = repeat.match[at[repeats]]
+    exempt[repeats] |= np.where(~protected[copy] & ((bits[copy] & _CHROME) > 0), _BIT["repeat"], 0)
+    kept[headline] &= (0xFF ^ exempt).astype(np.uint8)
     return kept
 
 
@@ -434,9 +505,9 @@ def _policy(category: str, config: Config) -> str:
     return DEFAULT_ACTIONS[category] if action == "flag-only" else action
 
 
-def _outcomes(kept: np.ndarray, config: Config) -> tuple[np.ndarray, list[tuple[str, ...]]]:
-    """Whether each unit is removed, and the categories that flag it: those that remove it (remove-all
-    first, then in PRECEDENCE order), then those that only flag it."""
+def _outcomes(kept: np.ndarray, config: Config) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each unit is removed, and for each combination of category bits the categories that flag
+    it: those that remove it (remove-all first, then in PRECEDENCE order), then those that only flag it."""
     flag_only = sum(_BIT[c] for c in PRECEDENCE if config.actions[c] == "flag-only")
     table = np.empty(1 << len(PRECEDENCE), dtype=object)  # one shared tuple per combination of categories
     for code in range(len(table)):
@@ -444,11 +515,23 @@ def _outcomes(kept: np.ndarray, config: Config) -> tuple[np.ndarray, list[tuple[
         removing = sorted((c for c in present if not _BIT[c] & flag_only),
                           key=lambda c: config.actions[c] != "remove-all")
         table[code] = tuple(removing + [c for c in present if _BIT[c] & flag_only])
-    return (kept & (0xFF ^ flag_only)) > 0, table[kept].tolist()
+    return (kept & (0xFF ^ flag_only)) > 0, table
+
+
+def _primary(targets: dict[str, Targets], flagged: np.ndarray, kept: np.ndarray, table: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Per flagged unit, the cluster and matching copy of the category that names its finding."""
+    category = np.array([PRECEDENCE.index(c[0]) if c else -1 for c in table], dtype=np.int64)[kept[flagged]]
+    cluster, match = np.empty(len(flagged), dtype=np.int64), np.empty(len(flagged), dtype=np.int64)
+    for number, name in enumerate(PRECEDENCE):
+        rows = np.flatnonzero(category == number)
+        at = np.searchsorted(targets[name].unit, flagged[rows])
+        cluster[rows], match[rows] = targets[name].cluster[at], targets[name].match[at]
+    return cluster, match
 
 
 def _families(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, rule_hit: np.ndarray,
-              ranks: np.ndarray, config: Config) -> list[int]:
+              ranks: np.ndarray, config: Config) -> np.ndarray:
     """Each document's family: the earliest document it is a near-duplicate of (itself if none).
 
     A first look for duplicate documents, before categories exist: content is
@@ -462,10 +545,9 @@ def _families(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, rul
         if k > 2:
             content[group] = False
     dropped = _duplicate_documents(units, groups, content, ranks, config)
-    family = list(range(len(ranks)))
+    family = np.arange(len(ranks))
     for d in sorted(dropped, key=lambda d: ranks[d]):
-        e = dropped[d][0]
-        family[d] = family[e]
+        family[d] = family[dropped[d][0]]
     return family
 
 

@@ -8,7 +8,7 @@ from datasketch import MinHash, MinHashLSH
 
 from dedupe import cluster, index, shingle, signature
 from dedupe.clean import clean_text
-from dedupe.document import UnitTable
+from dedupe.document import Document, UnitTable
 from dedupe.normalize import normalize, normalize_batch, profile
 from dedupe.pipeline import analyse, cluster_units, clustered_only, rule_groups
 from dedupe.segment import segment
@@ -349,3 +349,101 @@ def test_duplicate_documents_match_the_rule_written_with_loops(seed):
     assert _duplicate_documents(units, groups, content, ranks, Config(duplicate_doc_coverage=share)) == expected
     assert _distinct_docs(units, groups).tolist() == [len(set(doc[g].tolist())) for g in groups]
     assert _distinct_docs(units, groups, content).tolist() == [len(set(doc[g[content[g]]].tolist())) for g in groups]
+
+
+def _content_targets_by_loops(units, groups, family, sources, texts, config):
+    """The content-cluster rule written plainly, one cluster and one member at a time:
+    {unit: {category: (cluster, match, first)}}."""
+    from dedupe.decide import _reprinted_from
+
+    per_source = {}
+    for s in sources:
+        per_source[s] = per_source.get(s, 0) + 1
+    targets = {}
+    for number, group in enumerate(groups):
+        members = group.tolist()
+        docs = units.doc[group].tolist()
+        first_in_doc = {}
+        for u, d in zip(members, docs):
+            first_in_doc.setdefault(d, u)
+        doc_list = list(first_in_doc)
+        families = list(dict.fromkeys(family[d] for d in doc_list))
+        most = max(units.words[group].tolist())
+        ends = sum(units.sentence_end[group].tolist())
+        long = most >= config.syndicated_min_words or (most >= config.prose_min_words and 2 * ends > len(group))
+        boiler = len(families) >= config.min_docs
+        if boiler and long:
+            counts = {}
+            for d in families:
+                counts[sources[d]] = counts.get(sources[d], 0) + 1
+            if most < config.syndicated_min_words and max(counts.values()) >= config.min_docs:
+                long = False
+            else:
+                share = config.boilerplate_site_share
+                boiler = any(c >= config.long_boilerplate_min_docs and c >= share * per_source[s]
+                             for s, c in counts.items())
+        for u, d in zip(members, docs):
+            first = first_in_doc[d]
+            mine = targets.setdefault(u, {})
+            if u != first:
+                mine["repeat"] = (number, first, False)
+            if boiler:
+                mine["boilerplate"] = (number, members[0] if u != members[0] else members[1], u == members[0])
+            elif long and len(doc_list) > 1 and u == first:
+                if d == doc_list[0]:
+                    mine["syndicated"] = (number, first_in_doc[doc_list[1]], True)
+                else:
+                    earlier = [first_in_doc[e] for e in doc_list[:doc_list.index(d)]]
+                    match = _reprinted_from(u, earlier, texts, units, config.quote_share)
+                    if match is not None:
+                        mine["syndicated"] = (number, match, False)
+    return {u: t for u, t in targets.items() if t}
+
+
+_PARAGRAPHS = [
+    "The minister said the plan would cut costs across the region by next spring",
+    'The minister said "the plan will cut costs across the region by next spring"',
+    '"The plan will cut costs across the region by next spring," a spokesman told reporters on Monday',
+    "Share this article",
+    "Officials said the bridge would reopen after repairs to the damaged section were complete today",
+]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_content_cluster_targets_match_the_rule_written_with_loops(seed):
+    from dedupe import Config
+    from dedupe.decide import _content_targets, _distinct_docs, _groups
+
+    rng = np.random.default_rng(seed)
+    n_docs = int(rng.integers(1, 14))
+    doc = np.sort(rng.integers(0, n_docs, int(rng.integers(1, 120))))
+    pick = rng.integers(0, len(_PARAGRAPHS), len(doc))
+    start, end, texts = np.zeros(len(doc), dtype=np.int64), np.zeros(len(doc), dtype=np.int64), [""] * n_docs
+    for u, (d, p) in enumerate(zip(doc.tolist(), pick.tolist())):
+        start[u] = len(texts[d])
+        texts[d] += _PARAGRAPHS[p]
+        end[u] = len(texts[d])
+        texts[d] += "\n"
+    units = UnitTable(doc=doc, start=start, end=end, words=rng.choice([3, 9, 25], len(doc)).astype(np.int32),
+                      mode=np.zeros(len(doc), dtype=np.int8), sig_row=np.full(len(doc), -1), sigs=np.zeros((0, 4)),
+                      rule=[None] * len(doc), template=[None] * len(doc), title=np.zeros(len(doc), dtype=bool),
+                      sentence_end=rng.random(len(doc)) < 0.6)
+    labels = np.where(rng.random(len(doc)) < 0.8, rng.integers(0, max(1, len(doc) // 4), len(doc)), -1)
+    ranks = rng.permutation(n_docs)
+    groups = _groups(labels, ranks, units)
+    family = np.arange(n_docs)
+    for d in range(n_docs):  # some documents belong to an earlier document's family
+        if rng.random() < 0.2:
+            earlier = [e for e in range(n_docs) if ranks[e] < ranks[d] and family[e] == e]
+            family[d] = earlier[0] if earlier else d
+    docs = [Document(id=str(d), text=texts[d], source=str(rng.choice(["a", "b", "c", ""]))) for d in range(n_docs)]
+    config = Config(min_docs=int(rng.choice([2, 3])), long_boilerplate_min_docs=int(rng.choice([2, 5])),
+                    boilerplate_site_share=float(rng.choice([0.1, 0.6])), syndicated_min_words=int(rng.choice([9, 20])),
+                    quote_share=float(rng.choice([0.0, 0.5])))
+    expected = _content_targets_by_loops(units, groups, family, [d.source or "" for d in docs], texts, config)
+    found = {}
+    for category, t in _content_targets(units, groups, _distinct_docs(units, groups), family, docs, texts,
+                                        config).items():
+        for u, number, match, first in zip(t.unit.tolist(), t.cluster.tolist(), t.match.tolist(), t.first.tolist()):
+            found.setdefault(u, {})[category] = (number, match, first)
+    assert found == expected
