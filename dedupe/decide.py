@@ -10,8 +10,9 @@ date, then input order, then offset), never of processing order.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 import numpy as np
 import regex
@@ -19,6 +20,9 @@ import regex
 from dedupe.config import DEFAULT_ACTIONS, Config
 from dedupe.document import Document, UnitTable
 from dedupe.normalize import normalize
+
+W = TypeVar("W")
+R = TypeVar("R")
 
 # Among categories that remove a unit, the first here names the finding.
 PRECEDENCE = ("template", "boilerplate", "syndicated", "repeat")
@@ -58,6 +62,38 @@ def doc_ranks(docs: list[Document]) -> np.ndarray:
     return ranks
 
 
+class Texts(Protocol):
+    """Where deciding reads document texts: only through `map_documents`, so that each document is read
+    once per step, in document order locally (`DocumentTexts`) or where it lives on Spark."""
+
+    def map_documents(self, fn: Callable[[str, W], R], work: dict[int, W]) -> dict[int, R]:
+        """fn(text of document d, work[d]) for every d in `work`."""
+        ...
+
+
+class DocumentTexts:
+    """Texts at hand: a list, or the first pass's `io.TextSpool`."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.texts = texts
+
+    def map_documents(self, fn: Callable[[str, W], R], work: dict[int, W]) -> dict[int, R]:
+        return {d: fn(self.texts[d], work[d]) for d in sorted(work)}
+
+
+def unit_texts(texts: Texts, units: UnitTable, wanted: np.ndarray) -> dict[int, str]:
+    """The text of each wanted unit."""
+    by_doc: dict[int, list[int]] = defaultdict(list)
+    for u in wanted.tolist():
+        by_doc[int(units.doc[u])].append(u)
+    spans = {d: [(int(units.start[u]), int(units.end[u])) for u in found] for d, found in by_doc.items()}
+    return {u: text for d, found in texts.map_documents(_slices, spans).items() for u, text in zip(by_doc[d], found)}
+
+
+def _slices(text: str, spans: list[tuple[int, int]]) -> list[str]:
+    return [text[start:end] for start, end in spans]
+
+
 def _groups(labels: np.ndarray, ranks: np.ndarray, units: UnitTable) -> list[np.ndarray]:
     """Members of every label with two or more units, each in canonical order."""
     idx = np.flatnonzero(labels >= 0)
@@ -85,7 +121,7 @@ def _words(norm: str) -> set[str]:
     return {w[:4] for w in norm.split(" ") if len(w) > 2 and w not in _STOPWORDS}
 
 
-def _protected(units: UnitTable, texts: Sequence[str], docs: list[Document], rule_hit: np.ndarray,
+def _protected(units: UnitTable, texts: Texts, docs: list[Document], rule_hit: np.ndarray,
                groups: list[np.ndarray], ndocs: np.ndarray, learned_hit: np.ndarray, chrome: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
     """Each document's own headline, which site-wide repetition must not remove.
@@ -138,58 +174,81 @@ def _protected(units: UnitTable, texts: Sequence[str], docs: list[Document], rul
         if carriers == 1:
             opens_alone[group] = True
 
-    def words_of(u: int) -> set[str]:
-        return _words(normalize(texts[int(units.doc[u])][units.start[u]:units.end[u]]))
-
     title_units = np.flatnonzero(units.title)  # equal to their document's title (computed in the first pass)
     if len(title_units):
         _, first = np.unique(units.doc[title_units], return_index=True)
         protected[title_units[first]] = True
-    score_cache: dict[int, float] = {}
-    body_cache: dict[int, list[tuple[int, set[str]]]] = {}
+    scores: dict[int, float] = {}
 
-    def overlap(u: int) -> float:
-        """Share of the line's words that recur in its document's text (three at least), its own copies aside."""
-        if u not in score_cache:
-            d = int(units.doc[u])
-            if d not in body_cache:
-                span = np.arange(bounds[d], bounds[d + 1])
-                prose = span[own[span] & (units.words[span] >= 10) & (units.start[span] >= body_start[d])]
-                body_cache[d] = [(int(group_of[v]), words_of(v)) for v in prose]
-            words = words_of(u)
-            hits = len(set().union(*(w & words for g, w in body_cache[d] if g < 0 or g != group_of[u])))
-            enough = hits >= HEADLINE_MIN_HITS or (hits >= 2 and len(words) >= 4)
-            score_cache[u] = hits / len(words) if enough else 0.0
-        return score_cache[u]
+    def score(wanted: Iterable[int]) -> None:
+        """Score the wanted lines (`_headline_scores`), reading each document once."""
+        asked: dict[int, list[int]] = defaultdict(list)
+        for u in dict.fromkeys(wanted):
+            if u not in scores:
+                asked[int(units.doc[u])].append(u)
+        work = {}
+        for d, lines in asked.items():
+            span = np.arange(bounds[d], bounds[d + 1])
+            prose = span[own[span] & (units.words[span] >= 10) & (units.start[span] >= body_start[d])]
+            work[d] = ([(int(units.start[u]), int(units.end[u]), int(group_of[u])) for u in lines],
+                       list(zip(units.start[prose].tolist(), units.end[prose].tolist(), group_of[prose].tolist())))
+        for d, found in texts.map_documents(_headline_scores, work).items():
+            scores.update(zip(asked[d], found))
 
-    proposed: dict[int, list[int]] = defaultdict(list)  # document -> headline candidates
+    carried: list[tuple[list[int], dict[int, int] | None]] = []  # per cross group: its early copies, and the
+    # copy nearest to the text in each document (None: only one document opens with it)
     for group in cross:
         early = [int(u) for u in group if threatened[u] and int(units.doc[u]) not in titles]
         if not early:
             continue
         if opens_alone[group[0]] and units.words[early[0]] >= 3:
-            proposed[int(units.doc[early[-1]])].append(early[-1])  # only one document opens with it
+            carried.append((early, None))
             continue
-        per_doc: dict[int, int] = {}  # the copy nearest to its document's text
+        per_doc: dict[int, int] = {}
         for u in early:
             per_doc[int(units.doc[u])] = u
-        scores = {u: overlap(u) for u in per_doc.values()}
-        best = max(scores.values())
-        runner_up = max((v for v in scores.values() if v < best), default=0.0)
+        carried.append((early, per_doc))
+    learned_only = [u for u in np.flatnonzero(threatened & learned_hit & ~shared).tolist()
+                    if int(units.doc[u]) not in titles]
+    score([u for _, per_doc in carried if per_doc for u in per_doc.values()] + learned_only)
+    proposed: dict[int, list[int]] = defaultdict(list)  # document -> headline candidates
+    for early, per_doc in carried:
+        if per_doc is None:
+            proposed[int(units.doc[early[-1]])].append(early[-1])
+            continue
+        best = max(scores[u] for u in per_doc.values())
+        runner_up = max((v for v in (scores[u] for u in per_doc.values()) if v < best), default=0.0)
         for d, u in per_doc.items():
             # Several carriers can own a headline: the article scraped twice, or reprinted under it.
             value = scores[u]
             if value >= HEADLINE_OVERLAP or (value == best >= HEADLINE_OVERLAP / 2 and runner_up <= best / 2):
                 proposed[d].append(u)
-    for u in np.flatnonzero(threatened & learned_hit & ~shared).tolist():
-        if int(units.doc[u]) not in titles and overlap(u) >= HEADLINE_OVERLAP:
+    for u in learned_only:
+        if scores[u] >= HEADLINE_OVERLAP:
             proposed[int(units.doc[u])].append(u)
+    score(u for found in proposed.values() if len(found) > 1 for u in found)
     for found in proposed.values():
-        protected[max(found, key=lambda u: (overlap(u), int(rank[u])))] = True
+        protected[found[0] if len(found) == 1 else max(found, key=lambda u: (scores[u], int(rank[u])))] = True
     return protected, zone
 
 
-def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Sequence[str],
+def _headline_scores(text: str, work: tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]
+                     ) -> list[float]:
+    """For lines of one document, given as (start, end, cluster) with its prose below the headline zone,
+    the share of each line's words that the prose repeats (its own copies aside), or 0.0 unless at least
+    HEADLINE_MIN_HITS of them (2 of a line of 4 words or more) recur."""
+    lines, prose = work
+    body = [(cluster, _words(normalize(text[start:end]))) for start, end, cluster in prose]
+    scores = []
+    for start, end, cluster in lines:
+        words = _words(normalize(text[start:end]))
+        hits = len(set().union(*(w & words for other, w in body if other < 0 or other != cluster)))
+        enough = hits >= HEADLINE_MIN_HITS or (hits >= 2 and len(words) >= 4)
+        scores.append(hits / len(words) if enough else 0.0)
+    return scores
+
+
+def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Texts,
            learned: set[str], config: Config) -> Decisions:
     """Apply categories, precedence and actions; see the specification (shared/SPEC.md) and README "Categories".
 
@@ -272,7 +331,7 @@ def _content_names(units: UnitTable, groups: list[np.ndarray]) -> list[str]:
 
 
 def _content_targets(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, family: np.ndarray,
-                     docs: list[Document], texts: Sequence[str], config: Config) -> dict[str, Targets]:
+                     docs: list[Document], texts: Texts, config: Config) -> dict[str, Targets]:
     """Repeat, boilerplate and syndicated targets of the content clusters (cluster index = group number).
 
     In a cluster, each document's later copies repeat its first one. A cluster in `min_docs` families or
@@ -315,9 +374,12 @@ def _content_targets(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarr
             match[~opening] = member[start[group[heads[~opening]]]]
         else:
             earliest = np.searchsorted(every, start[group[heads]])
+            checked = np.zeros(len(start), dtype=bool)  # groups where a later document's copy is checked
+            checked[group[heads[~opening]]] = True
+            text_of = unit_texts(texts, units, member[heads[checked[group[heads]]]])
             for i in np.flatnonzero(~opening).tolist():
                 found = _reprinted_from(int(member[heads[i]]), member[every[earliest[i]:position[i]]].tolist(),
-                                        texts, units, config.quote_share)
+                                        text_of, config.quote_share)
                 match[i] = -1 if found is None else found
         ok = match >= 0
         targets["syndicated"] = Targets.of(member[heads[ok]], group[heads[ok]], match[ok], opening[ok])
@@ -363,16 +425,9 @@ _QUOTE = regex.compile(
 )
 
 
-def _unit_text(texts: Sequence[str], units: UnitTable, u: int) -> str:
-    return texts[int(units.doc[u])][units.start[u]:units.end[u]]
-
-
-def _reprinted_from(u: int, earlier: list[int], texts: Sequence[str], units: UnitTable, share: float) -> int | None:
+def _reprinted_from(u: int, earlier: list[int], text_of: dict[int, str], share: float) -> int | None:
     """The earliest copy that `u` reprints: not one that merely quotes the same speaker (see below)."""
-    if share <= 0:
-        return earlier[0]
-    text = _unit_text(texts, units, u)
-    return next((v for v in earlier if not _same_quote_only(text, _unit_text(texts, units, v), share)), None)
+    return next((v for v in earlier if not _same_quote_only(text_of[u], text_of[v], share)), None)
 
 
 def _same_quote_only(copy: str, canonical: str, share: float) -> bool:

@@ -28,7 +28,7 @@ import numpy as np
 
 from dedupe import cluster, index, rules, shingle, signature
 from dedupe.config import Config
-from dedupe.decide import Decisions, decide
+from dedupe.decide import Decisions, DocumentTexts, Texts, decide
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
 from dedupe.io import ArraySpool, TextSpool, record_to_document
 from dedupe.normalize import normalize_batch, profile
@@ -360,7 +360,7 @@ def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip], config
             labels = cluster_units(units, config)
             units = clustered_only(units, labels)  # the other signatures are freed here, before deciding
             timings = {"read_and_sign_s": signed - began, "index_and_cluster_s": time.perf_counter() - signed}
-            analysis = conclude(infos, units, labels, texts, admission.skips, config, began, timings)
+            analysis = conclude(infos, units, labels, DocumentTexts(texts), admission.skips, config, began, timings)
     except BaseException:
         texts.close()
         raise
@@ -368,7 +368,7 @@ def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip], config
     return analysis
 
 
-def conclude(infos: list[Document], units: UnitTable, labels: np.ndarray, texts: Sequence[str], skips: list[Skip],
+def conclude(infos: list[Document], units: UnitTable, labels: np.ndarray, texts: Texts, skips: list[Skip],
              config: Config, began: float, timings: dict[str, float]) -> Analysis:
     """Decisions from clusters: the step after clustering that the local and Spark engines share.
 

@@ -21,9 +21,10 @@ Every document gets a stable order key when it is read (file rank, range of
 the file, position in the range), so canonical choices never depend on
 partitioning. The driver
 then holds what the local engine holds after clustering (unit columns and
-the clustered units' signatures; texts are spooled to disk, not held) and
-makes the decisions with `pipeline.conclude`: the part that does not scale
-out yet. The second pass runs on the executors again
+the clustered units' signatures, but no text) and makes the decisions with
+`pipeline.conclude`: the part that does not scale out yet. The texts stay on
+the executors: the headline and quotation checks of `decide` run there
+(`ExecutorTexts`) and send back scores and the paragraphs compared. The second pass runs on the executors again
 (`render_on_executors`): each range of documents is cleaned and its findings
 made by `render.render_batch` with the plans the driver cuts for that
 range (an RDD zipped with the ranges); the driver merges the report's
@@ -41,7 +42,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +51,7 @@ import numpy as np
 from dedupe import cluster, index
 from dedupe.config import Config, ConfigError
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
-from dedupe.io import Inputs, TextSpool, count_lines, line_ranges, output_record, read_range, record_to_document
+from dedupe.io import Inputs, count_lines, line_ranges, output_record, read_range, record_to_document
 from dedupe.pipeline import (
     BATCH_DOCS,
     DUPLICATE_ID,
@@ -427,14 +428,28 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
     labels = components(edges).localCheckpoint()
     clock.lap("spark_components_s")
     table, label = _driver_units(rows, nodes, labels, config)
-    infos = []
-    with TextSpool() as texts:
-        for _, doc in docs.toLocalIterator():  # one pass over the documents gives both
-            texts.append(doc.text)
-            infos.append(info_of(doc))
-        clock.lap("spark_collect_to_driver_s")
-        analysis = conclude(infos, table, label, texts, skips, config, clock.began, clock.laps)
-    return analysis, docs
+    infos = docs.map(lambda pair: info_of(pair[1])).collect()  # in order: ranges of order, sorted within
+    clock.lap("spark_collect_to_driver_s")
+    return conclude(infos, table, label, ExecutorTexts(docs), skips, config, clock.began, clock.laps), docs
+
+
+class ExecutorTexts:
+    """`decide.Texts` for documents that stay on the executors: each `map_documents` is one job over the
+    persisted documents (keyed by their dense order, which is the driver's document index); the work goes
+    out in a broadcast and only the function's results come back."""
+
+    def __init__(self, docs: RDD) -> None:
+        self.docs = docs
+
+    def map_documents(self, fn: Callable[[str, Any], Any], work: dict[int, Any]) -> dict[int, Any]:
+        if not work:
+            return {}
+        shared = self.docs.context.broadcast(work)
+        try:
+            return dict(self.docs.filter(lambda pair: pair[0] in shared.value)
+                        .map(lambda pair: (pair[0], fn(pair[1].text, shared.value[pair[0]]))).collect())
+        finally:
+            shared.destroy()
 
 
 def distinct_nodes(rows: DataFrame) -> DataFrame:

@@ -74,6 +74,22 @@ def test_components_label_every_node_with_its_components_smallest_node(spark, se
     assert all(found[v] == expected[v] for v in touched)
 
 
+def test_deciding_reads_texts_on_the_executors_as_the_local_engine_reads_them(spark):
+    from dedupe.decide import DocumentTexts, _headline_scores, _slices
+    from dedupe.document import Document
+
+    rng = random.Random(3)
+    words = "minister plan costs region spring bridge repairs officials reopen damaged".split()
+    texts = ["\n".join(" ".join(rng.choices(words, k=rng.randrange(3, 14))) for _ in range(6)) for _ in range(40)]
+    docs = spark.sparkContext.parallelize([(d, Document(id=str(d), text=t)) for d, t in enumerate(texts)], 3)
+    here, there = DocumentTexts(texts), engine.ExecutorTexts(docs)
+    spans = {d: [(0, 5), (3, len(texts[d]))] for d in range(0, 40, 3)}
+    assert there.map_documents(_slices, spans) == here.map_documents(_slices, spans)
+    lines = {d: ([(0, texts[d].index("\n"), -1)], [(texts[d].index("\n") + 1, len(texts[d]), 2)]) for d in (1, 7, 39)}
+    assert there.map_documents(_headline_scores, lines) == here.map_documents(_headline_scores, lines)
+    assert there.map_documents(_slices, {}) == {}
+
+
 @pytest.mark.parametrize("partitions", [1, 2, 7])
 def test_corpus_samples_give_the_local_engines_output(spark, partitions):
     for sample in SAMPLES:

@@ -394,7 +394,9 @@ def _content_targets_by_loops(units, groups, family, sources, texts, config):
                     mine["syndicated"] = (number, first_in_doc[doc_list[1]], True)
                 else:
                     earlier = [first_in_doc[e] for e in doc_list[:doc_list.index(d)]]
-                    match = _reprinted_from(u, earlier, texts, units, config.quote_share)
+                    match = earlier[0] if config.quote_share <= 0 else _reprinted_from(
+                        u, earlier, {v: texts[units.doc[v]][units.start[v]:units.end[v]] for v in [u, *earlier]},
+                        config.quote_share)
                     if match is not None:
                         mine["syndicated"] = (number, match, False)
     return {u: t for u, t in targets.items() if t}
@@ -412,7 +414,7 @@ _PARAGRAPHS = [
 @pytest.mark.parametrize("seed", range(40))
 def test_content_cluster_targets_match_the_rule_written_with_loops(seed):
     from dedupe import Config
-    from dedupe.decide import _content_targets, _distinct_docs, _groups
+    from dedupe.decide import DocumentTexts, _content_targets, _distinct_docs, _groups
 
     rng = np.random.default_rng(seed)
     n_docs = int(rng.integers(1, 14))
@@ -442,8 +444,8 @@ def test_content_cluster_targets_match_the_rule_written_with_loops(seed):
                     quote_share=float(rng.choice([0.0, 0.5])))
     expected = _content_targets_by_loops(units, groups, family, [d.source or "" for d in docs], texts, config)
     found = {}
-    for category, t in _content_targets(units, groups, _distinct_docs(units, groups), family, docs, texts,
-                                        config).items():
+    for category, t in _content_targets(units, groups, _distinct_docs(units, groups), family, docs,
+                                        DocumentTexts(texts), config).items():
         for u, number, match, first in zip(t.unit.tolist(), t.cluster.tolist(), t.match.tolist(), t.first.tolist()):
             found.setdefault(u, {})[category] = (number, match, first)
     assert found == expected
