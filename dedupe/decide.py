@@ -252,8 +252,9 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Te
            learned: set[str], config: Config) -> Decisions:
     """Apply categories, precedence and actions; see the specification (shared/SPEC.md) and README "Categories".
 
-    Every step works on columns: the members of all clusters as rows of (cluster, unit), each category's
-    targets as a `Targets`, and per-cluster or per-document rules as reductions over sorted rows.
+    The cluster rules work on columns: the members of all clusters as rows of (cluster, unit), each
+    category's targets as a `Targets`, per-cluster counts as reductions over sorted rows. Python loops remain
+    for the quotation check and the headline candidates, and texts are read only through `texts`.
     """
     n = len(units)
     ranks = doc_ranks(docs)
@@ -303,7 +304,8 @@ class Targets:
     @classmethod
     def of(cls, unit: np.ndarray, cluster: np.ndarray, match: np.ndarray, first: np.ndarray) -> Targets:
         order = np.argsort(unit, kind="stable")
-        return cls(unit[order], cluster[order].astype(np.int64), match[order].astype(np.int64), first[order])
+        return cls(unit[order], cluster[order].astype(np.int64), match[order].astype(np.int64),
+                   first[order].astype(bool))
 
     def plus(self, other: Targets) -> Targets:
         return Targets.of(*(np.concatenate((a, b)) for a, b in zip(

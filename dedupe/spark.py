@@ -253,7 +253,8 @@ def admit(keyed: RDD, config: Config, partitions: int) -> tuple[RDD, list[Skip]]
     kept = checked.filter(lambda pair: not skipped(pair))
     count, chars = kept.map(lambda pair: (1, len(pair[1].text))).fold((0, 0), lambda a, b: (a[0] + b[0], a[1] + b[1]))
     total = max(1, count)
-    # Ranges of about RANGE_CHARS, so that streaming documents back to the driver holds one range at a time.
+    # Ranges of about RANGE_CHARS, so that a task of the second pass (and the driver, when cleaned documents
+    # come back) holds one range at a time.
     ranges = max(partitions, -(-chars // RANGE_CHARS))
     docs = kept.zipWithIndex().map(lambda pair: (pair[1], replace(pair[0][1], order=pair[1])))
     docs = docs.repartitionAndSortWithinPartitions(ranges, lambda order: _range_of(order, ranges, total))
@@ -430,26 +431,40 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
     table, label = _driver_units(rows, nodes, labels, config)
     infos = docs.map(lambda pair: info_of(pair[1])).collect()  # in order: ranges of order, sorted within
     clock.lap("spark_collect_to_driver_s")
-    return conclude(infos, table, label, ExecutorTexts(docs), skips, config, clock.began, clock.laps), docs
+    return conclude(infos, table, label, ExecutorTexts(docs, len(infos)), skips, config, clock.began,
+                    clock.laps), docs
 
 
 class ExecutorTexts:
     """`decide.Texts` for documents that stay on the executors: each `map_documents` is one job over the
-    persisted documents (keyed by their dense order, which is the driver's document index); the work goes
-    out in a broadcast and only the function's results come back."""
+    ranges of the persisted documents (keyed by their dense order, the driver's document index) that hold
+    wanted documents. A task receives its own range's work only, as in `render_on_executors`, and only the
+    function's results come back."""
 
-    def __init__(self, docs: RDD) -> None:
-        self.docs = docs
+    def __init__(self, docs: RDD, total: int) -> None:
+        self.docs, self.total = docs, total
 
     def map_documents(self, fn: Callable[[str, Any], Any], work: dict[int, Any]) -> dict[int, Any]:
         if not work:
             return {}
-        shared = self.docs.context.broadcast(work)
-        try:
-            return dict(self.docs.filter(lambda pair: pair[0] in shared.value)
-                        .map(lambda pair: (pair[0], fn(pair[1].text, shared.value[pair[0]]))).collect())
-        finally:
-            shared.destroy()
+        first = _range_starts(self.docs, self.total)
+        wanted = np.array(sorted(work), dtype=np.int64)
+        cut = np.searchsorted(wanted, first)
+        items: list[bytes | None] = [None] * (len(first) - 1)
+        for r, (a, b) in enumerate(zip(cut[:-1].tolist(), cut[1:].tolist())):
+            if a < b:
+                items[r] = pickle.dumps({d: work[d] for d in wanted[a:b].tolist()}, pickle.HIGHEST_PROTOCOL)
+
+        def mapped(pairs: Iterator[tuple[list[tuple[int, Document]], bytes | None]]) -> Iterator[tuple[int, Any]]:
+            for keyed, pickled in pairs:
+                mine = pickle.loads(pickled) if pickled is not None else {}
+                found = [(order, fn(doc.text, mine[order])) for order, doc in keyed if order in mine]
+                if len(found) != len(mine):
+                    raise RuntimeError("a range does not hold the documents its work names")
+                yield from found
+
+        busy = [r for r, item in enumerate(items) if item is not None]
+        return dict(self.docs.context.runJob(_by_range(self.docs, items), mapped, busy))
 
 
 def distinct_nodes(rows: DataFrame) -> DataFrame:
@@ -563,6 +578,17 @@ def _range_of(order: Any, ranges: int, total: int) -> Any:
     return order * ranges // total
 
 
+def _range_starts(docs: RDD, total: int) -> list[int]:
+    """The first document of each range of `docs`, and `total` at the end."""
+    ranges = docs.getNumPartitions()
+    return np.searchsorted(_range_of(np.arange(total), ranges, max(1, total)), np.arange(ranges + 1)).tolist()
+
+
+def _by_range(docs: RDD, items: list[Any]) -> RDD:
+    """One element per range of `docs`: its documents as a list of (order, Document), and `items[range]`."""
+    return docs.glom().zip(docs.context.parallelize(items, len(items)))
+
+
 def render_on_executors(analysis: Analysis, docs: RDD, keep: bool, encode: bool, texts: bool) -> RDD:
     """The second pass on the executors: (documents, `render.Rendered`) per batch, in input order.
 
@@ -572,11 +598,9 @@ def render_on_executors(analysis: Analysis, docs: RDD, keep: bool, encode: bool,
     range's plans only. Documents and cleaned texts are kept only with `texts`; otherwise only counters
     and findings come back.
     """
-    ranges, total = docs.getNumPartitions(), len(analysis.docs)
-    first = np.searchsorted(_range_of(np.arange(total), ranges, max(1, total)), np.arange(ranges + 1)).tolist()
+    first = _range_starts(docs, len(analysis.docs))
     planner = Planner(analysis.docs, analysis.units, analysis.decisions)
-    plans = docs.context.parallelize([(a, pickle.dumps(planner.plans(a, b - a), pickle.HIGHEST_PROTOCOL))
-                                      for a, b in zip(first[:-1], first[1:])], ranges)
+    plans = [(a, pickle.dumps(planner.plans(a, b - a), pickle.HIGHEST_PROTOCOL)) for a, b in zip(first[:-1], first[1:])]
     config = analysis.config
 
     def rendered(pair: tuple[list[tuple[int, Document]], tuple[int, bytes]]
@@ -588,7 +612,7 @@ def render_on_executors(analysis: Analysis, docs: RDD, keep: bool, encode: bool,
         for at in range(0, len(batch), BATCH_DOCS):
             yield _render_range(batch[at:at + BATCH_DOCS], plans[at:at + BATCH_DOCS], config, keep, encode, texts)
 
-    return docs.glom().zip(plans).flatMap(rendered)
+    return _by_range(docs, plans).flatMap(rendered)
 
 
 def _render_range(batch: list[Document], plans: list[Plan], config: Config, keep: bool, encode: bool, texts: bool

@@ -81,9 +81,10 @@ def test_deciding_reads_texts_on_the_executors_as_the_local_engine_reads_them(sp
     rng = random.Random(3)
     words = "minister plan costs region spring bridge repairs officials reopen damaged".split()
     texts = ["\n".join(" ".join(rng.choices(words, k=rng.randrange(3, 14))) for _ in range(6)) for _ in range(40)]
-    docs = spark.sparkContext.parallelize([(d, Document(id=str(d), text=t)) for d, t in enumerate(texts)], 3)
-    here, there = DocumentTexts(texts), engine.ExecutorTexts(docs)
-    spans = {d: [(0, 5), (3, len(texts[d]))] for d in range(0, 40, 3)}
+    docs = spark.sparkContext.parallelize([(d, Document(id=str(d), text=t)) for d, t in enumerate(texts)], 2)
+    docs = docs.repartitionAndSortWithinPartitions(3, lambda order: engine._range_of(order, 3, len(texts)))
+    here, there = DocumentTexts(texts), engine.ExecutorTexts(docs, len(texts))
+    spans = {d: [(0, 5), (3, len(texts[d]))] for d in range(0, 27, 3)}  # the last range has no work
     assert there.map_documents(_slices, spans) == here.map_documents(_slices, spans)
     lines = {d: ([(0, texts[d].index("\n"), -1)], [(texts[d].index("\n") + 1, len(texts[d]), 2)]) for d in (1, 7, 39)}
     assert there.map_documents(_headline_scores, lines) == here.map_documents(_headline_scores, lines)
