@@ -32,7 +32,7 @@ from dedupe.decide import Decisions, DocumentTexts, Texts, decide
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
 from dedupe.io import ArraySpool, TextSpool, record_to_document
 from dedupe.normalize import normalize_batch, profile
-from dedupe.render import Planner, Rendered, render_batch, without_texts
+from dedupe.render import Planner, Rendered, render_batch
 from dedupe.report import FindingsFile, FindingsSpool, Report, ReportBuilder
 from dedupe.segment import segment
 
@@ -445,8 +445,7 @@ def _render_range(token: int, first: int, count: int, keep: bool, encode: bool, 
     analysis, planner, spool = _RENDERING[token]
     infos = analysis.docs[first:first + count]
     docs = [replace(info, text=text) for info, text in zip(infos, spool.range(first, count))]
-    batch = render_batch(docs, planner.plans(first, count), analysis.config, keep, encode)
-    return batch if texts else without_texts(batch)
+    return render_batch(docs, planner.plans(first, count), analysis.config, keep, encode, texts)
 
 
 def apply(rendered: Iterable[tuple[list[Document], Rendered]], builder: ReportBuilder) -> Iterator[CleanedDocument]:

@@ -114,9 +114,11 @@ class Rendered:
     lines: bytes  # the findings as JSON Lines, when asked for (`encode`)
 
 
-def render_batch(docs: Sequence[Document], plans: Sequence[Plan], config: Config, keep: bool, encode: bool
-                 ) -> Rendered:
-    """Clean each document by its plan, make its findings and count them into a tally."""
+def render_batch(docs: Sequence[Document], plans: Sequence[Plan], config: Config, keep: bool, encode: bool,
+                 texts: bool = True) -> Rendered:
+    """Clean each document by its plan, make its findings and count them into a tally. Without `texts` the
+    cleaned texts are not made (an audit needs only counters and findings): `texts`, `removed_chars` and
+    `dropped` stay empty, as `without_texts` leaves them."""
     tally = Tally()
     out = Rendered([], [], [], tally, [], b"")
     for doc, plan in zip(docs, plans):
@@ -125,16 +127,17 @@ def render_batch(docs: Sequence[Document], plans: Sequence[Plan], config: Config
             cleaned, removed_chars, findings = "", len(text), [_dropped(doc, plan.duplicate, config)]
         else:
             spans = [(start, end) for start, end, _, _, removed, *_ in plan.flags if removed]
-            cleaned = clean_text(text, spans) if spans else text
+            cleaned = clean_text(text, spans) if spans and texts else text
             removed_chars = sum(e - s for s, e in spans)
             findings = [Finding(doc_id=doc.id, start=start, end=end, category=categories[0],
                                 categories=list(categories), cluster_id=cluster, similarity=sim,
                                 action="removed" if removed else "flagged", text=truncate(text[start:end]),
                                 match=match)
                         for start, end, categories, cluster, removed, sim, match, _ in plan.flags]
-        out.texts.append(cleaned)
-        out.removed_chars.append(removed_chars)
-        out.dropped.append(plan.duplicate is not None)
+        if texts:
+            out.texts.append(cleaned)
+            out.removed_chars.append(removed_chars)
+            out.dropped.append(plan.duplicate is not None)
         tally.add(doc, plan, findings, removed_chars)
         if keep or encode:
             out.findings.extend(findings)

@@ -68,7 +68,7 @@ from dedupe.pipeline import (
     skip_of,
     strict_error,
 )
-from dedupe.render import Plan, Planner, Rendered, render_batch, without_texts
+from dedupe.render import Planner, Rendered, render_batch, without_texts
 from dedupe.report import FindingsSpool, Report
 
 if TYPE_CHECKING:
@@ -610,15 +610,10 @@ def render_on_executors(analysis: Analysis, docs: RDD, keep: bool, encode: bool,
         if len(batch) != len(plans) or any(doc.order != start + i for i, doc in enumerate(batch)):
             raise RuntimeError(f"the documents of the range at {start} do not match its plans")
         for at in range(0, len(batch), BATCH_DOCS):
-            yield _render_range(batch[at:at + BATCH_DOCS], plans[at:at + BATCH_DOCS], config, keep, encode, texts)
+            part = batch[at:at + BATCH_DOCS]
+            yield (part if texts else []), render_batch(part, plans[at:at + BATCH_DOCS], config, keep, encode, texts)
 
     return _by_range(docs, plans).flatMap(rendered)
-
-
-def _render_range(batch: list[Document], plans: list[Plan], config: Config, keep: bool, encode: bool, texts: bool
-                  ) -> tuple[list[Document], Rendered]:
-    result = render_batch(batch, plans, config, keep, encode)
-    return (batch, result) if texts else ([], without_texts(result))
 
 
 # ---------------------------------------------------------------- the pipeline step

@@ -491,9 +491,9 @@ def test_readme_python_example_runs(tmp_path, monkeypatch):
     assert (tmp_path / "findings.parquet").stat().st_size > 0
 
 
-def _tally_report(analysis, docs, size: int):
+def _tally_report(analysis, docs, size: int, texts: bool = True):
     """The report built from render batches of `size` documents (as worker processes or Spark partitions
-    would cut them)."""
+    would cut them), with or without making the cleaned texts."""
     from dedupe.render import Planner, render_batch
     from dedupe.report import ReportBuilder
 
@@ -501,7 +501,10 @@ def _tally_report(analysis, docs, size: int):
     builder = ReportBuilder(analysis.docs, analysis.units, analysis.decisions, analysis.skips, analysis.config)
     for first in range(0, len(docs), size):
         batch = docs[first:first + size]
-        builder.take(render_batch(batch, planner.plans(first, len(batch)), analysis.config, True, False))
+        rendered = render_batch(batch, planner.plans(first, len(batch)), analysis.config, True, False, texts)
+        made = len(batch) if texts else 0
+        assert len(rendered.texts) == len(rendered.removed_chars) == len(rendered.dropped) == made
+        builder.take(rendered)
     data = builder.finish(0.0).to_dict()
     data["summary"].pop("wall_time_s")
     return data
@@ -518,6 +521,7 @@ def test_report_counted_in_batches_equals_the_report_counted_at_once(generated_d
     whole = _tally_report(analysis, docs, len(docs))
     assert whole["summary"]["duplicate_documents_dropped"] and whole["syndication"]["pairs"]
     assert _tally_report(analysis, docs, size) == whole
+    assert _tally_report(analysis, docs, size, texts=False) == whole  # an audit does not clean the texts
 
 
 def test_tally_merge_keeps_the_document_cap_of_top_lines(monkeypatch):
