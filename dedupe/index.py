@@ -146,8 +146,7 @@ def _band_pairs(sigs: np.ndarray | SpooledSignatures, threshold: float, bucket_c
     bands, rows = lsh_params(threshold, num_perm)
     found = []
     for keys in band_keys(sigs, bands, rows):
-        order = np.argsort(keys)  # any order within a bucket gives the same pairs; quicksort is 2-3x faster
-        ordered = keys[order]
+        order, ordered = grouped(keys)  # any order within a bucket gives the same pairs
         starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
         sizes = np.diff(np.append(starts, n))
         found.append(bucket_pairs(order, starts, sizes, bucket_cap, groups))
@@ -156,6 +155,31 @@ def _band_pairs(sigs: np.ndarray | SpooledSignatures, threshold: float, bucket_c
         return np.zeros((0, 2), dtype=np.int64)
     codes = np.unique(pairs[:, 0] * n + pairs[:, 1])
     return np.column_stack((codes // n, codes % n))
+
+
+def grouped(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A permutation of uint64 `keys` that puts equal keys next to each other, and the keys in that order.
+
+    Each key's high bits and its row number are packed into one uint64 and the packed values are sorted:
+    numpy's vectorised sort of plain integers is about ten times faster than `argsort` on this machine (0.044
+    against 0.456 s for 5.7 million keys). Rows whose keys share the high bits but differ in the low ones
+    (a few in millions) are then sorted by their full keys.
+    """
+    n = len(keys)
+    low = np.uint64((1 << max(1, (n - 1).bit_length())) - 1)
+    packed = np.sort((keys & ~low) | np.arange(n, dtype=np.uint64))
+    order = (packed & low).astype(np.int64)
+    ordered = keys[order]
+    high = packed & ~low
+    mixed = np.flatnonzero((high[1:] == high[:-1]) & (ordered[1:] != ordered[:-1]))
+    if len(mixed):
+        runs = np.flatnonzero(np.concatenate(([True], high[1:] != high[:-1])))
+        ends = np.append(runs[1:], n)
+        for run in np.unique(np.searchsorted(runs, mixed, side="right") - 1).tolist():
+            a, b = int(runs[run]), int(ends[run])
+            order[a:b] = order[a:b][np.argsort(ordered[a:b], kind="stable")]
+            ordered[a:b] = keys[order[a:b]]
+    return order, ordered
 
 
 def bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, cap: int,

@@ -449,3 +449,18 @@ def test_content_cluster_targets_match_the_rule_written_with_loops(seed):
         for u, number, match, first in zip(t.unit.tolist(), t.cluster.tolist(), t.match.tolist(), t.first.tolist()):
             found.setdefault(u, {})[category] = (number, match, first)
     assert found == expected
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_grouped_puts_equal_keys_together_even_when_only_their_low_bits_differ(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 3000))
+    bits = max(1, (n - 1).bit_length())  # the bits that index.grouped packs the row number into
+    high = rng.integers(0, 4, n).astype(np.uint64) << np.uint64(40)
+    keys = high | rng.integers(0, 1 << bits, n).astype(np.uint64)  # many keys differ in the low bits only
+    keys[rng.integers(0, max(n, 1), n // 2)] = keys[rng.integers(0, max(n, 1), n // 2)]  # and repeats
+    order, ordered = index.grouped(keys)
+    assert sorted(order.tolist()) == list(range(n))
+    assert np.array_equal(ordered, keys[order])
+    change = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1]))) if n else []
+    assert len(change) == len(np.unique(keys))  # each distinct key is one run
