@@ -161,19 +161,20 @@ def grouped(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A permutation of uint64 `keys` that puts equal keys next to each other, and the keys in that order.
 
     Each key's high bits and its row number are packed into one uint64 and the packed values are sorted:
-    numpy's vectorised sort of plain integers is about ten times faster than `argsort` on this machine (0.044
-    against 0.456 s for 5.7 million keys). Rows whose keys share the high bits but differ in the low ones
-    (a few in millions) are then sorted by their full keys.
+    numpy sorts plain integers with vectorised code, which `argsort` lacks. For 5.7 million random keys this
+    takes half the time of `argsort` and a gather (0.21 against 0.41 s, medians of 15 interleaved runs on this
+    machine). Rows whose keys share the high bits but differ in the low ones (a few in millions) are then
+    sorted by their full keys.
     """
     n = len(keys)
     low = np.uint64((1 << max(1, (n - 1).bit_length())) - 1)
     packed = np.sort((keys & ~low) | np.arange(n, dtype=np.uint64))
-    order = (packed & low).astype(np.int64)
+    order = (packed & low).view(np.int64)  # row numbers are far below 2**63
     ordered = keys[order]
-    high = packed & ~low
-    mixed = np.flatnonzero((high[1:] == high[:-1]) & (ordered[1:] != ordered[:-1]))
+    same_high = (packed[1:] ^ packed[:-1]) <= low
+    mixed = np.flatnonzero(same_high & (ordered[1:] != ordered[:-1]))
     if len(mixed):
-        runs = np.flatnonzero(np.concatenate(([True], high[1:] != high[:-1])))
+        runs = np.flatnonzero(np.concatenate(([True], ~same_high)))
         ends = np.append(runs[1:], n)
         for run in np.unique(np.searchsorted(runs, mixed, side="right") - 1).tolist():
             a, b = int(runs[run]), int(ends[run])

@@ -464,3 +464,15 @@ def test_grouped_puts_equal_keys_together_even_when_only_their_low_bits_differ(s
     assert np.array_equal(ordered, keys[order])
     change = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1]))) if n else []
     assert len(change) == len(np.unique(keys))  # each distinct key is one run
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_distinct_keys_number_signatures_in_order_of_first_appearance(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 2000))
+    keys = rng.integers(0, max(1, n // 3), n).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    first, ids = index.distinct_keys(keys)
+    seen: dict[int, int] = {}
+    expected = [seen.setdefault(k, len(seen)) for k in keys.tolist()]
+    assert ids.tolist() == expected
+    assert first.tolist() == [expected.index(i) for i in range(len(seen))]
