@@ -24,7 +24,8 @@ then holds what the local engine holds after clustering (unit columns and
 the clustered units' signatures, but no text) and makes the decisions with
 `pipeline.conclude`: the part that does not scale out yet. The texts stay on
 the executors: the headline and quotation checks of `decide` run there
-(`ExecutorTexts`) and send back scores and the paragraphs compared. The second pass runs on the executors again
+(`ExecutorTexts`) and send back scores and the paragraphs that the quotation
+check may compare. The second pass runs on the executors again
 (`render_on_executors`): each range of documents is cleaned and its findings
 made by `render.render_batch` with the plans the driver cuts for that
 range (an RDD zipped with the ranges); the driver merges the report's
