@@ -522,9 +522,12 @@ def write_text(target: Path, text: str | Iterable[str]) -> None:
     file.close(success=True)
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False)  # what json.dumps(..., ensure_ascii=False) builds on every call
+
+
 def jsonl_line(record: dict[str, Any]) -> bytes:
     """One JSON Lines record, UTF-8, as every writer here writes it."""
-    return json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n"
+    return _JSON.encode(record).encode("utf-8") + b"\n"
 
 
 def output_record(cleaned: CleanedDocument, config: Config) -> dict[str, Any]:
