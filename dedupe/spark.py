@@ -509,13 +509,16 @@ def _driver_units(rows: DataFrame, nodes: DataFrame, labels: DataFrame, config: 
         "label", F.coalesce("label", "node"))
     joined = rows.where(F.col("kind") == 0).drop("sig", "kind").join(labelled, "sigkey", "left").persist()
     shared = joined.groupBy("label").count().where(F.col("count") >= 2).select("label")
+    # Both frames are sorted here rather than by Spark: (node) and (doc, start) are unique keys, so the order is
+    # the same, without a shuffle of every unit.
     numbered = (nodes.join(labelled.select("node", "label"), "node").join(shared, "label")
-                .select("node", "sig").orderBy("node").toPandas())
+                .select("node", "sig").toPandas())
+    numbered = numbered.iloc[np.argsort(numbered["node"].to_numpy(np.int64))]
     sigs, node_codes = _signatures(numbered, config.num_perm), numbered["node"].to_numpy(np.int64)
     del numbered
     # -1 for units without a node, in Spark: a null would make pandas store the 64-bit codes as float64.
-    units = (joined.select(*UNIT_COLUMNS, *(F.coalesce(c, F.lit(-1)).alias(c) for c in ("node", "label")))
-             .orderBy("doc", "start").toPandas())
+    units = joined.select(*UNIT_COLUMNS, *(F.coalesce(c, F.lit(-1)).alias(c) for c in ("node", "label"))).toPandas()
+    units = units.iloc[np.lexsort((units["start"].to_numpy(np.int64), units["doc"].to_numpy(np.int64)))]
     for frame in (joined, rows, nodes):
         frame.unpersist()
     return _unit_table(units, sigs, node_codes), units["label"].to_numpy(np.int64)
