@@ -216,8 +216,9 @@ def _protected(units: UnitTable, texts: Texts, docs: list[Document], rule_hit: n
         if per_doc is None:
             proposed[int(units.doc[early[-1]])].append(early[-1])
             continue
-        best = max(scores[u] for u in per_doc.values())
-        runner_up = max((v for v in (scores[u] for u in per_doc.values()) if v < best), default=0.0)
+        values = [scores[u] for u in per_doc.values()]
+        best = max(values)
+        runner_up = max((v for v in values if v < best), default=0.0)
         for d, u in per_doc.items():
             # Several carriers can own a headline: the article scraped twice, or reprinted under it.
             value = scores[u]
@@ -275,9 +276,8 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Te
     context = _context(units, bits, protected, zone, config)
     if len(context):
         members["context"] = context
-        none = np.full(len(context), -1)
-        targets["boilerplate"] = targets["boilerplate"].plus(
-            Targets.of(context, np.full(len(context), len(names)), none, none > 0))
+        targets["boilerplate"] = targets["boilerplate"].plus(Targets.of(
+            context, np.full(len(context), len(names)), np.full(len(context), -1), np.zeros(len(context), bool)))
         names.append("context")
         bits[context] |= _BIT["boilerplate"]
     kept = _act(targets["repeat"], bits, firsts, protected, learned_hit, config)
@@ -394,10 +394,8 @@ def _boilerplate(group: np.ndarray, doc: np.ndarray, family: np.ndarray, docs: l
 
     Families, not documents, are counted, so that a page scraped twice does not make its own lines recur."""
     fam = family[doc]
-    order = np.lexsort((fam, group))
-    group, fam = group[order], fam[order]
-    distinct = np.concatenate(([True], (group[1:] != group[:-1]) | (fam[1:] != fam[:-1])))
-    group, fam = group[distinct], fam[distinct]  # one row per (group, family)
+    order, first = _by_pair(group, fam)
+    group, fam = group[order[first]], fam[order[first]]  # one row per (group, family)
     boiler = np.bincount(group, minlength=len(most)) >= config.min_docs
     check = boiler & long
     if not check.any():
@@ -623,10 +621,9 @@ def _duplicate_documents(units: UnitTable, groups: list[np.ndarray], content: np
     if len(members) == 0:
         return {}
     docs = units.doc[members]
-    order = np.lexsort((docs, group))
-    group, docs, chars = group[order], docs[order], lengths[members][order]
-    first = np.flatnonzero(np.concatenate(([True], (group[1:] != group[:-1]) | (docs[1:] != docs[:-1]))))
-    group, docs, chars = group[first], docs[first], np.add.reduceat(chars, first)  # one row per (group, doc)
+    order, first = _by_pair(group, docs)
+    # One row per (group, doc), with the document's characters in the group.
+    group, docs, chars = group[order[first]], docs[order[first]], np.add.reduceat(lengths[members][order], first)
     count = np.bincount(group, minlength=len(groups))[group]  # documents in the row's group
     keep = (count > 1) & (count <= MAX_DOCS_FOR_COVERAGE)
     group, docs, chars, count = group[keep], docs[keep], chars[keep], count[keep]
@@ -667,8 +664,14 @@ def _members(groups: list[np.ndarray], keep: np.ndarray | None = None) -> tuple[
 def _distinct_docs(units: UnitTable, groups: list[np.ndarray], keep: np.ndarray | None = None) -> np.ndarray:
     """Number of distinct documents among each group's members (those `keep` marks, if given)."""
     group, members = _members(groups, keep)
-    docs = units.doc[members]
-    order = np.lexsort((docs, group))
-    group, docs = group[order], docs[order]
-    first = np.concatenate(([True], (group[1:] != group[:-1]) | (docs[1:] != docs[:-1]))) if len(group) else group
-    return np.bincount(group[first.astype(bool)], minlength=len(groups))
+    order, first = _by_pair(group, units.doc[members])
+    return np.bincount(group[order[first]], minlength=len(groups))
+
+
+def _by_pair(group: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows sorted by (group, key), and where each distinct (group, key) starts among them."""
+    order = np.lexsort((key, group))
+    if len(order) == 0:
+        return order, order
+    group, key = group[order], key[order]
+    return order, np.flatnonzero(np.concatenate(([True], (group[1:] != group[:-1]) | (key[1:] != key[:-1]))))
