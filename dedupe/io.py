@@ -348,14 +348,9 @@ class TextSpool(Spool):
     memory than the rest of the first pass.
     """
 
-    CACHE_BYTES = 16 << 20  # recent texts kept after reading: deciding compares a paragraph with its copies in
-    # a few documents, back and forth
-
     def __init__(self) -> None:
         super().__init__("texts")
         self._offsets = [0]
-        self._cache: dict[int, str] = {}
-        self._cached = 0  # bytes of the cached texts
 
     def append(self, text: str) -> None:
         self._write(text.encode("utf-8"))
@@ -365,18 +360,7 @@ class TextSpool(Spool):
         return len(self._offsets) - 1
 
     def __getitem__(self, d: int) -> str:
-        if not 0 <= d < len(self):
-            raise IndexError(f"text {d} of {len(self)}")
-        text = self._cache.get(d)
-        if text is None:
-            size = self._offsets[d + 1] - self._offsets[d]
-            while self._cache and self._cached + size > self.CACHE_BYTES:
-                oldest = next(iter(self._cache))  # the oldest read goes first
-                self._cached -= self._offsets[oldest + 1] - self._offsets[oldest]
-                del self._cache[oldest]
-            text = self._cache[d] = self.range(d, 1)[0]
-            self._cached += size
-        return text
+        return self.range(d, 1)[0]
 
     def range(self, first: int, count: int) -> list[str]:
         """Texts first, ..., first + count - 1, read at once."""
