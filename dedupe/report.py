@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -211,13 +210,9 @@ class FindingsSpool(Spool):
             yield data[:-1].decode("utf-8").replace("\n", ",\n  ")
 
     def lines(self) -> Iterator[str]:
-        self.flush()
-        self._file.seek(0)
-        try:
-            for line in self._file:
-                yield line.decode("utf-8").rstrip("\n")
-        finally:  # even when the reader stops early, later writes append
-            self._file.seek(0, os.SEEK_END)
+        """The findings, one JSON line each (read with `blocks`, so later writes still append)."""
+        for data in self.blocks():
+            yield from data[:-1].decode("utf-8").split("\n")
 
 
 def encode_findings(findings: Iterable[Finding]) -> bytes:
