@@ -10,8 +10,9 @@ engine's own functions applied per partition:
   `BATCH_DOCS` consecutive documents;
 - distinct signatures by a group-by on their 64-bit key, numbered in order of
   first appearance like `index.distinct_keys`;
-- LSH band keys (`index.row_keys`) and candidate pairs from a group-by on
-  (band, key), bucket cap included (`index.bucket_pairs`);
+- LSH band keys (`index.row_keys`), hash-partitioned by (band, key) so that
+  each bucket is whole in one task, and its candidate pairs by
+  `index.bucket_pairs` over the sorted partition, bucket cap included;
 - verification (`cluster.verify`) and connected components by the
   large-star/small-star algorithm (Kiveris et al., 2014): no edge is
   collected to the driver, and every component is labelled by its smallest
@@ -82,6 +83,10 @@ if TYPE_CHECKING:
 # component has the same smallest member. Documents must be shorter than START_SPAN characters.
 START_SPAN = 1 << 26
 MAX_ROUNDS = 100  # large-star/small-star needs O(log^2 n) rounds; this is far beyond any real graph
+# The (band, key) rows of the candidate-pair stage are spread over enough partitions that each holds about this
+# many or fewer: a task sorts its rows in memory, at its peak about 100 bytes a row besides the rows
+# themselves (101 for 4 million random rows, measured with tracemalloc).
+PAIR_ROWS = 4_000_000
 RANGE_CHARS = 32_000_000  # admitted documents are cut into ranges of consecutive documents of about this size
 
 # Arrow batches keep Spark's default size (10,000 rows): smaller ones cost more in the pair stages than they
@@ -331,20 +336,24 @@ def _band_keys(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.Da
 
 
 def _bucket_pairs(frames: Iterator[pd.DataFrame], cap: int) -> Iterator[pd.DataFrame]:
-    """Candidate pairs (a < b) of each bucket's sorted members, by `index.bucket_pairs` with the bucket cap
-    and the rule groups."""
+    """Candidate pairs (a < b) of a partition of (band, key, node, grp) rows that holds whole buckets: the
+    rows sorted by (band, key, node), each bucket's pairs by `index.bucket_pairs` with the bucket cap and
+    the rule groups, distinct within the partition."""
     import pandas as pd
 
-    for frame in frames:
-        members = [np.asarray(m, dtype=np.int64) for m in frame["members"]]
-        sizes = np.array([len(m) for m in members], dtype=np.int64)
-        starts = np.concatenate(([0], np.cumsum(sizes)[:-1])) if len(sizes) else sizes
-        nodes = np.concatenate(members) if members else np.zeros(0, np.int64)
-        groups = np.concatenate([np.asarray(g, dtype=np.int64) for g in frame["groups"]]) if members else nodes
-        # bucket_pairs takes groups indexed by member value: number the members locally
-        local = np.arange(len(nodes))
-        pairs = index.bucket_pairs(local, starts, sizes, cap, groups)
-        yield pd.DataFrame({"a": nodes[pairs[:, 0]], "b": nodes[pairs[:, 1]]})
+    batches = list(frames)  # a bucket may span Arrow batches
+    if not batches:
+        return
+    frame = pd.concat(batches, ignore_index=True)
+    band, key, node, grp = (frame[c].to_numpy(np.int64) for c in ("band", "key", "node", "grp"))
+    order = np.lexsort((node, key, band))
+    band, key, node, grp = band[order], key[order], node[order], grp[order]
+    starts = np.flatnonzero(np.concatenate(([True], (band[1:] != band[:-1]) | (key[1:] != key[:-1]))))
+    sizes = np.diff(np.append(starts, len(node)))
+    # Members are numbered in node order, so a capped bucket's star centre is its smallest node, as locally.
+    pairs = index.bucket_pairs(np.arange(len(node)), starts, sizes, cap, grp)
+    pairs = np.unique(node[pairs], axis=0) if len(pairs) else pairs
+    yield pd.DataFrame({"a": pairs[:, 0], "b": pairs[:, 1]})
 
 
 def _verified(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.DataFrame]:
@@ -423,9 +432,9 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
     rows.count()  # materialise the stage
     clock.lap("spark_sign_s")
     nodes = distinct_nodes(rows).persist(StorageLevel.MEMORY_AND_DISK)
-    nodes.count()  # materialise the stage
+    count = nodes.count()  # materialise the stage
     clock.lap("spark_distinct_s")
-    edges = candidate_edges(nodes, config).localCheckpoint()
+    edges = candidate_edges(nodes, config, partitions, count).localCheckpoint()
     clock.lap("spark_pairs_and_verify_s")  # localCheckpoint is eager: the stage has run
     labels = components(edges).localCheckpoint()
     clock.lap("spark_components_s")
@@ -480,17 +489,19 @@ def distinct_nodes(rows: DataFrame) -> DataFrame:
                  F.min_by("rule", code).alias("rule")))
 
 
-def candidate_edges(nodes: DataFrame, config: Config) -> DataFrame:
-    """Verified pairs (a, b) of nodes: band keys, a group-by per (band, key), `index.bucket_pairs` with the
-    nodes' rule groups (as `pipeline.rule_groups`), then `cluster.verify` on each pair joined with both
-    signatures."""
+def candidate_edges(nodes: DataFrame, config: Config, partitions: int, count: int) -> DataFrame:
+    """Verified pairs (a, b) of the `count` nodes: band keys, hash-partitioned by (band, key) so that every
+    bucket is whole in one partition (at least `partitions`, and enough that none holds much over PAIR_ROWS
+    rows), `index.bucket_pairs` with the nodes' rule groups (as `pipeline.rule_groups`) in each partition,
+    then `cluster.verify` on each pair joined with both signatures."""
     from pyspark.sql import functions as F
+
+    bands, _ = index.lsh_params(config.lsh_threshold, config.num_perm)
 
     keys = nodes.select("node", "sig", "rule").mapInPandas(lambda frames: _band_keys(frames, config),
                                                              "band int, key long, node long, grp long")
-    buckets = (keys.groupBy("band", "key").agg(F.sort_array(F.collect_list(F.struct("node", "grp"))).alias("m"))
-               .where(F.size("m") > 1).select(F.col("m.node").alias("members"), F.col("m.grp").alias("groups")))
     cap = 0 if config.lsh_index == "datasketch" else config.bucket_cap  # as index.candidate_pairs does
+    buckets = keys.repartition(max(partitions, -(-count * bands // PAIR_ROWS)), "band", "key")
     pairs = buckets.mapInPandas(lambda frames: _bucket_pairs(frames, cap), "a long, b long").distinct()
     side = {s: nodes.select(F.col("node").alias(s), F.col("sig").alias(f"sig_{s}"), F.col("words").alias(f"words_{s}"))
             for s in ("a", "b")}
