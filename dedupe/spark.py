@@ -94,7 +94,7 @@ RANGE_CHARS = 32_000_000  # admitted documents are cut into ranges of consecutiv
 ARROW = {"spark.sql.execution.arrow.pyspark.enabled": "true"}
 UNIT_COLUMNS = ("doc", "start", "end", "words", "mode", "rule", "tprefix", "ttail", "title", "sentence_end")
 UNIT_SCHEMA = ("kind byte, doc long, start long, end long, words int, mode byte, sigkey long, rule string, "
-               "tprefix string, ttail string, title boolean, sentence_end boolean, sig binary")
+               "tprefix string, ttail string, title boolean, sentence_end boolean, sig binary, units int")
 
 
 class SparkUnavailable(Exception):
@@ -293,7 +293,7 @@ def _analysed(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.Dat
                 "words": table.words, "mode": table.mode, "sigkey": pd.arrays.IntegerArray(sigkey, ~matched),
                 "rule": table.rule, "tprefix": [k[0] if k else None for k in table.template],
                 "ttail": [k[1] if k else None for k in table.template], "title": table.title,
-                "sentence_end": table.sentence_end, "sig": [None] * n,
+                "sentence_end": table.sentence_end, "sig": [None] * n, "units": np.zeros(n, np.int32),
             })
             rows, first = np.unique(table.sig_row[matched], return_index=True)
             at_unit = np.flatnonzero(matched)[first]
@@ -304,6 +304,7 @@ def _analysed(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.Dat
                 "end": table.end[at_unit], "words": most[rows], "mode": table.mode[at_unit],
                 "sigkey": keys[rows], "rule": [table.rule[u] for u in at_unit.tolist()], "tprefix": None, "ttail": None,
                 "title": False, "sentence_end": False, "sig": [table.sigs[r].tobytes() for r in rows],
+                "units": np.bincount(table.sig_row[matched])[rows].astype(np.int32),
             })
             yield pd.concat([units, signatures], ignore_index=True)
 
@@ -478,15 +479,15 @@ class ExecutorTexts:
 
 
 def distinct_nodes(rows: DataFrame) -> DataFrame:
-    """(sigkey, node, words, sig, rule) per distinct signature: `node` is its first unit's code (see
-    START_SPAN), `words` the most words of its units, as `pipeline.cluster_units` counts them, and `rule` the
-    rule that matches its first unit (`pipeline.rule_groups`)."""
+    """(sigkey, node, words, sig, rule, units) per distinct signature: `node` is its first unit's code (see
+    START_SPAN), `words` the most words of its units, as `pipeline.cluster_units` counts them, `rule` the
+    rule that matches its first unit (`pipeline.rule_groups`), and `units` how many units have it."""
     from pyspark.sql import functions as F
 
     code = F.col("doc") * START_SPAN + F.col("start")
     return (rows.where(F.col("kind") == 1).groupBy("sigkey")
             .agg(F.min(code).alias("node"), F.max("words").alias("words"), F.min_by("sig", code).alias("sig"),
-                 F.min_by("rule", code).alias("rule")))
+                 F.min_by("rule", code).alias("rule"), F.sum("units").alias("units")))
 
 
 def candidate_edges(nodes: DataFrame, config: Config, partitions: int, count: int) -> DataFrame:
@@ -513,26 +514,34 @@ def candidate_edges(nodes: DataFrame, config: Config, partitions: int, count: in
 def _driver_units(rows: DataFrame, nodes: DataFrame, labels: DataFrame, config: Config
                   ) -> tuple[UnitTable, np.ndarray]:
     """The unit table and a label per unit on the driver, with the clustered units' signatures only
-    (see `pipeline.clustered_only`); releases the cached stages."""
+    (see `pipeline.clustered_only`); releases the cached stages.
+
+    No unit is shuffled: the units' columns come as they are, with their signature's key, and each unit
+    finds its node and label on the driver in the (sigkey, node, label) table of the distinct signatures.
+    A node is clustered when its component has other nodes or its signature other units.
+    """
     from pyspark.sql import functions as F
 
-    labelled = nodes.select("node", "sigkey").join(labels, "node", "left").withColumn(
-        "label", F.coalesce("label", "node"))
-    joined = rows.where(F.col("kind") == 0).drop("sig", "kind").join(labelled, "sigkey", "left").persist()
-    shared = joined.groupBy("label").count().where(F.col("count") >= 2).select("label")
-    # Both frames are sorted here rather than by Spark: (node) and (doc, start) are unique keys, so the order is
-    # the same, without a shuffle of every unit.
-    numbered = (nodes.join(labelled.select("node", "label"), "node").join(shared, "label")
-                .select("node", "sig").toPandas())
-    numbered = numbered.iloc[np.argsort(numbered["node"].to_numpy(np.int64))]
-    sigs, node_codes = _signatures(numbered, config.num_perm), numbered["node"].to_numpy(np.int64)
-    del numbered
-    # -1 for units without a node, in Spark: a null would make pandas store the 64-bit codes as float64.
-    units = joined.select(*UNIT_COLUMNS, *(F.coalesce(c, F.lit(-1)).alias(c) for c in ("node", "label"))).toPandas()
+    keyed = nodes.join(labels, "node", "left")  # no label: a node alone in its component
+    clustered = keyed.where(F.col("label").isNotNull() | (F.col("units") >= 2)).select("node", "sig").toPandas()
+    clustered = clustered.iloc[np.argsort(clustered["node"].to_numpy(np.int64))]
+    sigs, node_codes = _signatures(clustered, config.num_perm), clustered["node"].to_numpy(np.int64)
+    del clustered
+    codes = keyed.select("sigkey", "node", F.coalesce("label", "node").alias("label")).toPandas()
+    by_key = np.argsort(codes["sigkey"].to_numpy(np.int64))
+    keys = codes["sigkey"].to_numpy(np.int64)[by_key]
+    # A unit without a signature has no sigkey: a flag, since a null would make pandas store the keys as float64.
+    units = rows.where(F.col("kind") == 0).select(
+        *UNIT_COLUMNS, F.col("sigkey").isNotNull().alias("signed"), F.coalesce("sigkey", F.lit(0)).alias("sigkey")
+    ).toPandas()
     units = units.iloc[np.lexsort((units["start"].to_numpy(np.int64), units["doc"].to_numpy(np.int64)))]
-    for frame in (joined, rows, nodes):
+    signed = units["signed"].to_numpy(bool)
+    at = by_key[np.minimum(np.searchsorted(keys, units["sigkey"].to_numpy(np.int64)), max(len(keys) - 1, 0))]
+    node, label = (np.where(signed, codes[c].to_numpy(np.int64)[at] if len(keys) else -1, -1)
+                   for c in ("node", "label"))
+    for frame in (rows, nodes):
         frame.unpersist()
-    return _unit_table(units, sigs, node_codes), units["label"].to_numpy(np.int64)
+    return _unit_table(units, node, sigs, node_codes), label
 
 
 class _Clock:
@@ -556,15 +565,15 @@ def _rows_of(wanted: np.ndarray, nodes: np.ndarray) -> np.ndarray:
     return np.where((wanted >= 0) & (nodes[at] == wanted), at, -1)
 
 
-def _unit_table(units: pd.DataFrame, sigs: np.ndarray, nodes: np.ndarray) -> UnitTable:
+def _unit_table(units: pd.DataFrame, node: np.ndarray, sigs: np.ndarray, nodes: np.ndarray) -> UnitTable:
     """The driver's unit table, as `pipeline.clustered_only` leaves it locally: `sig_row` is the rank of the
-    unit's node among the sorted `nodes` (clustered nodes only; -1 for the others)."""
+    unit's `node` among the sorted `nodes` (clustered nodes only; -1 for the others)."""
     tails = [t if isinstance(t, str) else "" for t in units["ttail"].tolist()]
     template = [None if p is None else (p, t) for p, t in zip(_strings(units["tprefix"]), tails)]
     return UnitTable(
         doc=units["doc"].to_numpy(np.int64), start=units["start"].to_numpy(np.int64),
         end=units["end"].to_numpy(np.int64), words=units["words"].to_numpy(np.int32),
-        mode=units["mode"].to_numpy(np.int8), sig_row=_rows_of(units["node"].to_numpy(np.int64), nodes),
+        mode=units["mode"].to_numpy(np.int8), sig_row=_rows_of(node, nodes),
         sigs=sigs, rule=_strings(units["rule"]), template=template,
         title=units["title"].to_numpy(bool), sentence_end=units["sentence_end"].to_numpy(bool),
     )
