@@ -535,10 +535,10 @@ def _driver_units(rows: DataFrame, nodes: DataFrame, labels: DataFrame, config: 
         *UNIT_COLUMNS, F.col("sigkey").isNotNull().alias("signed"), F.coalesce("sigkey", F.lit(0)).alias("sigkey")
     ).toPandas()
     units = units.iloc[np.lexsort((units["start"].to_numpy(np.int64), units["doc"].to_numpy(np.int64)))]
-    signed = units["signed"].to_numpy(bool)
-    at = by_key[np.minimum(np.searchsorted(keys, units["sigkey"].to_numpy(np.int64)), max(len(keys) - 1, 0))]
-    node, label = (np.where(signed, codes[c].to_numpy(np.int64)[at] if len(keys) else -1, -1)
-                   for c in ("node", "label"))
+    node, label = np.full(len(units), -1, dtype=np.int64), np.full(len(units), -1, dtype=np.int64)
+    signed = np.flatnonzero(units["signed"].to_numpy(bool))  # every signature key is in `keys`
+    at = by_key[np.searchsorted(keys, units["sigkey"].to_numpy(np.int64)[signed])]
+    node[signed], label[signed] = codes["node"].to_numpy(np.int64)[at], codes["label"].to_numpy(np.int64)[at]
     for frame in (rows, nodes):
         frame.unpersist()
     return _unit_table(units, node, sigs, node_codes), label

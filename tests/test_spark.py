@@ -152,6 +152,15 @@ def test_input_with_nothing_to_admit_gives_an_empty_report(spark, tmp_path):
     assert distributed.summary["skipped"]["count"] == 2
 
 
+def test_units_without_a_signature_only_give_the_local_engines_output(spark, tmp_path):
+    source = tmp_path / "in.jsonl"  # separator lines normalise to nothing: units, but no signature at all
+    source.write_text("".join(json.dumps({"id": i, "text": "***\n- - -\n~~~~"}) + "\n" for i in "ab"))
+    (local_out, local), (spark_out, distributed) = both_engines([str(source)], Config(), 2)
+    assert spark_out == local_out
+    assert comparable(distributed) == comparable(local)
+    assert distributed.summary["units"] == 6
+
+
 def test_bad_records_are_skipped_and_reported_as_locally(spark, tmp_path):
     lines = [
         json.dumps({"id": "a", "text": "First line of a story about the harbour.\nSecond line."}),
