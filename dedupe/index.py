@@ -12,8 +12,11 @@ thousand pages is one key, not ten thousand.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
+from typing import TypeVar
 
 import numpy as np
 from datasketch import MinHashLSH
@@ -24,6 +27,8 @@ from dedupe.signature import to_lean
 # With "auto", up to this many distinct keys go through MinHashLSH itself (the
 # reference); beyond it the band sort, which gives the same pairs faster.
 AUTO_DATASKETCH_KEYS = 20_000
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @lru_cache(maxsize=16)
@@ -87,23 +92,25 @@ class SpooledSignatures:
     def __getitem__(self, ids: np.ndarray) -> np.ndarray:
         return self.spool.take(self.first[ids])
 
-    def band_keys(self, bands: int, rows: int) -> Iterator[np.ndarray]:
-        """`band_keys` after one pass over the spool, the keys waiting in a second spool band-major."""
+    def band_keys(self, bands: int, rows: int, threads: int = 1) -> Iterator[np.ndarray]:
+        """`band_keys` after one pass over the spool (`threads` blocks at a time), the keys waiting in a second
+        spool band-major."""
+        def keys_of(number: int) -> np.ndarray:
+            start, end = self.spool.span(number)
+            lo, hi = np.searchsorted(self.first, [start, end])
+            return np.stack(list(_band_keys(self.spool.block(number)[self.first[lo:hi] - start], bands, rows)))
+
         with ArraySpool("bands", np.uint64) as spooled:
-            start = 0
-            for number in range(self.spool.blocks):
-                block = self.spool.block(number)
-                lo, hi = np.searchsorted(self.first, [start, start + len(block)])
-                spooled.append(np.stack(list(_band_keys(block[self.first[lo:hi] - start], bands, rows))))
-                start += len(block)
+            for keys in _threaded(keys_of, range(self.spool.blocks), threads):
+                spooled.append(keys)
             for band in range(bands):
                 yield spooled.stripe(band)
 
 
-def band_keys(sigs: np.ndarray | SpooledSignatures, bands: int, rows: int) -> Iterator[np.ndarray]:
+def band_keys(sigs: np.ndarray | SpooledSignatures, bands: int, rows: int, threads: int = 1) -> Iterator[np.ndarray]:
     """The LSH key of every signature in each band (`row_keys` of the band's slice), band by band."""
     if isinstance(sigs, SpooledSignatures):
-        return sigs.band_keys(bands, rows)
+        return sigs.band_keys(bands, rows, threads)
     return _band_keys(sigs, bands, rows)
 
 
@@ -113,7 +120,7 @@ def _band_keys(sigs: np.ndarray, bands: int, rows: int) -> Iterator[np.ndarray]:
 
 
 def candidate_pairs(sigs: np.ndarray | SpooledSignatures, threshold: float, seed: int, backend: str = "bands",
-                    bucket_cap: int = 0, groups: np.ndarray | None = None) -> np.ndarray:
+                    bucket_cap: int = 0, groups: np.ndarray | None = None, threads: int = 1) -> np.ndarray:
     """All (i, j), i < j, of signature rows that share an LSH bucket, sorted and unique.
 
     With `bucket_cap` > 0 (bands backend), a bucket of more keys than that
@@ -128,33 +135,50 @@ def candidate_pairs(sigs: np.ndarray | SpooledSignatures, threshold: float, seed
     bucket's star skips the members of its centre's group.
 
     A `SpooledSignatures` stays on disk with the bands backend; the
-    datasketch backend reads every signature back into memory.
+    datasketch backend reads every signature back into memory. The bands
+    backend groups `threads` bands at a time (numpy's sorts and array
+    operations release the GIL); the pairs do not depend on it.
     """
     if len(sigs) < 2:
         return np.zeros((0, 2), dtype=np.int64)
     if backend == "auto":
         backend = "datasketch" if len(sigs) <= AUTO_DATASKETCH_KEYS and bucket_cap == 0 else "bands"
     if backend == "bands":
-        return _band_pairs(sigs, threshold, bucket_cap, groups)
+        return _band_pairs(sigs, threshold, bucket_cap, groups, threads)
     pairs = _datasketch_pairs(sigs if isinstance(sigs, np.ndarray) else sigs[np.arange(len(sigs))], threshold, seed)
     return pairs if groups is None else _apart(pairs, groups)
 
 
 def _band_pairs(sigs: np.ndarray | SpooledSignatures, threshold: float, bucket_cap: int,
-                groups: np.ndarray | None) -> np.ndarray:
+                groups: np.ndarray | None, threads: int) -> np.ndarray:
     n, num_perm = sigs.shape
     bands, rows = lsh_params(threshold, num_perm)
-    found = []
-    for keys in band_keys(sigs, bands, rows):
+
+    def pairs_in(keys: np.ndarray) -> np.ndarray:
         order, ordered = grouped(keys)  # any order within a bucket gives the same pairs
         starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-        sizes = np.diff(np.append(starts, n))
-        found.append(bucket_pairs(order, starts, sizes, bucket_cap, groups))
-    pairs = np.concatenate(found)
+        return bucket_pairs(order, starts, np.diff(np.append(starts, n)), bucket_cap, groups)
+
+    pairs = np.concatenate(list(_threaded(pairs_in, band_keys(sigs, bands, rows, threads), threads)))
     if len(pairs) == 0:
         return np.zeros((0, 2), dtype=np.int64)
     codes = np.unique(pairs[:, 0] * n + pairs[:, 1])
     return np.column_stack((codes // n, codes % n))
+
+
+def _threaded(fn: Callable[[T], R], items: Iterable[T], threads: int) -> Iterator[R]:
+    """fn(item) for every item, in order, `threads` at a time: at most that many items are held at once."""
+    if threads <= 1:
+        yield from map(fn, items)
+        return
+    with ThreadPoolExecutor(threads) as pool:
+        pending: deque[Future[R]] = deque()
+        for item in items:
+            pending.append(pool.submit(fn, item))
+            if len(pending) >= threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def grouped(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

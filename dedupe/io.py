@@ -405,6 +405,10 @@ class ArraySpool(Spool):
         """Rows of all blocks stacked on axis 0."""
         return self._ends[-1] if self._ends else 0
 
+    def span(self, number: int) -> tuple[int, int]:
+        """Where block `number`'s rows are among the rows of all blocks stacked on axis 0: [start, end)."""
+        return self._ends[number] - self._blocks[number][1], self._ends[number]
+
     def block(self, number: int) -> np.ndarray:
         offset, rows, columns = self._blocks[number]
         data = self._read(rows * columns * self.dtype.itemsize, offset)

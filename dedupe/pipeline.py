@@ -116,8 +116,9 @@ def _worker_signals() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def cluster_units(units: UnitTable, config: Config) -> np.ndarray:
-    """A cluster label per unit (the smallest distinct-signature id of its cluster; -1: not matched)."""
+def cluster_units(units: UnitTable, config: Config, jobs: int = 1) -> np.ndarray:
+    """A cluster label per unit (the smallest distinct-signature id of its cluster; -1: not matched); the
+    index groups `jobs` bands at a time."""
     keys = units.sigs
     if len(keys) == 0:
         return np.full(len(units), -1, dtype=np.int64)
@@ -125,7 +126,7 @@ def cluster_units(units: UnitTable, config: Config) -> np.ndarray:
     np.maximum.at(words, units.sig_row[units.sig_row >= 0], units.words[units.sig_row >= 0])
     thresholds = np.where(words >= config.syndicated_min_words, config.long_threshold, config.threshold)
     pairs = index.candidate_pairs(keys, config.lsh_threshold, config.seed, config.lsh_index, config.bucket_cap,
-                                  rule_groups(units, config))
+                                  rule_groups(units, config), jobs)
     rows = np.unique(pairs)  # only these signatures are read back for verification
     edges, _ = cluster.verify(keys[rows], np.searchsorted(rows, pairs), thresholds[rows])
     edges = rows[edges]
@@ -357,7 +358,7 @@ def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip], config
             units = UnitTable.concat(_signed(_batches(admission.admit(documents), infos, texts, keep, config), jobs,
                                              progress), config.num_perm, signatures)
             signed = time.perf_counter()
-            labels = cluster_units(units, config)
+            labels = cluster_units(units, config, jobs)
             units = clustered_only(units, labels)  # the other signatures are freed here, before deciding
             timings = {"read_and_sign_s": signed - began, "index_and_cluster_s": time.perf_counter() - signed}
             analysis = conclude(infos, units, labels, DocumentTexts(texts), admission.skips, config, began, timings)

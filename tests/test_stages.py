@@ -120,17 +120,18 @@ def test_candidate_pairs_equal_brute_force_lsh_queries():
         assert [tuple(p) for p in pairs.tolist()] == brute
 
 
-def test_band_index_gives_datasketch_pairs_on_real_units(generated_docs):
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_band_index_gives_datasketch_pairs_on_real_units(generated_docs, threads):
     from dedupe import Config
 
     units = analyse([d["text"] for d in generated_docs[:200]], [None] * 200, 0, Config())
     keys = units.sigs
-    bands = index.candidate_pairs(keys, 0.5, 1, "bands")
+    bands = index.candidate_pairs(keys, 0.5, 1, "bands", threads=threads)
     reference = index.candidate_pairs(keys, 0.5, 1, "datasketch")
     assert len(reference) > 100
     assert np.array_equal(bands, reference)
     groups = rule_groups(units, Config())
-    grouped = index.candidate_pairs(keys, 0.5, 1, "bands", groups=groups)
+    grouped = index.candidate_pairs(keys, 0.5, 1, "bands", groups=groups, threads=threads)
     assert 0 < len(grouped) < len(bands)  # the generated stamps and read-more lines pair up without groups
     assert np.array_equal(grouped, index.candidate_pairs(keys, 0.5, 1, "datasketch", groups=groups))
 
@@ -287,7 +288,12 @@ def test_spooled_signatures_give_the_in_memory_pairs_and_rows(generated_docs):
         for backend in ("bands", "datasketch"):
             assert np.array_equal(index.candidate_pairs(units.sigs, 0.5, 1, backend),
                                   index.candidate_pairs(whole.sigs, 0.5, 1, backend))
-        assert np.array_equal(cluster_units(units, config), cluster_units(whole, config))
+        bands, rows = index.lsh_params(0.5, config.num_perm)
+        for threads in (1, 3):  # the spool's blocks are keyed `threads` at a time
+            spooled = list(index.band_keys(units.sigs, bands, rows, threads))
+            assert len(spooled) == bands
+            assert all(np.array_equal(a, b) for a, b in zip(spooled, index.band_keys(whole.sigs, bands, rows)))
+            assert np.array_equal(cluster_units(units, config, threads), cluster_units(whole, config))
 
 
 def test_array_spool_refuses_rows_it_does_not_hold():
