@@ -589,12 +589,27 @@ def first_pass(inputs: Inputs, config: Config, master: str | None = None, partit
     analysis, docs = analyse_corpus(spark, keyed_files(spark, inputs, config, partitions), config, partitions)
 
     def render(keep: bool, encode: bool, texts: bool) -> Iterator[tuple[list[Document], Rendered]]:
+        rendered = None
         try:
-            yield from render_on_executors(analysis, docs, keep, encode, texts).toLocalIterator()
+            rendered = _computed(render_on_executors(analysis, docs, keep, encode, texts))
+            yield from rendered.toLocalIterator()
         finally:
             docs.unpersist()
+            if rendered is not None:
+                rendered.unpersist()
 
     return analysis, render
+
+
+def _computed(rdd: RDD) -> RDD:
+    """`rdd` persisted and computed by all executors at once, for the driver to read in order: its
+    `toLocalIterator` alone would run one job per partition, one partition at a time."""
+    from pyspark import StorageLevel
+
+    if not rdd.is_cached:
+        rdd.persist(StorageLevel.MEMORY_AND_DISK)
+    rdd.count()
+    return rdd
 
 
 def _range_of(order: Any, ranges: int, total: int) -> Any:
@@ -668,6 +683,7 @@ def clean_frame(frame: DataFrame, config: Config | None = None, partitions: int 
     def render(keep: bool, encode: bool, texts: bool) -> Iterator[tuple[list[Document], Rendered]]:
         batches = render_on_executors(analysis, docs, keep, encode, True).persist(StorageLevel.MEMORY_AND_DISK)
         kept.append(batches)
+        _computed(batches)
         yield from batches.map(lambda pair: ([], without_texts(pair[1]))).toLocalIterator()
 
     spool = FindingsSpool()
