@@ -591,8 +591,8 @@ def first_pass(inputs: Inputs, config: Config, master: str | None = None, partit
     def render(keep: bool, encode: bool, texts: bool) -> Iterator[tuple[list[Document], Rendered]]:
         rendered = None
         try:
-            rendered = _computed(render_on_executors(analysis, docs, keep, encode, texts))
-            yield from rendered.toLocalIterator()
+            rendered = render_on_executors(analysis, docs, keep, encode, texts)
+            yield from _computed(rendered).toLocalIterator()
         finally:
             docs.unpersist()
             if rendered is not None:
