@@ -13,6 +13,7 @@ import contextlib
 import gc
 import itertools
 import multiprocessing
+import os
 import signal
 import sys
 import time
@@ -358,7 +359,8 @@ def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip], config
             units = UnitTable.concat(_signed(_batches(admission.admit(documents), infos, texts, keep, config), jobs,
                                              progress), config.num_perm, signatures)
             signed = time.perf_counter()
-            labels = cluster_units(units, config, jobs)
+            # Each index thread holds one band's keys and their sort: no more threads than cores.
+            labels = cluster_units(units, config, min(jobs, os.cpu_count() or 1))
             units = clustered_only(units, labels)  # the other signatures are freed here, before deciding
             timings = {"read_and_sign_s": signed - began, "index_and_cluster_s": time.perf_counter() - signed}
             analysis = conclude(infos, units, labels, DocumentTexts(texts), admission.skips, config, began, timings)
