@@ -74,6 +74,37 @@ def test_components_label_every_node_with_its_components_smallest_node(spark, se
     assert all(found[v] == expected[v] for v in touched)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_bucket_pairs_of_hash_partitions_are_the_local_candidate_pairs(seed):
+    """`_bucket_pairs` on (band, key) rows spread over partitions and cut into batches, as Spark hands them
+    over, gives the local index's pairs (in node codes), bucket cap and rule groups included."""
+    import pandas as pd
+
+    from dedupe import index
+
+    rng = np.random.default_rng(seed)
+    for _ in range(40):
+        # Few distinct values per column: many shared band keys, some buckets bigger than the cap.
+        sigs = np.unique(rng.integers(0, int(rng.integers(2, 4)), (int(rng.integers(2, 50)), 16)), axis=0)
+        sigs = sigs[rng.permutation(len(sigs))].astype(np.uint32)
+        groups = rng.integers(0, 3, len(sigs)) * int(rng.integers(0, 2))
+        cap = int(rng.choice([0, 2, 3]))
+        nodes = np.cumsum(rng.integers(1, 3 * engine.START_SPAN, len(sigs)))  # increasing, like the node codes
+        bands, rows = index.lsh_params(0.5, 16)
+        keyed = pd.concat([pd.DataFrame({"band": band, "key": keys.view(np.int64), "node": nodes, "grp": groups})
+                           for band, keys in enumerate(index.band_keys(sigs, bands, rows))], ignore_index=True)
+        keyed = keyed.iloc[rng.permutation(len(keyed))]
+        partition = (keyed["band"].to_numpy() * 7919 + keyed["key"].to_numpy() % 7) % int(rng.integers(1, 4))
+        found = []
+        for p in np.unique(partition):
+            part = keyed[partition == p]
+            cuts = np.sort(rng.integers(0, len(part) + 1, 2))
+            batches = [part.iloc[a:b] for a, b in zip((0, *cuts), (*cuts, len(part)))]  # some may be empty
+            found += [frame.to_numpy(np.int64) for frame in engine._bucket_pairs(iter(batches), cap)]
+        want = nodes[index.candidate_pairs(sigs, 0.5, 1, "bands", cap, groups)]
+        assert np.array_equal(np.unique(np.concatenate(found), axis=0), np.unique(want, axis=0))
+
+
 def test_deciding_reads_texts_on_the_executors_as_the_local_engine_reads_them(spark):
     from dedupe.decide import DocumentTexts, _headline_scores, _slices
     from dedupe.document import Document
