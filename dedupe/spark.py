@@ -517,17 +517,20 @@ def _driver_units(rows: DataFrame, nodes: DataFrame, labels: DataFrame, config: 
     (see `pipeline.clustered_only`); releases the cached stages.
 
     No unit is shuffled: the units' columns come as they are, with their signature's key, and each unit
-    finds its node and label on the driver in the (sigkey, node, label) table of the distinct signatures.
-    A node is clustered when its component has other nodes or its signature other units.
+    finds its node and label on the driver in the (sigkey, node, label) table of the distinct signatures,
+    which brings the signatures of clustered nodes along: those whose component has other nodes or whose
+    signature has other units.
     """
     from pyspark.sql import functions as F
 
-    keyed = nodes.join(labels, "node", "left")  # no label: a node alone in its component
-    clustered = keyed.where(F.col("label").isNotNull() | (F.col("units") >= 2)).select("node", "sig").toPandas()
-    clustered = clustered.iloc[np.argsort(clustered["node"].to_numpy(np.int64))]
-    sigs, node_codes = _signatures(clustered, config.num_perm), clustered["node"].to_numpy(np.int64)
-    del clustered
-    codes = keyed.select("sigkey", "node", F.coalesce("label", "node").alias("label")).toPandas()
+    clustered = F.col("label").isNotNull() | (F.col("units") >= 2)  # no label: a node alone in its component
+    codes = nodes.join(labels, "node", "left").select(
+        "sigkey", "node", F.coalesce("label", "node").alias("label"), F.when(clustered, F.col("sig")).alias("sig")
+    ).toPandas()
+    kept = codes[codes["sig"].notna()]
+    kept = kept.iloc[np.argsort(kept["node"].to_numpy(np.int64))]
+    sigs, node_codes = _signatures(kept, config.num_perm), kept["node"].to_numpy(np.int64)
+    del kept, codes["sig"]
     by_key = np.argsort(codes["sigkey"].to_numpy(np.int64))
     keys = codes["sigkey"].to_numpy(np.int64)[by_key]
     # A unit without a signature has no sigkey: a flag, since a null would make pandas store the keys as float64.
