@@ -12,16 +12,16 @@ thousand pages is one key, not ten thousand.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from functools import lru_cache
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache, partial
 from typing import TypeVar
 
 import numpy as np
 from datasketch import MinHashLSH
 
 from dedupe.io import ArraySpool
+from dedupe.parallel import ordered
 from dedupe.signature import to_lean
 
 # With "auto", up to this many distinct keys go through MinHashLSH itself (the
@@ -172,13 +172,8 @@ def _threaded(fn: Callable[[T], R], items: Iterable[T], threads: int) -> Iterato
         yield from map(fn, items)
         return
     with ThreadPoolExecutor(threads) as pool:
-        pending: deque[Future[R]] = deque()
-        for item in items:
-            pending.append(pool.submit(fn, item))
-            if len(pending) >= threads:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        for _, result in ordered(partial(pool.submit, fn), ((None, item) for item in items), threads):
+            yield result
 
 
 def grouped(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -17,9 +17,8 @@ import os
 import signal
 import sys
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from multiprocessing.context import BaseContext
@@ -33,6 +32,7 @@ from dedupe.decide import Decisions, DocumentTexts, Texts, decide
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
 from dedupe.io import ArraySpool, TextSpool, record_to_document
 from dedupe.normalize import normalize_batch, profile
+from dedupe.parallel import ordered
 from dedupe.render import Planner, Rendered, render_batch
 from dedupe.report import FindingsFile, FindingsSpool, Report, ReportBuilder
 from dedupe.segment import segment
@@ -317,18 +317,13 @@ def in_order(work: Callable[..., R], batches: Iterable[tuple[K, tuple]], jobs: i
             yield key, work(*args)
         return
     with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_signals, mp_context=context) as pool:
-        pending: deque = deque()
-        for key, args in batches:
+        def submit(args: tuple) -> Future[R]:
             try:
-                pending.append((key, pool.submit(work, *args)))
+                return pool.submit(work, *args)
             except OSError as error:  # fork failed: no memory or no processes left
                 raise BrokenProcessPool(f"cannot start a worker process: {error}") from error
-            if len(pending) >= 2 * jobs:
-                key, future = pending.popleft()
-                yield key, future.result()
-        while pending:
-            key, future = pending.popleft()
-            yield key, future.result()
+
+        yield from ordered(submit, batches, 2 * jobs)
 
 
 def _signed(batches: Iterable[tuple[list[str], list[str | None], int, Config]], jobs: int,

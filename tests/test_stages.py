@@ -482,3 +482,36 @@ def test_distinct_keys_number_signatures_in_order_of_first_appearance(seed):
     expected = [seen.setdefault(k, len(seen)) for k in keys.tolist()]
     assert ids.tolist() == expected
     assert first.tolist() == [expected.index(i) for i in range(len(seen))]
+
+
+def test_ordered_takes_results_in_input_order_with_a_bounded_window():
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from dedupe.parallel import ordered
+
+    submitted, most = [], [0]
+    with ThreadPoolExecutor(3) as pool:
+        def submit(item: int) -> Future:
+            submitted.append(item)
+            most[0] = max(most[0], len(submitted) - len(taken))
+            return pool.submit(lambda: item * item)  # later items may well finish first
+
+        taken: list[tuple[str, int]] = []
+        for key, result in ordered(submit, ((f"k{i}", i) for i in range(20)), 4):
+            taken.append((key, result))
+    assert taken == [(f"k{i}", i * i) for i in range(20)]
+    assert most[0] == 4
+
+
+def test_a_worker_that_cannot_be_started_is_a_broken_pool(monkeypatch):
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from dedupe import pipeline
+
+    def refuse(self, *args, **kwargs):
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", refuse)
+    with pytest.raises(BrokenProcessPool, match="cannot start a worker process"):
+        list(pipeline.in_order(len, [(0, ("ab",))], 2))
