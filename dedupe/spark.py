@@ -609,9 +609,7 @@ def _computed(rdd: RDD) -> RDD:
     `toLocalIterator` alone would run one job per partition, one partition at a time."""
     from pyspark import StorageLevel
 
-    if not rdd.is_cached:
-        rdd.persist(StorageLevel.MEMORY_AND_DISK)
-    rdd.count()
+    rdd.persist(StorageLevel.MEMORY_AND_DISK).count()
     return rdd
 
 
@@ -672,7 +670,6 @@ def clean_frame(frame: DataFrame, config: Config | None = None, partitions: int 
     The frame's row order is the input order (see `keyed_frame`); the
     rendered documents stay persisted behind the returned frame.
     """
-    from pyspark import StorageLevel
     from pyspark.sql import types as T
 
     config = config or Config()
@@ -684,8 +681,8 @@ def clean_frame(frame: DataFrame, config: Config | None = None, partitions: int 
     kept: list[RDD] = []
 
     def render(keep: bool, encode: bool, texts: bool) -> Iterator[tuple[list[Document], Rendered]]:
-        batches = render_on_executors(analysis, docs, keep, encode, True).persist(StorageLevel.MEMORY_AND_DISK)
-        kept.append(batches)
+        batches = render_on_executors(analysis, docs, keep, encode, True)
+        kept.append(batches)  # named before it is computed, so that a failure unpersists it
         _computed(batches)
         yield from batches.map(lambda pair: ([], without_texts(pair[1]))).toLocalIterator()
 
