@@ -5,9 +5,9 @@ units and scripts without spaces). The result is a CSR layout: the shingle
 hashes of unit i are `hashes[offsets[i]:offsets[i + 1]]`, as uint32.
 
 Two hash schemes give the same shingle *sets*:
-- `fast`: polynomial hashes over code points and then over token hashes,
-  from prefix sums in uint64 (wrap-around is the modulus), so no shingle
-  string is ever built in Python;
+- `fast`: polynomial hashes over code points and then over token hashes
+  (uint64 wrap-around is the modulus), in one compiled loop (`_fast`), so
+  no shingle string is ever built;
 - `datasketch`: each shingle string is built and hashed with datasketch's
   `sha1_hash32`, so signatures are bit-identical to `datasketch.MinHash`.
 
@@ -21,13 +21,13 @@ from dataclasses import dataclass
 import numpy as np
 from datasketch.hashfunc import sha1_hash32
 
+from dedupe.jit import jit
+
 WORD = 1
 CHAR = 2
 
 _P = np.uint64(0x9E3779B97F4A7C15)  # odd: invertible modulo 2**64
 _Q = np.uint64(0xC2B2AE3D27D4EB4F)
-_P_INV = np.uint64(pow(int(_P), -1, 1 << 64))
-_Q_INV = np.uint64(pow(int(_Q), -1, 1 << 64))
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,8 @@ class Shingles:
 
 
 def fmix64(h: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 64-bit finaliser: spreads the weak low bits of a polynomial hash."""
+    """MurmurHash3's 64-bit finaliser: spreads the weak low bits of a polynomial hash (arrays or, compiled,
+    scalars)."""
     h = h ^ (h >> np.uint64(33))
     h = h * np.uint64(0xFF51AFD7ED558CCD)
     h = h ^ (h >> np.uint64(33))
@@ -47,68 +48,86 @@ def fmix64(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> np.uint64(33))
 
 
-def _powers(base: np.uint64, n: int) -> np.ndarray:
-    out = np.full(n, base, dtype=np.uint64)
-    out[0] = 1
-    return np.cumprod(out, dtype=np.uint64)
+_fmix64 = jit(fmix64)
 
 
-class _Prefix:
-    """Polynomial hash of any window of a uint64 sequence in O(1) after one pass."""
-
-    def __init__(self, values: np.ndarray, base: np.uint64, inverse: np.uint64) -> None:
-        n = len(values)
-        self.inv = _powers(inverse, n + 1)
-        self.sums = np.zeros(n + 1, dtype=np.uint64)
-        np.cumsum(values * _powers(base, n), dtype=np.uint64, out=self.sums[1:])
-
-    def window(self, start: np.ndarray, length: np.ndarray) -> np.ndarray:
-        return (self.sums[start + length] - self.sums[start]) * self.inv[start]
-
-
-def _windows(first: np.ndarray, count: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Start, length and owner index of every n-window over runs [first, first + count)."""
-    per = np.where(count >= n, count - n + 1, 1)
-    owner = np.repeat(np.arange(len(first)), per)
-    base = np.cumsum(per) - per
-    starts = np.repeat(first, per) + (np.arange(per.sum()) - np.repeat(base, per))
-    lengths = np.repeat(np.minimum(count, n), per)
-    return starts, lengths, owner
+@jit
+def _count(cp: np.ndarray, starts: np.ndarray, lengths: np.ndarray, modes: np.ndarray, sizes: np.ndarray
+           ) -> np.ndarray:
+    """Shingles per unit: its n-windows over characters or words, one when it is shorter than n."""
+    out = np.zeros(len(starts), dtype=np.int64)
+    for i in range(len(starts)):
+        if modes[i] == 0 or lengths[i] == 0:
+            continue
+        items = lengths[i]
+        if modes[i] == WORD:
+            items = 1
+            for k in range(starts[i], starts[i] + lengths[i]):
+                if cp[k] == 32:
+                    items += 1
+        out[i] = items - sizes[i] + 1 if items >= sizes[i] else 1
+    return out
 
 
-def _to32(h64: np.ndarray) -> np.ndarray:
-    return (fmix64(h64) >> np.uint64(32)).astype(np.uint32)
+@jit
+def _window(values: np.ndarray, start: int, length: int, base: np.uint64, plus: np.uint64) -> np.uint64:
+    """sum((values[start + k] + plus) * base**k for k < length), modulo 2**64."""
+    h = np.uint64(0)
+    power = np.uint64(1)
+    for k in range(length):
+        h += (np.uint64(values[start + k]) + plus) * power
+        power *= base
+    return h
+
+
+@jit
+def _windows(values: np.ndarray, first: int, count: int, n: int, base: np.uint64, plus: np.uint64,
+             out: np.ndarray, at: int) -> None:
+    """The top 32 bits of fmix64 of every n-window's `_window` over values[first:first + count]."""
+    for j in range(max(count - n + 1, 1)):
+        out[at + j] = np.uint32(_fmix64(_window(values, first + j, min(count, n), base, plus)) >> np.uint64(32))
+
+
+@jit
+def _fill(cp: np.ndarray, starts: np.ndarray, lengths: np.ndarray, modes: np.ndarray, sizes: np.ndarray,
+          offsets: np.ndarray, out: np.ndarray) -> None:
+    """Write each unit's shingle hashes at out[offsets[i]:offsets[i + 1]] (see `_fast`)."""
+    tokens = np.empty(0, dtype=np.uint64)
+    for i in range(len(starts)):
+        if modes[i] == 0 or lengths[i] == 0:
+            continue
+        first, end = starts[i], starts[i] + lengths[i]
+        if modes[i] == CHAR:
+            _windows(cp, first, lengths[i], sizes[i], _P, np.uint64(1), out, offsets[i])
+            continue
+        if len(tokens) < lengths[i]:
+            tokens = np.empty(2 * lengths[i], dtype=np.uint64)
+        count = 0
+        for k in range(first, end + 1):
+            if k == end or cp[k] == 32:
+                tokens[count] = _fmix64(_window(cp, first, k - first, _P, np.uint64(1)))
+                count += 1
+                first = k + 1
+        _windows(tokens, 0, count, sizes[i], _Q, np.uint64(0), out, offsets[i])
 
 
 def _fast(norms: list[str], modes: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    joined = "\x00".join(norms) + "\x00"
-    cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    """Polynomial shingle hashes, in one compiled pass per batch.
+
+    A character window's hash is fmix64(sum((c + 1) * P**k)) over its code points c; a word's is
+    fmix64 of the same over its characters, and a word window's is fmix64(sum(word * Q**k)) over its words'
+    hashes; each shingle keeps the top 32 bits (arithmetic modulo 2**64). Words are separated by single
+    spaces in a normalised unit.
+    """
     lengths = np.fromiter((len(s) for s in norms), dtype=np.int64, count=len(norms))
-    ustart = np.cumsum(lengths + 1) - (lengths + 1)
-    chars = _Prefix(cp + np.uint64(1), _P, _P_INV)
-    hashes, owners = [], []
-
-    idx = np.flatnonzero((modes == CHAR) & (lengths > 0))
-    if len(idx):
-        s, m, o = _windows(ustart[idx], lengths[idx], sizes[idx])
-        hashes.append(_to32(chars.window(s, m)))
-        owners.append(idx[o])
-
-    idx = np.flatnonzero((modes == WORD) & (lengths > 0))
-    if len(idx):
-        space = (cp == 32) | (cp == 0)
-        edge = np.diff(np.concatenate(([1], space.view(np.int8), [1])).astype(np.int8))
-        tstart = np.flatnonzero(edge == -1)
-        tend = np.flatnonzero(edge == 1)
-        tokens = fmix64(chars.window(tstart, tend - tstart))
-        unit_of_token = np.searchsorted(ustart, tstart, side="right") - 1
-        first = np.searchsorted(unit_of_token, idx, side="left")
-        count = np.searchsorted(unit_of_token, idx, side="right") - first
-        words = _Prefix(tokens, _Q, _Q_INV)
-        s, m, o = _windows(first, count, sizes[idx])
-        hashes.append(_to32(words.window(s, m)))
-        owners.append(idx[o])
-    return _assemble(hashes, owners, len(norms))
+    cp = np.frombuffer("".join(norms).encode("utf-32-le"), dtype=np.uint32)
+    starts = np.cumsum(lengths) - lengths
+    modes, sizes = modes.astype(np.int8), sizes.astype(np.int64)
+    offsets = np.zeros(len(norms) + 1, dtype=np.int64)
+    np.cumsum(_count(cp, starts, lengths, modes, sizes), out=offsets[1:])
+    hashes = np.empty(offsets[-1], dtype=np.uint32)
+    _fill(cp, starts, lengths, modes, sizes, offsets, hashes)
+    return hashes, offsets
 
 
 def _strings(norm: str, mode: int, n: int) -> list[str]:

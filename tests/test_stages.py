@@ -84,7 +84,42 @@ def test_fast_scheme_has_the_same_shingle_counts_and_estimates_jaccard():
     assert abs(cluster.similarity(sigs, np.array([0]), np.array([1]))[0] - true) < 0.08
 
 
-def test_signature_chunking_matches_unit_by_unit():
+def _fmix64(h: int) -> int:
+    mask = (1 << 64) - 1
+    h ^= h >> 33
+    h = (h * 0xFF51AFD7ED558CCD) & mask
+    h ^= h >> 33
+    h = (h * 0xC4CEB9FE1A85EC53) & mask
+    return h ^ (h >> 33)
+
+
+def _poly(values: list[int], base: int) -> int:
+    return sum(v * pow(base, k, 1 << 64) for k, v in enumerate(values)) % (1 << 64)
+
+
+def _fast_reference(norm: str, mode: int, n: int) -> list[int]:
+    """The fast scheme from its definition, with Python integers: hashes must never change between
+    versions (a kept index compares them across crawls)."""
+    p, q = 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F
+    if mode == shingle.CHAR:
+        items, base = [ord(c) + 1 for c in norm], p
+    else:
+        items, base = [_fmix64(_poly([ord(c) + 1 for c in word], p)) for word in norm.split(" ")], q
+    size = min(n, len(items))
+    return [_fmix64(_poly(items[i:i + size], base)) >> 32 for i in range(max(len(items) - n + 1, 1))]
+
+
+def test_fast_scheme_hashes_follow_their_definition():
+    norms = ["the prime minister will speak", "x", "日本語のテキストです", "a b", "𝔘𝔫𝔦 code points", "", "one two"]
+    modes = np.array([shingle.WORD, shingle.WORD, shingle.CHAR, shingle.CHAR, shingle.WORD, shingle.WORD, 0])
+    sizes = np.array([2, 3, 5, 5, 1, 2, 2])
+    out = shingle.shingle(norms, modes, sizes, "fast")
+    for i, norm in enumerate(norms):
+        expected = _fast_reference(norm, int(modes[i]), int(sizes[i])) if modes[i] and norm else []
+        assert out.hashes[out.offsets[i]:out.offsets[i + 1]].tolist() == expected
+
+
+def test_a_units_signature_does_not_depend_on_its_batch():
     rng = np.random.default_rng(1)
     norms = [" ".join(f"t{x}" for x in rng.integers(0, 500, rng.integers(1, 3000))) for _ in range(60)]
     modes, sizes = np.full(60, shingle.WORD), np.full(60, 2)
