@@ -76,9 +76,10 @@ def analyse(texts: list[str], titles: list[str | None], first_doc: int, config: 
     rule: list[str | None] = [None] * n
     template: list[tuple[str, str] | None] = [None] * n
     candidates = []
-    for u in np.flatnonzero(lengths <= rules.MAX_RULE_CHARS):
-        rule[u] = compiled.match(units[u])
-        if rule[u] is None and prof.words[u] <= config.template_max_words and \
+    short = np.flatnonzero(lengths <= rules.MAX_RULE_CHARS).tolist()
+    for u, found in zip(short, compiled.match_many([units[u] for u in short])):
+        rule[u] = found
+        if found is None and prof.words[u] <= config.template_max_words and \
                 any(mark in units[u] for mark in rules.TEMPLATE_MARKS):
             candidates.append(u)
     for u, key in zip(candidates, rules.template_keys([units[u] for u in candidates], config)):

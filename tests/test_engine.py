@@ -442,6 +442,14 @@ def test_rule_prefilter_never_hides_a_match():
     assert rules.match(lines[-3]) == "separator"
 
 
+def test_matching_many_lines_gives_each_line_its_own_match():
+    rules = RuleSet.from_config(Config())
+    lines = ["Read more: the harbour plan", "The council met on Tuesday.", "Share on Facebook",
+             "The council met on Tuesday.", "Read more: the harbour plan", "© 2026 The Gazette", ""]
+    assert rules.match_many(lines) == [rules.match(line) for line in lines]
+    assert rules.match_many(lines)[3:5] == [None, "read_more"]
+
+
 @pytest.mark.parametrize("bad", [{"seed": -1}, {"seed": 2**32}, {"threshold": "0.5"},
                                  {"extra_rules": {"x": 5}}, {"keep_original_field": "text"}])
 def test_config_rejects_bad_values_with_config_error(bad):
