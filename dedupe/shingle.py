@@ -1,4 +1,4 @@
-"""Shingle hashes for a batch of normalised units, computed in bulk with numpy.
+"""Shingle hashes for a batch of normalised units, computed in compiled loops (numba).
 
 A unit is shingled either as word n-grams or as character n-grams (short
 units and scripts without spaces). The result is a CSR layout: the shingle
@@ -116,8 +116,8 @@ def _fast(norms: list[str], modes: np.ndarray, sizes: np.ndarray) -> tuple[np.nd
 
     A character window's hash is fmix64(sum((c + 1) * P**k)) over its code points c; a word's is
     fmix64 of the same over its characters, and a word window's is fmix64(sum(word * Q**k)) over its words'
-    hashes; each shingle keeps the top 32 bits (arithmetic modulo 2**64). Words are separated by single
-    spaces in a normalised unit.
+    hashes; each shingle keeps the top 32 bits (arithmetic modulo 2**64). Words are what single spaces
+    separate, as `normalize` leaves them.
     """
     lengths = np.fromiter((len(s) for s in norms), dtype=np.int64, count=len(norms))
     cp = np.frombuffer("".join(norms).encode("utf-32-le"), dtype=np.uint32)
