@@ -6,7 +6,7 @@ hashes of unit i are `hashes[offsets[i]:offsets[i + 1]]`, as uint32.
 
 Two hash schemes give the same shingle *sets*:
 - `fast`: polynomial hashes over code points and then over token hashes
-  (uint64 wrap-around is the modulus), in one compiled loop (`_fast`), so
+  (uint64 wrap-around is the modulus), in compiled loops (`_fast`), so
   no shingle string is ever built;
 - `datasketch`: each shingle string is built and hashed with datasketch's
   `sha1_hash32`, so signatures are bit-identical to `datasketch.MinHash`.
@@ -112,7 +112,7 @@ def _fill(cp: np.ndarray, starts: np.ndarray, lengths: np.ndarray, modes: np.nda
 
 
 def _fast(norms: list[str], modes: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Polynomial shingle hashes, in one compiled pass per batch.
+    """Polynomial shingle hashes, in two compiled passes over the batch (count, then fill).
 
     A character window's hash is fmix64(sum((c + 1) * P**k)) over its code points c; a word's is
     fmix64 of the same over its characters, and a word window's is fmix64(sum(word * Q**k)) over its words'
