@@ -288,7 +288,9 @@ class Spool:
     """
 
     def __init__(self, kind: str) -> None:
-        self._file = tempfile.TemporaryFile(prefix=f"dedupe-{os.getpid()}-{kind}-")  # noqa: SIM115 - see close
+        # A 1 MiB buffer: documents arrive a few KB at a time, and 8 KB writes cost the parent 3.5x more (96 MB
+        # in 6 KB pieces: 0.10 s against 0.028 s).
+        self._file = tempfile.TemporaryFile(prefix=f"dedupe-{os.getpid()}-{kind}-", buffering=1 << 20)  # noqa: SIM115 - see close
         self._size = 0
         self._unflushed = False
 
