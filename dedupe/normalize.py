@@ -6,8 +6,8 @@ and runs of whitespace are folded; digits optionally become 0 so that date
 and score variants match. `regex` gives Unicode classes for every script.
 
 `normalize_batch` does the same for many units at once: the units are
-joined with newlines and each step runs once over the joined string, in C,
-instead of once per unit in Python.
+joined with newlines, NFKC and casefolding run once over the joined string,
+and the classes are folded in one compiled pass over its code points.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+
+from dedupe.jit import jit
 
 KEEP, SPACE, DROP, DIGIT = 0, 1, 2, 3
 _TABLE_SIZE = 0x30000
@@ -70,21 +72,34 @@ def normalize_batch(texts: list[str], fold_digits: bool = False) -> list[str]:
         return []
     joined = "\n".join(t.replace("\n", " ") for t in texts)
     joined = unicodedata.normalize("NFKC", joined).casefold()
-    cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).copy()
-    kind = _classes()[np.minimum(cp, _TABLE_SIZE - 1)]
-    kind[cp >= _TABLE_SIZE] = KEEP
-    if fold_digits:
-        cp[kind == DIGIT] = ord("0")
-    cp[kind == SPACE] = 32
-    cp = cp[kind != DROP]
-    space = cp == 32
-    boundary = np.concatenate(([True], cp[:-1] == 10)) | np.concatenate((cp[1:] == 10, [True]))
-    previous_space = np.concatenate(([False], space[:-1]))
-    keep = ~(space & (previous_space | boundary))
-    cp = cp[keep]
-    # a space left just before a newline (or at the very end) is trailing: drop it too
-    trailing = (cp == 32) & np.concatenate((cp[1:] == 10, [True]))
-    return cp[~trailing].tobytes().decode("utf-32-le").split("\n")
+    cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    return _fold(cp, _classes(), fold_digits).tobytes().decode("utf-32-le").split("\n")
+
+
+@jit
+def _fold(cp: np.ndarray, classes: np.ndarray, fold_digits: bool) -> np.ndarray:
+    """The code points of newline-separated units with each class folded (`_classes`): spaces only between
+    words, one each; none at a unit's start or end."""
+    out = np.empty(len(cp), dtype=np.uint32)
+    n = 0
+    space = False  # a space is pending: written only if a word follows on the same line
+    for c in cp:
+        kind = classes[c] if c < len(classes) else KEEP
+        if kind == DROP:
+            continue
+        if kind == SPACE:
+            space = True
+            continue
+        if c == 10:
+            space = False
+        elif space:
+            if n > 0 and out[n - 1] != 10:
+                out[n] = 32
+                n += 1
+            space = False
+        out[n] = 48 if kind == DIGIT and fold_digits else c  # "0"
+        n += 1
+    return out[:n]
 
 
 @dataclass(frozen=True)

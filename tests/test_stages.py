@@ -41,6 +41,15 @@ def test_single_and_batch_normalisation_agree(fold):
     assert [normalize(t, fold) for t in texts] == normalize_batch(texts, fold)
 
 
+@pytest.mark.parametrize("fold", [False, True])
+def test_batch_normalisation_agrees_on_random_unicode(fold):
+    rng = np.random.default_rng(5)
+    pool = [chr(c) for c in [*range(0x250), *range(0x2000, 0x2070), *range(0x3000, 0x3010), 0x1F600, 0xFEFF,
+                             0x0660, 0x0966, 0xFF10, 0x10FFFF]]
+    texts = ["".join(rng.choice(pool, rng.integers(0, 12))) for _ in range(3000)]
+    assert [normalize(t, fold) for t in texts] == normalize_batch(texts, fold)
+
+
 def test_unspaced_scripts_and_word_counts():
     texts = ["日本語のテキストです", "English text", "one, two three", "日本語のテキスト", ""]
     result = profile(normalize_batch(texts))
