@@ -23,13 +23,12 @@ from dedupe.cluster import similarity
 from dedupe.config import Config
 from dedupe.decide import Decisions
 from dedupe.document import Document, UnitTable
-from dedupe.report import Finding, Tally, encode_findings, truncate
+from dedupe.report import Finding, Row, Tally, finding_line, truncate
 
 # One flagged unit of a document, as its finding will say: a plain tuple (pickled 3-4x faster than a
 # NamedTuple, and plans travel to Spark executors) of
 # (start, end, categories, cluster, removed, similarity or None, the copy it matches as {doc_id, start, end}
 #  or None, that copy's document's source ("" when none, for the syndication matrix)).
-# (`report.MATCH_SOURCE` is the last one's index.)
 Flag = tuple[int, int, tuple[str, ...], str, bool, "float | None", "dict[str, Any] | None", str]
 
 
@@ -118,33 +117,33 @@ def render_batch(docs: Sequence[Document], plans: Sequence[Plan], config: Config
                  texts: bool = True) -> Rendered:
     """Clean each document by its plan, make its findings and count them into a tally. Without `texts` the
     cleaned texts are not made (an audit needs only counters and findings): `texts`, `removed_chars` and
-    `dropped` stay empty, as `without_texts` leaves them."""
+    `dropped` stay empty, as `without_texts` leaves them. Findings are made as `Finding` objects only when
+    kept (`keep`); encoded (`encode`), they go from their rows straight to JSON lines."""
     tally = Tally()
     out = Rendered([], [], [], tally, [], b"")
+    lines: list[str] = []
     for doc, plan in zip(docs, plans):
         text = doc.text
         if plan.duplicate is not None:
-            cleaned, removed_chars, findings = "", len(text), [_dropped(doc, plan.duplicate, config)]
+            cleaned, removed_chars, rows = "", len(text), [_dropped(doc, plan.duplicate, config)]
         else:
             spans = [(start, end) for start, end, _, _, removed, *_ in plan.flags if removed]
             cleaned = clean_text(text, spans) if spans and texts else text
             removed_chars = sum(e - s for s, e in spans)
-            findings = [Finding(doc_id=doc.id, start=start, end=end, category=categories[0],
-                                categories=list(categories), cluster_id=cluster, similarity=sim,
-                                action="removed" if removed else "flagged", text=truncate(text[start:end]),
-                                match=match)
-                        for start, end, categories, cluster, removed, sim, match, _ in plan.flags]
+            rows = [(start, end, categories[0], categories, cluster, sim, "removed" if removed else "flagged",
+                     truncate(text[start:end]), match, source)
+                    for start, end, categories, cluster, removed, sim, match, source in plan.flags]
         if texts:
             out.texts.append(cleaned)
             out.removed_chars.append(removed_chars)
             out.dropped.append(plan.duplicate is not None)
-        tally.add(doc, plan, findings, removed_chars)
-        if keep or encode:
-            out.findings.extend(findings)
+        tally.add(doc, plan, rows, removed_chars)
+        if keep:
+            out.findings.extend(Finding.of(doc.id, row) for row in rows)
+        if encode:
+            lines.extend(finding_line(doc.id, row) for row in rows)
     if encode:
-        out.lines = encode_findings(out.findings)
-        if not keep:
-            out.findings = []
+        out.lines = "".join(lines).encode("utf-8")
     return out
 
 
@@ -153,9 +152,8 @@ def without_texts(rendered: Rendered) -> Rendered:
     return replace(rendered, texts=[], removed_chars=[], dropped=[])
 
 
-def _dropped(doc: Document, duplicate: tuple[str, int, float, str], config: Config) -> Finding:
+def _dropped(doc: Document, duplicate: tuple[str, int, float, str], config: Config) -> Row:
     canonical, chars, coverage, root = duplicate
     action = "flagged" if config.actions["duplicate_document"] == "flag-only" else "dropped"
-    return Finding(doc_id=doc.id, start=0, end=len(doc.text), category="duplicate_document",
-                   categories=["duplicate_document"], cluster_id=f"doc:{root}", similarity=coverage,
-                   action=action, text=truncate(doc.text), match={"doc_id": canonical, "start": 0, "end": chars})
+    return (0, len(doc.text), "duplicate_document", ("duplicate_document",), f"doc:{root}", coverage, action,
+            truncate(doc.text), {"doc_id": canonical, "start": 0, "end": chars}, "")

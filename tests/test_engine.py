@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pytest
 from conftest import SEEDS
 from samples import NAMES, SAMPLES, expected_path, findings_of
 
 from dedupe import Config, Document, clean_documents, run
-from dedupe.io import discover, read
-from dedupe.report import FindingsSpool, encode_findings
+from dedupe.io import discover, jsonl_line, read
+from dedupe.report import Finding, FindingsSpool, encode_findings, finding_line
 from dedupe.rules import RuleSet, learn_templates
 
 
@@ -442,6 +441,17 @@ def test_rule_prefilter_never_hides_a_match():
     assert rules.match(lines[-3]) == "separator"
 
 
+@pytest.mark.parametrize("similarity", [None, 0.8123, 1.0, 1e-05, float("nan"), float("inf")])
+@pytest.mark.parametrize("match", [None, {"doc_id": 'a "quoted"\\id', "start": 3, "end": 50},
+                                   {"end": 9, "doc_id": "reordered", "start": 1}])
+def test_a_finding_line_is_what_the_json_encoder_writes(similarity, match):
+    finding = Finding("doc \u00e9\u2028\x01", 0, 12, "boilerplate", ["boilerplate", "repeat"], "c7", similarity,
+                      "removed", 'Follow “us”\ton\n\\X 日本 \U0001F600', match)
+    assert finding_line(finding.doc_id, finding.row()).encode("utf-8") == jsonl_line(finding.as_dict())
+    empty = Finding("d", 0, 1, "template", [], "rule:x", similarity, "flagged", "", match)
+    assert encode_findings([finding, empty]) == jsonl_line(finding.as_dict()) + jsonl_line(empty.as_dict())
+
+
 def test_matching_many_lines_gives_each_line_its_own_match():
     rules = RuleSet.from_config(Config())
     lines = ["Read more: the harbour plan", "The council met on Tuesday.", "Share on Facebook",
@@ -537,11 +547,11 @@ def test_tally_merge_keeps_the_document_cap_of_top_lines(monkeypatch):
     from dedupe.render import Plan
 
     monkeypatch.setattr(report, "LINE_DOCS_CAP", 3)
-    finding = report.Finding("", 0, 4, "boilerplate", ["boilerplate"], "c1", 1.0, "removed", "Menu", None)
+    row = report.Finding("", 0, 4, "boilerplate", ["boilerplate"], "c1", 1.0, "removed", "Menu", None).row()
     parts = []
     for i in range(5):
         part = report.Tally()
-        part.add(Document(str(i), "Menu"), Plan(), [replace(finding, doc_id=str(i))] * 2, 4)
+        part.add(Document(str(i), "Menu"), Plan(), [row] * 2, 4)
         parts.append(part)
     merged = report.Tally()
     for part in parts:
