@@ -287,7 +287,7 @@ def _first_pass(found: Inputs, config: Config, engine: _Engine, show: bool) -> t
             return spark.first_pass(found, config, engine.master, engine.partitions, engine.spark_conf)
         except spark.SparkUnavailable as error:
             raise ConfigError(str(error)) from error
-    documents = read(found, config)
+    documents = read(found, config, raw=True)  # the workers parse the JSON
     if not show:
         analysis = analyse_corpus(documents, config, engine.jobs)
     else:

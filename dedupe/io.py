@@ -135,34 +135,76 @@ def open_binary(path: Path) -> IO[bytes]:
     return open(path, "rb")
 
 
-def _jsonl_lines(stream: IO[bytes], label: str, config: Config, path: str, first_line: int = 1
-                 ) -> Iterator[Document | Skip]:
-    """The records of a JSONL stream whose first line is line `first_line` of its file."""
+@dataclass
+class Lines:
+    """Unparsed lines of a JSONL stream, (line number, bytes) each: `read(..., raw=True)` leaves the parsing
+    (`parse_lines`) to whoever analyses them, so that worker processes, not the reader, decode the JSON."""
+
+    label: str
+    path: str
+    lines: list[tuple[int, bytes]]
+
+
+LINES_PER_CHUNK = 256
+
+
+def _jsonl_lines(stream: IO[bytes], label: str, config: Config, path: str, first_line: int = 1,
+                 raw: bool = False) -> Iterator[Document | Skip | Lines]:
+    """The records of a JSONL stream whose first line is line `first_line` of its file; with `raw`, the same
+    lines unparsed, LINES_PER_CHUNK at a time."""
+    chunk: list[tuple[int, bytes]] = []
+    for item in _raw_lines(stream, label, first_line):
+        if isinstance(item, Skip):
+            if chunk:
+                yield Lines(label, path, chunk)
+                chunk = []
+            yield item
+        elif raw:
+            chunk.append(item)
+            if len(chunk) == LINES_PER_CHUNK:
+                yield Lines(label, path, chunk)
+                chunk = []
+        elif (parsed := parse_line(*item, label, config, path)) is not None:
+            yield parsed
+    if chunk:
+        yield Lines(label, path, chunk)
+
+
+def _raw_lines(stream: IO[bytes], label: str, first_line: int) -> Iterator[tuple[int, bytes] | Skip]:
+    """(line number, bytes) of every line, and a Skip where the stream cannot be read further."""
     number = first_line - 1
     try:
         for number, raw in enumerate(io.BufferedReader(stream) if not hasattr(stream, "peek") else stream,
                                      first_line):
-            origin = f"{label}:{number}"
             if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]  # a UTF-8 byte order mark
-            if not raw.strip():
-                continue
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as err:
-                yield Skip(origin, "invalid_utf8", f"invalid UTF-8 at byte {err.start} of the line")
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                yield Skip(origin, "malformed_json", str(err))
-                continue
-            if not isinstance(record, dict):
-                yield Skip(origin, "malformed_json", f"a JSON {type(record).__name__}, not an object")
-                continue
-            yield record_to_document(record, config, origin, path)
+            yield number, raw
     except Exception as err:  # noqa: BLE001 - a truncated or corrupt compressed stream, whatever its library raises
         yield Skip(f"{label}:{number + 1}", "unreadable_file", f"stopped reading: {type(err).__name__}: {err}")
+
+
+def parse_line(number: int, raw: bytes, label: str, config: Config, path: str) -> Document | Skip | None:
+    """The document (or the skip) of one JSONL line; None for a blank line."""
+    if not raw.strip():
+        return None
+    origin = f"{label}:{number}"
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return Skip(origin, "invalid_utf8", f"invalid UTF-8 at byte {err.start} of the line")
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as err:
+        return Skip(origin, "malformed_json", str(err))
+    if not isinstance(record, dict):
+        return Skip(origin, "malformed_json", f"a JSON {type(record).__name__}, not an object")
+    return record_to_document(record, config, origin, path)
+
+
+def parse_lines(lines: Lines, config: Config) -> list[Document | Skip]:
+    """The documents and skips of a chunk of `Lines`, in order."""
+    parsed = (parse_line(number, raw, lines.label, config, lines.path) for number, raw in lines.lines)
+    return [item for item in parsed if item is not None]
 
 
 def _read_txt(file: Path, root: Path, config: Config) -> Iterator[Document | Skip]:
@@ -203,19 +245,21 @@ def _read_parquet(file: Path, config: Config) -> Iterator[Document | Skip]:
         yield Skip(f"{label}:{row + 1}", "unreadable_file", f"not readable as Parquet: {err}")
 
 
-def read(inputs: Inputs, config: Config, stdin: IO[bytes] | None = None) -> Iterator[Document | Skip]:
-    """Yield every document (and skip) of the inputs, in order."""
+def read(inputs: Inputs, config: Config, stdin: IO[bytes] | None = None, raw: bool = False
+         ) -> Iterator[Document | Skip | Lines]:
+    """Yield every document (and skip) of the inputs, in order; with `raw`, JSONL lines come unparsed
+    (`Lines`)."""
     if inputs.stdin:
         if inputs.stdin_copy is not None:
             with open(inputs.stdin_copy, "rb") as stream:
-                yield from _jsonl_lines(stream, "<stdin>", config, "<stdin>")
+                yield from _jsonl_lines(stream, "<stdin>", config, "<stdin>", raw=raw)
         else:
-            yield from _jsonl_lines(stdin or sys.stdin.buffer, "<stdin>", config, "<stdin>")
+            yield from _jsonl_lines(stdin or sys.stdin.buffer, "<stdin>", config, "<stdin>", raw=raw)
     for item in inputs.files:
-        yield from read_file(item, config)
+        yield from read_file(item, config, raw)
 
 
-def read_file(item: InputFile, config: Config) -> Iterator[Document | Skip]:
+def read_file(item: InputFile, config: Config, raw: bool = False) -> Iterator[Document | Skip | Lines]:
     """Yield the documents (and skips) of one input file, in order; Spark reads each file in one task."""
     if item.kind == "txt":
         yield from _read_txt(item.file, item.root, config)
@@ -226,7 +270,7 @@ def read_file(item: InputFile, config: Config) -> Iterator[Document | Skip]:
             yield Skip(str(item.file), "unreadable_file", err.strerror or str(err))
             return
         with stream:
-            yield from _jsonl_lines(stream, str(item.file), config, str(item.file))
+            yield from _jsonl_lines(stream, str(item.file), config, str(item.file), raw=raw)
     else:
         yield from _read_parquet(item.file, config)
 
@@ -357,6 +401,12 @@ class TextSpool(Spool):
     def append(self, text: str) -> None:
         self._write(text.encode("utf-8"))
         self._offsets.append(self._size)
+
+    def extend(self, data: bytes, sizes: list[int]) -> None:
+        """Append texts already encoded as UTF-8 and joined: `sizes` are their lengths in bytes."""
+        self._write(data)
+        for size in sizes:
+            self._offsets.append(self._offsets[-1] + size)
 
     def __len__(self) -> int:
         return len(self._offsets) - 1

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from multiprocessing.context import BaseContext
 from typing import Any, TypeVar
 
@@ -30,7 +30,7 @@ from dedupe import cluster, index, rules, shingle, signature
 from dedupe.config import Config
 from dedupe.decide import Decisions, DocumentTexts, Texts, decide
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
-from dedupe.io import ArraySpool, TextSpool, record_to_document
+from dedupe.io import ArraySpool, Lines, TextSpool, parse_lines, record_to_document
 from dedupe.normalize import normalize_batch, profile
 from dedupe.parallel import ordered
 from dedupe.render import Planner, Rendered, render_batch
@@ -200,42 +200,54 @@ class Analysis:
 
 
 class Admission:
-    """Turns input records into Documents, counting (or, in strict mode, refusing) bad ones."""
+    """Turns input records into Documents, counting (or, in strict mode, refusing) bad ones.
+
+    A record is checked on its own (`checked`, wherever it is parsed) and then accepted in input order
+    (`accept`: ids are unique, and the order numbers the documents)."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
         self.skips: list[Skip] = []
         self.seen: set[str] = set()
+        self.order = 0
 
     def skip(self, item: Skip) -> None:
         if self.config.strict:
             raise strict_error(item)
         self.skips.append(item)
 
+    def accept(self, doc: Document) -> bool:
+        """Number a checked document, or skip it when its id was already read."""
+        if doc.id in self.seen:
+            self.skip(skip_of(doc, (DUPLICATE_ID, duplicate_detail(doc))))
+            return False
+        self.seen.add(doc.id)
+        doc.order = self.order
+        self.order += 1
+        return True
+
     def admit(self, items: Iterable[Document | dict[str, Any] | Skip]) -> Iterator[Document]:
-        order = 0
         for position, item in enumerate(items):
+            item = checked(item, position, self.config)
             if isinstance(item, Skip):
                 self.skip(item)
-                continue
-            if isinstance(item, dict):
-                item = record_to_document(item, self.config, record_origin(position))
-                if isinstance(item, Skip):
-                    self.skip(item)
-                    continue
-            if not isinstance(item, Document):
-                raise TypeError(f"record {position + 1}: documents must be dicts or dedupe.Document objects, "
-                                f"not {type(item).__name__}")
-            problem = document_problem(item, self.config)
-            if problem is None and item.id in self.seen:
-                problem = DUPLICATE_ID, duplicate_detail(item)
-            if problem:
-                self.skip(skip_of(item, problem))
-                continue
-            self.seen.add(item.id)
-            item.order = order
-            order += 1
-            yield item
+            elif self.accept(item):
+                yield item
+
+
+def checked(item: Document | dict[str, Any] | Skip, position: int, config: Config) -> Document | Skip:
+    """The item as a Document that can be processed, or the Skip that says why not (ids aside)."""
+    if isinstance(item, Skip):
+        return item
+    if isinstance(item, dict):
+        item = record_to_document(item, config, record_origin(position))
+        if isinstance(item, Skip):
+            return item
+    if not isinstance(item, Document):
+        raise TypeError(f"record {position + 1}: documents must be dicts or dedupe.Document objects, "
+                        f"not {type(item).__name__}")
+    problem = document_problem(item, config)
+    return skip_of(item, problem) if problem else item
 
 
 DUPLICATE_ID = "duplicate_id"
@@ -290,22 +302,110 @@ def document_problem(doc: Document, config: Config) -> tuple[str, str] | None:
     return None
 
 
-def _batches(docs: Iterable[Document], infos: list[Document], texts: TextSpool, keep: list[Document] | None,
-             config: Config) -> Iterator[tuple[list[str], list[str | None], int, Config]]:
-    """Cut admitted documents into fixed-size batches, keeping their metadata and text (and the documents
-    themselves if asked)."""
-    batch: list[Document] = []
-    for doc in docs:
-        if keep is not None:
-            keep.append(doc)
-        texts.append(doc.text)
-        infos.append(info_of(doc))
-        batch.append(doc)
-        if len(batch) == BATCH_DOCS:
-            yield [d.text for d in batch], [d.title for d in batch], batch[0].order, config
-            batch = []
+# A batch of the first pass, in input order: checked documents and skips (read in this process), or JSONL
+# lines that the batch's worker parses and checks.
+Batch = list[Document | Skip] | Lines
+
+
+def _batches(items: Iterable[Document | dict[str, Any] | Skip | Lines], config: Config) -> Iterator[Batch]:
+    """Cut the input into batches of BATCH_DOCS documents (or LINES_PER_CHUNK lines), the same whatever the
+    number of workers."""
+    batch: list[Document | Skip] = []
+    documents = 0
+    for position, item in enumerate(items):
+        if isinstance(item, Lines):
+            if batch:
+                yield batch
+                batch, documents = [], 0
+            yield item
+            continue
+        item = checked(item, position, config)
+        batch.append(item)
+        documents += isinstance(item, Document)
+        if documents == BATCH_DOCS:
+            yield batch
+            batch, documents = [], 0
     if batch:
-        yield [d.text for d in batch], [d.title for d in batch], batch[0].order, config
+        yield batch
+
+
+@dataclass
+class Signed:
+    """What a worker returns for a batch: its units, with documents numbered from 0 in the batch, and for
+    a batch of lines the documents and skips it parsed (texts aside) and the texts, as joined UTF-8."""
+
+    table: UnitTable
+    parsed: list[Document | Skip] | None = None
+    texts: bytes = b""
+    sizes: list[int] = field(default_factory=list)
+
+
+def sign(work: Lines | tuple[list[str], list[str | None]], config: Config) -> Signed:
+    """`analyse` a batch's documents, given as (texts, titles), or parsed and checked here from JSONL lines."""
+    if not isinstance(work, Lines):
+        return Signed(analyse(*work, 0, config))
+    parsed = [checked(item, 0, config) for item in parse_lines(work, config)]
+    docs = [d for d in parsed if isinstance(d, Document)]
+    encoded = [d.text.encode("utf-8") for d in docs]
+    table = analyse([d.text for d in docs], [d.title for d in docs], 0, config)
+    return Signed(table, [info_of(d) if isinstance(d, Document) else d for d in parsed], b"".join(encoded),
+                  [len(e) for e in encoded])
+
+
+def _work(batch: Batch) -> Lines | tuple[list[str], list[str | None]]:
+    """What a batch's worker needs: its lines, or its documents' texts and titles."""
+    if isinstance(batch, Lines):
+        return batch
+    docs = [d for d in batch if isinstance(d, Document)]
+    return [d.text for d in docs], [d.title for d in docs]
+
+
+def _admitted(batch: Batch, signed: Signed, admission: Admission, infos: list[Document], texts: TextSpool,
+              keep: list[Document] | None) -> UnitTable:
+    """Accept a signed batch's documents in input order, spool their texts, and number its units' documents
+    as the corpus does (the units of a document whose id was already read are dropped)."""
+    if keep is not None and signed.parsed is not None:
+        raise ValueError("documents cannot be kept when they are read as raw lines (io.read(..., raw=True))")
+    entries = batch if signed.parsed is None else signed.parsed
+    accepted: list[bool] = []
+    for entry in entries:
+        if isinstance(entry, Skip):
+            admission.skip(entry)
+            continue
+        accepted.append(admission.accept(entry))
+        if not accepted[-1]:
+            continue
+        if signed.parsed is not None:  # parsed by the worker: already without its text
+            infos.append(entry)
+            continue
+        infos.append(info_of(entry))
+        texts.append(entry.text)
+        if keep is not None:
+            keep.append(entry)
+    ok = np.array(accepted, dtype=bool)
+    if signed.parsed is not None:
+        ends = np.cumsum(signed.sizes, dtype=np.int64)
+        kept = np.flatnonzero(ok).tolist()
+        data = signed.texts if ok.all() else b"".join(signed.texts[ends[i] - signed.sizes[i]:ends[i]] for i in kept)
+        texts.extend(data, [signed.sizes[i] for i in kept])
+    return renumbered(signed.table, ok, len(infos) - int(ok.sum()))
+
+
+def renumbered(table: UnitTable, accepted: np.ndarray, first: int) -> UnitTable:
+    """The batch's units with document i (numbered from 0 in the batch) numbered among the accepted ones
+    from `first`; the units and signatures of documents not accepted are dropped."""
+    number = first + np.cumsum(accepted) - 1
+    if accepted.all():
+        return replace(table, doc=number[table.doc])
+    rows = np.flatnonzero(accepted[table.doc])
+    sig_row = table.sig_row[rows]
+    used = np.unique(sig_row[sig_row >= 0])
+    return UnitTable(
+        doc=number[table.doc[rows]], start=table.start[rows], end=table.end[rows], words=table.words[rows],
+        mode=table.mode[rows], sig_row=np.where(sig_row >= 0, np.searchsorted(used, sig_row), -1),
+        sigs=table.sigs[used], sig_keys=table.sig_keys[used], rule=[table.rule[r] for r in rows.tolist()],
+        template=[table.template[r] for r in rows.tolist()], title=table.title[rows],
+        sentence_end=table.sentence_end[rows])
 
 
 def in_order(work: Callable[..., R], batches: Iterable[tuple[K, tuple]], jobs: int,
@@ -327,16 +427,18 @@ def in_order(work: Callable[..., R], batches: Iterable[tuple[K, tuple]], jobs: i
         yield from ordered(submit, batches, 2 * jobs)
 
 
-def _signed(batches: Iterable[tuple[list[str], list[str | None], int, Config]], jobs: int,
-            progress: Callable[[int], None] | None) -> Iterator[UnitTable]:
-    """Analyse batches in order (`in_order`), reporting progress."""
-    for size, table in in_order(analyse, ((len(batch[0]), batch) for batch in batches), jobs):
-        yield table
+def _signed(batches: Iterable[Batch], config: Config, jobs: int, admission: Admission, infos: list[Document],
+            texts: TextSpool, keep: list[Document] | None, progress: Callable[[int], None] | None
+            ) -> Iterator[UnitTable]:
+    """Sign batches in order (`in_order`), admitting their documents as they come back, reporting progress."""
+    for batch, signed in in_order(sign, ((batch, (_work(batch), config)) for batch in batches), jobs):
+        before = len(infos)
+        yield _admitted(batch, signed, admission, infos, texts, keep)
         if progress:
-            progress(size)
+            progress(len(infos) - before)
 
 
-def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip], config: Config, jobs: int = 1,
+def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip | Lines], config: Config, jobs: int = 1,
                    progress: Callable[[int], None] | None = None, keep: list[Document] | None = None) -> Analysis:
     """First pass: units, signatures, clusters and decisions for the whole corpus.
 
@@ -352,7 +454,7 @@ def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip], config
     texts = TextSpool()
     try:
         with ArraySpool("signatures", np.uint32, config.num_perm) as signatures:
-            units = UnitTable.concat(_signed(_batches(admission.admit(documents), infos, texts, keep, config), jobs,
+            units = UnitTable.concat(_signed(_batches(documents, config), config, jobs, admission, infos, texts, keep,
                                              progress), config.num_perm, signatures)
             signed = time.perf_counter()
             # Each index thread holds one band's keys and their sort: no more threads than cores.

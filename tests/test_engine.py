@@ -542,6 +542,48 @@ def test_report_counted_in_batches_equals_the_report_counted_at_once(generated_d
     assert _tally_report(analysis, docs, size, texts=False) == whole  # an audit does not clean the texts
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_lines_parsed_by_the_workers_give_what_parsed_documents_give(tmp_path, monkeypatch, jobs):
+    from dedupe import io
+    from dedupe.pipeline import analyse_corpus
+
+    monkeypatch.setattr(io, "LINES_PER_CHUNK", 3)  # duplicates in the same chunk and in later ones
+    menu = "Home | World | Sport\nShare this article"
+    records = [{"id": "a", "text": f"{menu}\nThe harbour plan was approved on Tuesday by the council."},
+               {"id": "b", "text": f"{menu}\nA new bridge opens to traffic next spring, the mayor said."},
+               {"id": "a", "text": f"{menu}\nA second record with the id a, whose units must not count."},
+               {"id": "c", "text": f"{menu}\nA ferry strike is called off after talks that ran all night."},
+               {"id": "f", "text": f"{menu}\nA ferry strike is called off after talks that ran all night."},
+               {"id": "b", "text": "Only a duplicate id."}, {"id": "e", "text": ""}]
+    lines = [json.dumps(r) for r in records]
+    lines[2:2] = [""]  # the second chunk: a duplicate id between documents that stay
+    lines[5:5] = ["{not json", json.dumps({"id": "d", "text": 7})]
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(("\n".join(lines) + "\n").encode() + b'{"id": "g", "text": "bad \xff byte"}\n')
+    inputs = discover([str(source)])
+    parsed = analyse_corpus(read(inputs, Config()), Config(), jobs)
+    raw = analyse_corpus(read(inputs, Config(), raw=True), Config(), jobs)
+    for analysis in (parsed, raw):
+        analysis.texts.close()
+    assert [(d.id, d.order, d.chars) for d in raw.docs] == [(d.id, d.order, d.chars) for d in parsed.docs]
+    assert [d.id for d in raw.docs] == ["a", "b", "c", "f"]
+    assert raw.skips == parsed.skips and len(raw.skips) == 6
+    for column in ("doc", "start", "end", "sig_row"):
+        assert getattr(raw.units, column).tolist() == getattr(parsed.units, column).tolist()
+    assert raw.decisions.flagged.tolist() == parsed.decisions.flagged.tolist()
+    assert len(raw.decisions.flagged) > 4  # the menus, and the ferry line that c and f share
+    assert raw.decisions.categories == parsed.decisions.categories
+
+
+def test_raw_lines_cannot_be_kept(tmp_path):
+    from dedupe.pipeline import analyse_corpus
+
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "a", "text": "One line."}) + "\n")
+    with pytest.raises(ValueError, match="raw lines"):
+        analyse_corpus(read(discover([str(source)]), Config(), raw=True), Config(), keep=[])
+
+
 def test_tally_merge_keeps_the_document_cap_of_top_lines(monkeypatch):
     from dedupe import report
     from dedupe.render import Plan
