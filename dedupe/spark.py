@@ -5,7 +5,7 @@ engine's own functions applied per partition:
 
 - reading, each input file in one task (`io.read_file`; a big plain JSONL
   file in line-aligned ranges, `io.read_range`), and
-  admission (`pipeline.document_problem`; duplicate ids by a group-by);
+  admission (`pipeline.checked`; duplicate ids by a group-by);
 - `pipeline.analyse` (segment, normalise, rules, shingle, sign) on batches of
   `BATCH_DOCS` consecutive documents;
 - distinct signatures by a group-by on their 64-bit key, numbered in order of
@@ -60,8 +60,8 @@ from dedupe.pipeline import (
     Analysis,
     Render,
     analyse,
+    checked,
     conclude,
-    document_problem,
     duplicate_detail,
     info_of,
     record_origin,
@@ -232,14 +232,10 @@ def admit(keyed: RDD, config: Config, partitions: int) -> tuple[RDD, list[Skip]]
 
     def check(pair: tuple[Any, Document | Skip]) -> tuple[Any, Document | Skip]:
         key, item = pair
-        if isinstance(item, Document):
-            problem = document_problem(item, config)
-            if problem is not None:
-                return key, skip_of(item, problem)
-        return key, item
+        return key, checked(item, 0, config)
 
-    checked = keyed.map(check).persist(StorageLevel.MEMORY_AND_DISK)
-    later = frozenset(checked.filter(lambda pair: isinstance(pair[1], Document))
+    records = keyed.map(check).persist(StorageLevel.MEMORY_AND_DISK)
+    later = frozenset(records.filter(lambda pair: isinstance(pair[1], Document))
                       .map(lambda pair: (pair[1].id, pair[0])).groupByKey()
                       .flatMap(lambda pair: sorted(pair[1])[1:]).collect())
 
@@ -252,11 +248,11 @@ def admit(keyed: RDD, config: Config, partitions: int) -> tuple[RDD, list[Skip]]
             return key, item
         return key, skip_of(item, (DUPLICATE_ID, duplicate_detail(item)))
 
-    skips = [skip for _, skip in sorted(checked.filter(skipped).map(as_skip).collect(), key=lambda pair: pair[0])]
+    skips = [skip for _, skip in sorted(records.filter(skipped).map(as_skip).collect(), key=lambda pair: pair[0])]
     if skips and config.strict:
-        checked.unpersist()
+        records.unpersist()
         raise strict_error(skips[0])
-    kept = checked.filter(lambda pair: not skipped(pair))
+    kept = records.filter(lambda pair: not skipped(pair))
     count, chars = kept.map(lambda pair: (1, len(pair[1].text))).fold((0, 0), lambda a, b: (a[0] + b[0], a[1] + b[1]))
     total = max(1, count)
     # Ranges of about RANGE_CHARS, so that a task of the second pass (and the driver, when cleaned documents
@@ -266,7 +262,7 @@ def admit(keyed: RDD, config: Config, partitions: int) -> tuple[RDD, list[Skip]]
     docs = docs.repartitionAndSortWithinPartitions(ranges, lambda order: _range_of(order, ranges, total))
     docs = docs.persist(StorageLevel.MEMORY_AND_DISK)
     docs.count()
-    checked.unpersist()
+    records.unpersist()
     return docs, skips
 
 
