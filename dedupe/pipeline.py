@@ -50,8 +50,9 @@ _CLOSERS = "\"'”’)]"
 _SENTENCE_ENDS = tuple(".!?。！？")
 
 
-def analyse(texts: list[str], titles: list[str | None], first_doc: int, config: Config) -> UnitTable:
-    """Units of a batch of documents with their signatures, rule matches and template keys.
+def analyse(texts: list[str], titles: list[str | None], config: Config) -> UnitTable:
+    """Units of a batch of documents (numbered from 0 in the batch) with their signatures, rule matches and
+    template keys.
 
     Normalisation, word counts and shingling run over the whole batch at
     once; only rules and template keys are per unit, and only for units
@@ -60,7 +61,7 @@ def analyse(texts: list[str], titles: list[str | None], first_doc: int, config: 
     doc, start, end, units = [], [], [], []
     for offset, text in enumerate(texts):
         for s, e in segment(text, config.unit):
-            doc.append(first_doc + offset)
+            doc.append(offset)
             start.append(s)
             end.append(e)
             units.append(text[s:e])
@@ -87,8 +88,8 @@ def analyse(texts: list[str], titles: list[str | None], first_doc: int, config: 
     title_norms = normalize_batch([t or "" for t in titles], config.fold_digits)
     is_title = np.zeros(n, dtype=bool)
     doc_arr = np.array(doc, dtype=np.int64)
-    for u in np.flatnonzero(np.array([bool(t) for t in title_norms], dtype=bool)[doc_arr - first_doc]):
-        is_title[u] = norms[u] == title_norms[doc[u] - first_doc]
+    for u in np.flatnonzero(np.array([bool(t) for t in title_norms], dtype=bool)[doc_arr]):
+        is_title[u] = norms[u] == title_norms[doc[u]]
     shingles = shingle.shingle(norms, modes, sizes, config.hash_scheme)
     matched = np.flatnonzero(modes > 0)
     sigs = signature.minhash(shingles, config.num_perm, config.seed)[matched]
@@ -343,20 +344,21 @@ class Signed:
 def sign(work: Lines | tuple[list[str], list[str | None]], config: Config) -> Signed:
     """`analyse` a batch's documents, given as (texts, titles), or parsed and checked here from JSONL lines."""
     if not isinstance(work, Lines):
-        return Signed(analyse(*work, 0, config))
+        return Signed(analyse(*work, config))
     parsed = [checked(item, 0, config) for item in parse_lines(work, config)]
-    docs = [d for d in parsed if isinstance(d, Document)]
-    encoded = [d.text.encode("utf-8") for d in docs]
-    table = analyse([d.text for d in docs], [d.title for d in docs], 0, config)
-    return Signed(table, [info_of(d) if isinstance(d, Document) else d for d in parsed], b"".join(encoded),
-                  [len(e) for e in encoded])
+    texts, titles = _texts_and_titles(parsed)
+    encoded = [text.encode("utf-8") for text in texts]
+    return Signed(analyse(texts, titles, config), [info_of(d) if isinstance(d, Document) else d for d in parsed],
+                  b"".join(encoded), [len(e) for e in encoded])
 
 
 def _work(batch: Batch) -> Lines | tuple[list[str], list[str | None]]:
     """What a batch's worker needs: its lines, or its documents' texts and titles."""
-    if isinstance(batch, Lines):
-        return batch
-    docs = [d for d in batch if isinstance(d, Document)]
+    return batch if isinstance(batch, Lines) else _texts_and_titles(batch)
+
+
+def _texts_and_titles(items: list[Document | Skip]) -> tuple[list[str], list[str | None]]:
+    docs = [d for d in items if isinstance(d, Document)]
     return [d.text for d in docs], [d.title for d in docs]
 
 
@@ -400,12 +402,12 @@ def renumbered(table: UnitTable, accepted: np.ndarray, first: int) -> UnitTable:
     rows = np.flatnonzero(accepted[table.doc])
     sig_row = table.sig_row[rows]
     used = np.unique(sig_row[sig_row >= 0])
+    kept = rows.tolist()
     return UnitTable(
         doc=number[table.doc[rows]], start=table.start[rows], end=table.end[rows], words=table.words[rows],
         mode=table.mode[rows], sig_row=np.where(sig_row >= 0, np.searchsorted(used, sig_row), -1),
-        sigs=table.sigs[used], sig_keys=table.sig_keys[used], rule=[table.rule[r] for r in rows.tolist()],
-        template=[table.template[r] for r in rows.tolist()], title=table.title[rows],
-        sentence_end=table.sentence_end[rows])
+        sigs=table.sigs[used], sig_keys=table.sig_keys[used], rule=[table.rule[r] for r in kept],
+        template=[table.template[r] for r in kept], title=table.title[rows], sentence_end=table.sentence_end[rows])
 
 
 def in_order(work: Callable[..., R], batches: Iterable[tuple[K, tuple]], jobs: int,

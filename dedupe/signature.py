@@ -58,7 +58,7 @@ def minhash(shingles: Shingles, num_perm: int, seed: int) -> np.ndarray:
     """Return a (units x num_perm) uint32 matrix; units without shingles get EMPTY rows."""
     a, b = permutations(num_perm, seed)
     out = np.full((len(shingles.offsets) - 1, num_perm), EMPTY, dtype=np.uint32)
-    _minhash(shingles.hashes, shingles.offsets.astype(np.int64), a, b, out)
+    _minhash(shingles.hashes, np.asarray(shingles.offsets, dtype=np.int64), a, b, out)
     return out
 
 

@@ -277,7 +277,7 @@ def _analysed(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.Dat
         for at in range(0, len(frame), BATCH_DOCS):
             batch = frame.iloc[at:at + BATCH_DOCS]
             orders = batch["order"].to_numpy(np.int64)
-            table = analyse(batch["text"].tolist(), _strings(batch["title"]), 0, config)
+            table = analyse(batch["text"].tolist(), _strings(batch["title"]), config)
             keys = table.sig_keys.view(np.int64)
             matched = table.sig_row >= 0
             doc = orders[table.doc]

@@ -168,7 +168,7 @@ def test_candidate_pairs_equal_brute_force_lsh_queries():
 def test_band_index_gives_datasketch_pairs_on_real_units(generated_docs, threads):
     from dedupe import Config
 
-    units = analyse([d["text"] for d in generated_docs[:200]], [None] * 200, 0, Config())
+    units = analyse([d["text"] for d in generated_docs[:200]], [None] * 200, Config())
     keys = units.sigs
     bands = index.candidate_pairs(keys, 0.5, 1, "bands", threads=threads)
     reference = index.candidate_pairs(keys, 0.5, 1, "datasketch")
@@ -210,7 +210,7 @@ def test_lines_of_one_rule_cluster_only_when_equal_but_still_meet_other_lines():
              promo + "evening\nCouncil approves the new harbour budget plan for the coming year",
              promo + "morning"]
     config = Config(lsh_index="bands")
-    units = analyse(texts, [None] * 3, 0, config)
+    units = analyse(texts, [None] * 3, config)
     assert units.rule[:4] == ["newsletter", "read_more", "newsletter", None]
     assert cluster.similarity(units.sigs, np.array([0]), np.array([2]))[0] > 0.8  # a pair, were it not one rule
     labels = cluster_units(units, config)
@@ -321,8 +321,8 @@ def test_spooled_signatures_give_the_in_memory_pairs_and_rows(generated_docs):
 
     config = Config()
     texts = [d["text"] for d in generated_docs[:300]]
-    batches = [analyse(texts[at:at + 64], [None] * len(texts[at:at + 64]), at, config) for at in range(0, 300, 64)]
-    whole = analyse(texts, [None] * 300, 0, config)
+    batches = [analyse(texts[at:at + 64], [None] * len(texts[at:at + 64]), config) for at in range(0, 300, 64)]
+    whole = analyse(texts, [None] * 300, config)
     with ArraySpool("signatures", np.uint32, config.num_perm) as spool:
         units = UnitTable.concat(iter(batches), config.num_perm, spool)
         assert len(units.sigs) == len(whole.sigs) < len(spool)  # batches share rows; the table has each once
