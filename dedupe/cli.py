@@ -228,8 +228,10 @@ def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: s
     report (`json_report`), or, when neither is written, only into the report's counters.
     """
     writer = OutputWriter(found, out, config) if out is not None else None
+    # Parquet rows are written from their fields, read again; JSONL records from their lines in the store.
+    records = writer is not None and not keep_texts and all(item.kind != "parquet" for item in found.files)
     try:
-        analysis, render = _first_pass(found, config, engine, show)
+        analysis, render = _first_pass(found, config, engine, show, records)
     except BaseException:
         if writer is not None:
             writer.abort()
@@ -260,8 +262,7 @@ def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: s
             sink.__exit__(type(error), error, None)
         if spool is not None:
             spool.close()
-        if analysis.texts is not None:  # the second pass did not start (it closes the texts itself)
-            analysis.texts.close()
+        analysis.release()  # when the second pass did not start (it deletes the spools itself)
         raise
     if sink is not None:
         sink.__exit__(None, None, None)
@@ -278,8 +279,10 @@ class _Engine(NamedTuple):
     spark_conf: dict[str, str]
 
 
-def _first_pass(found: Inputs, config: Config, engine: _Engine, show: bool) -> tuple[Analysis, Render]:
-    """The first pass, and the engine's second pass to run after it (which reads the documents again)."""
+def _first_pass(found: Inputs, config: Config, engine: _Engine, show: bool, records: bool
+                ) -> tuple[Analysis, Render]:
+    """The first pass, and the engine's second pass to run after it (which reads the documents again, or,
+    locally with `records`, makes the output records from the input lines in the document store)."""
     if engine.name == "spark":
         from dedupe import spark
 
@@ -297,7 +300,7 @@ def _first_pass(found: Inputs, config: Config, engine: _Engine, show: bool) -> t
                       transient=True, console=_console()) as bar:
             task = bar.add_task("sign", total=None)
             analysis = analyse_corpus(documents, config, engine.jobs, progress=lambda n: bar.advance(task, n))
-    return analysis, render_again(analysis, read(found, config), engine.jobs)
+    return analysis, render_again(analysis, None if records else read(found, config), engine.jobs)
 
 
 def _console() -> Any:

@@ -72,7 +72,7 @@ class Texts(Protocol):
 
 
 class DocumentTexts:
-    """Texts at hand: a list, or the first pass's `io.TextSpool`."""
+    """Texts at hand: a list, or the first pass's `io.DocumentStore`."""
 
     def __init__(self, texts: Sequence[str]) -> None:
         self.texts = texts

@@ -49,12 +49,18 @@ class Skip:
 
 @dataclass
 class CleanedDocument:
-    """A document after cleaning. `dropped` is set when the whole document is a duplicate."""
+    """A document after cleaning. `dropped` is set when the whole document is a duplicate.
+
+    `record` is the cleaned output record as a JSON line, when the second pass made it from the input line
+    (`clean` of JSONL input on the command line): `text` is then empty and `document` has no text or fields,
+    since the record holds them.
+    """
 
     document: Document
     text: str
     dropped: bool = False
     removed_chars: int = 0
+    record: bytes | None = None
 
 
 @dataclass

@@ -9,6 +9,7 @@ interrupted run leaves the old output or none, never half of one.
 
 from __future__ import annotations
 
+import array
 import contextlib
 import glob
 import gzip
@@ -138,55 +139,82 @@ def open_binary(path: Path) -> IO[bytes]:
 @dataclass
 class Lines:
     """Unparsed lines of a JSONL stream, (line number, bytes) each: `read(..., raw=True)` leaves the parsing
-    (`parse_lines`) to whoever analyses them, so that worker processes, not the reader, decode the JSON."""
+    (`parse_lines`) to whoever analyses them, so that worker processes, not the reader, decode the JSON.
+
+    The lines follow each other in the stream from byte `offset` of `path` on; -1 when the file cannot be
+    read there again (compressed, or a pipe), so `DocumentStore` keeps a copy of them instead.
+    """
 
     label: str
     path: str
     lines: list[tuple[int, bytes]]
+    offset: int = -1
+
+
+def record_lines(lines: Lines) -> list[tuple[bytes, int]]:
+    """(bytes, offset in the file or -1) of each line of a chunk that holds a record or a skip, one for each
+    entry of `parse_lines`: blank lines are no record."""
+    out, at = [], lines.offset
+    for _, raw in lines.lines:
+        if raw.strip():
+            out.append((raw, at))
+        if at >= 0:
+            at += len(raw)
+    return out
 
 
 LINES_PER_CHUNK = 256
 
 
 def _jsonl_lines(stream: IO[bytes], label: str, config: Config, path: str, first_line: int = 1,
-                 raw: bool = False) -> Iterator[Document | Skip | Lines]:
+                 raw: bool = False, seekable: bool = False) -> Iterator[Document | Skip | Lines]:
     """The records of a JSONL stream whose first line is line `first_line` of its file; with `raw`, the same
-    lines unparsed, LINES_PER_CHUNK at a time."""
+    lines unparsed, LINES_PER_CHUNK at a time (with their offsets in `path` when it is `seekable`: a plain
+    file read from its start)."""
     chunk: list[tuple[int, bytes]] = []
+    offset = -1
     for item in _raw_lines(stream, label, first_line):
         if isinstance(item, Skip):
             if chunk:
-                yield Lines(label, path, chunk)
+                yield Lines(label, path, chunk, offset)
                 chunk = []
             yield item
         elif raw:
-            chunk.append(item)
+            number, line, at = item
+            if not chunk:
+                offset = at if seekable else -1
+            chunk.append((number, line))
             if len(chunk) == LINES_PER_CHUNK:
-                yield Lines(label, path, chunk)
+                yield Lines(label, path, chunk, offset)
                 chunk = []
-        elif (parsed := parse_line(*item, label, config, path)) is not None:
+        elif (parsed := parse_line(*item[:2], label, config, path)) is not None:
             yield parsed
     if chunk:
-        yield Lines(label, path, chunk)
+        yield Lines(label, path, chunk, offset)
 
 
-def _raw_lines(stream: IO[bytes], label: str, first_line: int) -> Iterator[tuple[int, bytes] | Skip]:
-    """(line number, bytes) of every line, and a Skip where the stream cannot be read further."""
-    number = first_line - 1
+def _raw_lines(stream: IO[bytes], label: str, first_line: int) -> Iterator[tuple[int, bytes, int] | Skip]:
+    """(line number, bytes, offset in the stream) of every line, and a Skip where the stream cannot be read
+    further."""
+    number, at = first_line - 1, 0
     try:
         for number, raw in enumerate(io.BufferedReader(stream) if not hasattr(stream, "peek") else stream,
                                      first_line):
+            size = len(raw)
             if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]  # a UTF-8 byte order mark
-            yield number, raw
+            yield number, raw, at + size - len(raw)
+            at += size
     except Exception as err:  # noqa: BLE001 - a truncated or corrupt compressed stream, whatever its library raises
         yield Skip(f"{label}:{number + 1}", "unreadable_file", f"stopped reading: {type(err).__name__}: {err}")
 
 
 def parse_line(number: int, raw: bytes, label: str, config: Config, path: str) -> Document | Skip | None:
     """The document (or the skip) of one JSONL line; None for a blank line."""
-    if not raw.strip():
-        return None
+    return _parse_record(number, raw, label, config, path) if raw.strip() else None
+
+
+def _parse_record(number: int, raw: bytes, label: str, config: Config, path: str) -> Document | Skip:
     origin = f"{label}:{number}"
     try:
         line = raw.decode("utf-8")
@@ -202,9 +230,9 @@ def parse_line(number: int, raw: bytes, label: str, config: Config, path: str) -
 
 
 def parse_lines(lines: Lines, config: Config) -> list[Document | Skip]:
-    """The documents and skips of a chunk of `Lines`, in order."""
-    parsed = (parse_line(number, raw, lines.label, config, lines.path) for number, raw in lines.lines)
-    return [item for item in parsed if item is not None]
+    """The documents and skips of a chunk of `Lines`, in order: one for each of its `record_lines`."""
+    return [_parse_record(number, raw, lines.label, config, lines.path) for number, raw in lines.lines
+            if raw.strip()]
 
 
 def _read_txt(file: Path, root: Path, config: Config) -> Iterator[Document | Skip]:
@@ -270,7 +298,8 @@ def read_file(item: InputFile, config: Config, raw: bool = False) -> Iterator[Do
             yield Skip(str(item.file), "unreadable_file", err.strerror or str(err))
             return
         with stream:
-            yield from _jsonl_lines(stream, str(item.file), config, str(item.file), raw=raw)
+            yield from _jsonl_lines(stream, str(item.file), config, str(item.file), raw=raw,
+                                    seekable=not item.file.name.lower().endswith((".gz", ".zst")))
     else:
         yield from _read_parquet(item.file, config)
 
@@ -386,41 +415,134 @@ class Spool:
         self.close()
 
 
-class TextSpool(Spool):
-    """Document texts kept in a temporary file instead of memory, read back by index.
+class InputError(Exception):
+    """Bad input met in strict mode, or an input that changed between the two passes; the message names the
+    input and the problem."""
 
-    Deciding reads the words of a few units again (headline and quotation
-    checks); holding every text as a Python string for that would cost more
-    memory than the rest of the first pass.
+
+class InputChanged(InputError):
+    """A document read again is not what the first pass read: its input file changed in between."""
+
+
+class DocumentStore:
+    """Where the first pass leaves each document for the steps that read it again: deciding reads the words
+    of a few units, the second pass every text, and `clean` every JSONL record.
+
+    A document read from a plain JSONL file stays there: the store keeps the offset and length of its line
+    and reads it back with `pread`, so the text is neither copied nor sent between processes. Any other
+    document's line (compressed JSONL, stdin) or text (.txt, Parquet, Python objects) goes to a temporary
+    file. Holding every text as a Python string would cost more memory than the rest of the first pass.
+    Texts are checked against their lengths in the first pass when they are read again.
     """
 
-    def __init__(self) -> None:
-        super().__init__("texts")
-        self._offsets = [0]
+    TEXT, LINE = 0, 1
 
-    def append(self, text: str) -> None:
-        self._write(text.encode("utf-8"))
-        self._offsets.append(self._size)
+    def __init__(self, text_field: str) -> None:
+        self.text_field = text_field
+        self.spool = Spool("documents")  # file 0
+        self.paths = [""]
+        self._numbers: dict[str, int] = {}
+        self._fds: dict[int, int] = {}  # input files opened for reading, by number (inherited by forks)
+        self.file, self.kind = array.array("h"), array.array("b")
+        self.offset, self.size, self.chars = array.array("q"), array.array("q"), array.array("q")
 
-    def extend(self, data: bytes, sizes: list[int]) -> None:
-        """Append texts already encoded as UTF-8 and joined: `sizes` are their lengths in bytes."""
-        self._write(data)
-        for size in sizes:
-            self._offsets.append(self._offsets[-1] + size)
+    def _add(self, file: int, offset: int, size: int, kind: int, chars: int) -> None:
+        self.file.append(file)
+        self.offset.append(offset)
+        self.size.append(size)
+        self.kind.append(kind)
+        self.chars.append(chars)
+
+    def add_text(self, text: str) -> None:
+        data = text.encode("utf-8")
+        self._add(0, self.spool._write(data), len(data), self.TEXT, len(text))
+
+    def add_line(self, line: bytes, offset: int, path: str, chars: int) -> None:
+        """A document's JSONL line: at `offset` of the plain file `path`, or (offset -1) copied here."""
+        if offset < 0:
+            self._add(0, self.spool._write(line), len(line), self.LINE, chars)
+            return
+        if path not in self._numbers:
+            self._numbers[path] = len(self.paths)
+            self.paths.append(path)
+        self._add(self._numbers[path], offset, len(line), self.LINE, chars)
 
     def __len__(self) -> int:
-        return len(self._offsets) - 1
+        return len(self.kind)
 
     def __getitem__(self, d: int) -> str:
-        return self.range(d, 1)[0]
+        return self.texts(d, 1)[0]
 
-    def range(self, first: int, count: int) -> list[str]:
-        """Texts first, ..., first + count - 1, read at once."""
+    def texts(self, first: int, count: int) -> list[str]:
+        """The texts of documents first, ..., first + count - 1."""
+        return [text for text, _ in self.records(first, count)]
+
+    def records(self, first: int, count: int) -> list[tuple[str, dict[str, Any] | None]]:
+        """The text of each of documents first, ..., first + count - 1, with its JSONL record (None for a
+        document that was no JSONL line)."""
+        out: list[tuple[str, dict[str, Any] | None]] = []
+        for d, blob in zip(range(first, first + count), self._blobs(first, count)):
+            if self.kind[d] == self.TEXT:
+                out.append((blob.decode("utf-8"), None))
+                continue
+            try:
+                record = json.loads(blob.decode("utf-8"))
+                text = record[self.text_field]
+            except (ValueError, TypeError, KeyError) as error:
+                raise InputChanged(f"{self._where(d)}: {error}") from None
+            if not isinstance(text, str) or len(text) != self.chars[d]:
+                raise InputChanged(f"{self._where(d)}: the text is not the one read before")
+            out.append((text, record))
+        return out
+
+    def _where(self, d: int) -> str:
+        return f"the input changed between the two passes: {self.paths[self.file[d]] or 'document'} at byte " \
+               f"{self.offset[d]}" if self.file[d] else f"document {d}"
+
+    def _blobs(self, first: int, count: int) -> list[bytes]:
+        """The stored bytes of documents first, ..., first + count - 1: consecutive ones in one file come
+        from one read (a batch of a JSONL file is one stretch of it)."""
         if first < 0 or count < 0 or first + count > len(self):
-            raise IndexError(f"texts {first}-{first + count - 1} of {len(self)}")
-        bounds = self._offsets[first:first + count + 1]
-        data = self._read(bounds[-1] - bounds[0], bounds[0])
-        return [data[a - bounds[0]:b - bounds[0]].decode("utf-8") for a, b in zip(bounds, bounds[1:])]
+            raise IndexError(f"documents {first}-{first + count - 1} of {len(self)}")
+        out: list[bytes] = []
+        d, end = first, first + count
+        while d < end:
+            file, lo = self.file[d], self.offset[d]
+            e = d + 1
+            while e < end and self.file[e] == file and self.offset[e] == self.offset[e - 1] + self.size[e - 1]:
+                e += 1
+            data = self._read(file, self.offset[e - 1] + self.size[e - 1] - lo, lo)
+            at = 0
+            for i in range(d, e):
+                out.append(data[at:at + self.size[i]])
+                at += self.size[i]
+            d = e
+        return out
+
+    def _read(self, file: int, size: int, offset: int) -> bytes:
+        if file == 0:
+            return self.spool._read(size, offset)
+        if file not in self._fds:
+            try:
+                self._fds[file] = os.open(self.paths[file], os.O_RDONLY)
+            except OSError as error:
+                raise InputChanged(f"cannot read {self.paths[file]} again: {error.strerror}") from None
+        data = os.pread(self._fds[file], size, offset)
+        if len(data) != size:
+            raise InputChanged(f"the input changed between the two passes: {self.paths[file]} is shorter")
+        return data
+
+    def flush(self) -> None:
+        """Write out buffered appends before the file is read (here, or by a forked process)."""
+        self.spool.flush()
+
+    def close(self) -> None:
+        """Delete the temporary file and close the inputs."""
+        self.spool.close()
+        for fd in self._fds.values():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._fds.clear()
 
 
 class ArraySpool(Spool):
@@ -574,11 +696,21 @@ def output_record(cleaned: CleanedDocument, config: Config) -> dict[str, Any]:
     """The input record with its text replaced (and the original kept if asked)."""
     if not cleaned.document.meta:
         return {config.id_field: cleaned.document.id, config.text_field: cleaned.text}
-    record = dict(cleaned.document.meta)
+    return cleaned_record(cleaned.document.meta, cleaned.document.text, cleaned.text, config)
+
+
+def cleaned_record(record: dict[str, Any], original: str, cleaned: str, config: Config) -> dict[str, Any]:
+    """A copy of an input record with the cleaned text in its text field (and the original kept if asked)."""
+    record = dict(record)
     if config.keep_original_field:
-        record[config.keep_original_field] = cleaned.document.text
-    record[config.text_field] = cleaned.text
+        record[config.keep_original_field] = original
+    record[config.text_field] = cleaned
     return record
+
+
+def output_line(cleaned: CleanedDocument, config: Config) -> bytes:
+    """A cleaned document as a JSON Lines record: the line the second pass encoded, or `output_record`'s."""
+    return cleaned.record if cleaned.record is not None else jsonl_line(output_record(cleaned, config))
 
 
 class _Sink:
@@ -606,7 +738,7 @@ class _Sink:
         if self.kind == "txt":
             self.stream.write(cleaned.text.encode("utf-8"))
         elif self.kind == "jsonl":
-            self.stream.write(jsonl_line(output_record(cleaned, self.config)))
+            self.stream.write(output_line(cleaned, self.config))
         else:
             self.rows.append(output_record(cleaned, self.config))
             if len(self.rows) >= 5_000:
@@ -710,7 +842,7 @@ class OutputWriter:
         if cleaned.dropped:
             return
         if self.target is None:
-            self.stdout.write(jsonl_line(output_record(cleaned, self.config)))
+            self.stdout.write(output_line(cleaned, self.config))
             return
         key = cleaned.document.path
         sink = self.sinks.get(key)

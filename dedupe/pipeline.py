@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from multiprocessing.context import BaseContext
 from typing import Any, TypeVar
 
@@ -30,7 +30,17 @@ from dedupe import cluster, index, rules, shingle, signature
 from dedupe.config import Config
 from dedupe.decide import Decisions, DocumentTexts, Texts, decide
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
-from dedupe.io import ArraySpool, Lines, TextSpool, parse_lines, record_to_document
+from dedupe.io import (
+    ArraySpool,
+    DocumentStore,
+    InputError,
+    Lines,
+    cleaned_record,
+    jsonl_line,
+    parse_lines,
+    record_lines,
+    record_to_document,
+)
 from dedupe.normalize import normalize_batch, profile
 from dedupe.parallel import ordered
 from dedupe.render import Planner, Rendered, render_batch
@@ -40,10 +50,6 @@ from dedupe.segment import segment
 BATCH_DOCS = 256
 K = TypeVar("K")
 R = TypeVar("R")
-
-
-class InputError(Exception):
-    """Bad input met in strict mode; the message names the input and the problem."""
 
 
 _CLOSERS = "\"'”’)]"
@@ -197,7 +203,13 @@ class Analysis:
     config: Config
     began: float
     timings: dict[str, float]
-    texts: TextSpool | None = None  # the local engine's texts on disk, until its second pass has read them
+    store: DocumentStore | None = None  # where the local engine reads documents again, until its second pass
+
+    def release(self) -> None:
+        """Close the document store: the second pass has read it, or will not run."""
+        if self.store is not None:
+            self.store.close()
+        self.store = None
 
 
 class Admission:
@@ -333,12 +345,10 @@ def _batches(items: Iterable[Document | dict[str, Any] | Skip | Lines], config: 
 @dataclass
 class Signed:
     """What a worker returns for a batch: its units, with documents numbered from 0 in the batch, and for
-    a batch of lines the documents and skips it parsed (texts aside) and the texts, as joined UTF-8."""
+    a batch of lines the documents and skips it parsed, without their texts (the parent has the lines)."""
 
     table: UnitTable
     parsed: list[Document | Skip] | None = None
-    texts: bytes = b""
-    sizes: list[int] = field(default_factory=list)
 
 
 def sign(work: Lines | tuple[list[str], list[str | None]], config: Config) -> Signed:
@@ -346,10 +356,8 @@ def sign(work: Lines | tuple[list[str], list[str | None]], config: Config) -> Si
     if not isinstance(work, Lines):
         return Signed(analyse(*work, config))
     parsed = [checked(item, 0, config) for item in parse_lines(work, config)]
-    texts, titles = _texts_and_titles(parsed)
-    encoded = [text.encode("utf-8") for text in texts]
-    return Signed(analyse(texts, titles, config), [info_of(d) if isinstance(d, Document) else d for d in parsed],
-                  b"".join(encoded), [len(e) for e in encoded])
+    return Signed(analyse(*_texts_and_titles(parsed), config),
+                  [info_of(d) if isinstance(d, Document) else d for d in parsed])
 
 
 def _work(batch: Batch) -> Lines | tuple[list[str], list[str | None]]:
@@ -362,34 +370,32 @@ def _texts_and_titles(items: list[Document | Skip]) -> tuple[list[str], list[str
     return [d.text for d in docs], [d.title for d in docs]
 
 
-def _admitted(batch: Batch, signed: Signed, admission: Admission, infos: list[Document], texts: TextSpool,
+def _admitted(batch: Batch, signed: Signed, admission: Admission, infos: list[Document], store: DocumentStore,
               keep: list[Document] | None) -> UnitTable:
-    """Accept a signed batch's documents in input order, spool their texts, and number its units' documents
-    as the corpus does (the units of a document whose id was already read are dropped)."""
+    """Accept a signed batch's documents in input order, leave them in the store (a batch of lines by their
+    lines, which this process read), and number its units' documents as the corpus does (the units of a
+    document whose id was already read are dropped)."""
     if keep is not None and signed.parsed is not None:
         raise ValueError("documents cannot be kept when they are read as raw lines (io.read(..., raw=True))")
     entries = batch if signed.parsed is None else signed.parsed
+    lines = record_lines(batch) if isinstance(batch, Lines) else []  # lines[i]: the line of entries[i]
     accepted: list[bool] = []
-    for entry in entries:
+    for i, entry in enumerate(entries):
         if isinstance(entry, Skip):
             admission.skip(entry)
             continue
         accepted.append(admission.accept(entry))
         if not accepted[-1]:
             continue
-        if signed.parsed is not None:  # parsed by the worker: already without its text
+        if isinstance(batch, Lines):  # parsed by the worker: already without its text
             infos.append(entry)
+            store.add_line(*lines[i], batch.path, entry.chars)
             continue
         infos.append(info_of(entry))
-        texts.append(entry.text)
+        store.add_text(entry.text)
         if keep is not None:
             keep.append(entry)
     ok = np.array(accepted, dtype=bool)
-    if signed.parsed is not None:
-        ends = np.cumsum(signed.sizes, dtype=np.int64)
-        kept = np.flatnonzero(ok).tolist()
-        data = signed.texts if ok.all() else b"".join(signed.texts[ends[i] - signed.sizes[i]:ends[i]] for i in kept)
-        texts.extend(data, [signed.sizes[i] for i in kept])
     return renumbered(signed.table, ok, len(infos) - int(ok.sum()))
 
 
@@ -430,44 +436,46 @@ def in_order(work: Callable[..., R], batches: Iterable[tuple[K, tuple]], jobs: i
 
 
 def _signed(batches: Iterable[Batch], config: Config, jobs: int, admission: Admission, infos: list[Document],
-            texts: TextSpool, keep: list[Document] | None, progress: Callable[[int], None] | None
+            store: DocumentStore, keep: list[Document] | None, progress: Callable[[int], None] | None
             ) -> Iterator[UnitTable]:
     """Sign batches in order (`in_order`), admitting their documents as they come back, reporting progress."""
     for batch, signed in in_order(sign, ((batch, (_work(batch), config)) for batch in batches), jobs):
         before = len(infos)
-        yield _admitted(batch, signed, admission, infos, texts, keep)
+        yield _admitted(batch, signed, admission, infos, store, keep)
         if progress:
             progress(len(infos) - before)
 
 
 def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip | Lines], config: Config, jobs: int = 1,
-                   progress: Callable[[int], None] | None = None, keep: list[Document] | None = None) -> Analysis:
+                   progress: Callable[[int], None] | None = None, keep: list[Document] | None = None
+                   ) -> Analysis:
     """First pass: units, signatures, clusters and decisions for the whole corpus.
 
-    Document texts and signatures go to temporary files in TMPDIR
-    (`TextSpool`, `ArraySpool`), not memory: the signatures until the
-    decisions are made, the texts until the second pass (`render_again`) has
-    read them. Pass a list as `keep` to collect the admitted documents when
-    the input cannot be read twice.
+    No document text is held in memory: signatures wait in a temporary file
+    in TMPDIR (`ArraySpool`) until the decisions are made, and documents in
+    the `DocumentStore` (their lines in a plain JSONL input, or a temporary
+    file) until the second pass (`render_again`) has read them. Pass a list
+    as `keep` to collect the admitted documents when the input cannot be
+    read twice.
     """
     began = time.perf_counter()
     admission = Admission(config)
     infos: list[Document] = []
-    texts = TextSpool()
+    store = DocumentStore(config.text_field)
     try:
         with ArraySpool("signatures", np.uint32, config.num_perm) as signatures:
-            units = UnitTable.concat(_signed(_batches(documents, config), config, jobs, admission, infos, texts, keep,
+            units = UnitTable.concat(_signed(_batches(documents, config), config, jobs, admission, infos, store, keep,
                                              progress), config.num_perm, signatures)
             signed = time.perf_counter()
             # Each index thread holds one band's keys and their sort: no more threads than cores.
             labels = cluster_units(units, config, min(jobs, os.cpu_count() or 1))
             units = clustered_only(units, labels)  # the other signatures are freed here, before deciding
             timings = {"read_and_sign_s": signed - began, "index_and_cluster_s": time.perf_counter() - signed}
-            analysis = conclude(infos, units, labels, DocumentTexts(texts), admission.skips, config, began, timings)
+            analysis = conclude(infos, units, labels, DocumentTexts(store), admission.skips, config, began, timings)
     except BaseException:
-        texts.close()
+        store.close()
         raise
-    analysis.texts = texts
+    analysis.store = store
     return analysis
 
 
@@ -489,50 +497,55 @@ def conclude(infos: list[Document], units: UnitTable, labels: np.ndarray, texts:
 Render = Callable[[bool, bool, bool], Iterable[tuple[list[Document], Rendered]]]
 
 
-def render_again(analysis: Analysis, documents: Iterable[Document | dict[str, Any] | Skip], jobs: int = 1
+def render_again(analysis: Analysis, documents: Iterable[Document | dict[str, Any] | Skip] | None, jobs: int = 1
                  ) -> Render:
     """The local engine's second pass, to run once.
 
-    Batches of documents are rendered (`render.render_batch`) from the texts the first pass spooled, in
-    `jobs` forked worker processes when jobs > 1 (they inherit the plans and the spool, so only batch
-    numbers and results travel). `documents`, the first pass's input again, is read only when the cleaned
-    documents are wanted (`texts`), and must be the same documents. The spool is closed at the end.
+    Batches of documents are rendered (`render.render_batch`) from the document store, in `jobs` forked
+    worker processes when jobs > 1 (they inherit the plans and the store, so only batch numbers and results
+    travel). When the cleaned documents are wanted (`texts`), they come with their records from
+    `documents`, the first pass's input again, which must be the same documents. Or, with `documents`
+    None, the workers make each JSONL document's cleaned output record from its line in the store, and the
+    documents come without their texts and fields (see `CleanedDocument.record`): only for input read as
+    JSONL lines or from .txt files, whose records hold nothing else. The store is closed at the end.
     """
     def render(keep: bool, encode: bool, texts: bool) -> Iterator[tuple[list[Document], Rendered]]:
-        spool, n = analysis.texts, len(analysis.docs)
-        if spool is None:
+        store, n = analysis.store, len(analysis.docs)
+        if store is None:
             raise ValueError("this analysis' second pass has run already")
-        again = _batched_again(analysis, documents) if texts else iter(())
+        records = texts and documents is None
+        again = _batched_again(analysis, documents) if texts and documents is not None else iter(())
         try:
-            with _rendering(analysis, spool, jobs > 1 and FORK is not None) as token:
+            with _rendering(analysis, store, jobs > 1 and FORK is not None) as token:
                 counts = ((first, min(BATCH_DOCS, n - first)) for first in range(0, n, BATCH_DOCS))
-                ranges = ((first, (token, first, count, keep, encode, texts)) for first, count in counts)
-                for _, batch in in_order(_render_range, ranges, jobs if FORK else 1, FORK):
-                    # The same batches: _batched_again checks every document and raises when there are fewer.
-                    yield (next(again) if texts else []), batch
+                ranges = ((first, (token, first, count, keep, encode, texts, records)) for first, count in counts)
+                for first, batch in in_order(_render_range, ranges, jobs if FORK else 1, FORK):
+                    if records:
+                        yield analysis.docs[first:first + len(batch.texts)], batch
+                    else:  # the same batches: _batched_again checks every document, and raises when fewer
+                        yield (next(again) if texts else []), batch
                 for _ in again:  # more documents than the first time (the checks are in _batched_again)
                     raise InputError("the input changed between the two passes")
         finally:
-            spool.close()
-            analysis.texts = None
+            analysis.release()
 
     return render
 
 
 # What `_render_range` reads, by second pass: set by `_rendering`, inherited by forked workers.
-_RENDERING: dict[int, tuple[Analysis, Planner, TextSpool]] = {}
+_RENDERING: dict[int, tuple[Analysis, Planner, DocumentStore]] = {}
 _TOKENS = itertools.count()
 # Workers that inherit the parent's memory: Linux only (fork is unsafe on macOS, absent on Windows).
 FORK = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
 
 
 @contextlib.contextmanager
-def _rendering(analysis: Analysis, spool: TextSpool, forking: bool) -> Iterator[int]:
-    """Make the plans and the spooled texts available to `_render_range`, under the token it yields, in
+def _rendering(analysis: Analysis, store: DocumentStore, forking: bool) -> Iterator[int]:
+    """Make the plans and the document store available to `_render_range`, under the token it yields, in
     this process and in workers forked from it."""
-    spool.flush()  # a forked worker reads the file, not this process's buffer
+    store.flush()  # a forked worker reads the file, not this process's buffer
     token = next(_TOKENS)
-    _RENDERING[token] = (analysis, Planner(analysis.docs, analysis.units, analysis.decisions), spool)
+    _RENDERING[token] = (analysis, Planner(analysis.docs, analysis.units, analysis.decisions), store)
     if forking:  # the workers' garbage collector must not touch (and so copy) every object they inherit
         gc.freeze()
     try:
@@ -543,20 +556,31 @@ def _rendering(analysis: Analysis, spool: TextSpool, forking: bool) -> Iterator[
         del _RENDERING[token]
 
 
-def _render_range(token: int, first: int, count: int, keep: bool, encode: bool, texts: bool) -> Rendered:
-    """Render documents first, ..., first + count - 1 from the spooled texts (see `_rendering`)."""
-    analysis, planner, spool = _RENDERING[token]
-    infos = analysis.docs[first:first + count]
-    docs = [replace(info, text=text) for info, text in zip(infos, spool.range(first, count))]
-    return render_batch(docs, planner.plans(first, count), analysis.config, keep, encode, texts)
+def _render_range(token: int, first: int, count: int, keep: bool, encode: bool, texts: bool, records: bool
+                  ) -> Rendered:
+    """Render documents first, ..., first + count - 1 from the store (see `_rendering`); with `records`, a
+    JSONL document's cleaned output record is made here too, in place of its cleaned text."""
+    analysis, planner, store = _RENDERING[token]
+    found = store.records(first, count)
+    docs = [replace(info, text=text) for info, (text, _) in zip(analysis.docs[first:first + count], found)]
+    rendered = render_batch(docs, planner.plans(first, count), analysis.config, keep, encode, texts)
+    if records:
+        rendered.records = [None] * count
+        for i, (doc, (_, record)) in enumerate(zip(docs, found)):
+            if record is not None and not rendered.dropped[i]:
+                cleaned = cleaned_record(record, doc.text, rendered.texts[i], analysis.config)
+                rendered.records[i], rendered.texts[i] = jsonl_line(cleaned), ""
+    return rendered
 
 
 def apply(rendered: Iterable[tuple[list[Document], Rendered]], builder: ReportBuilder) -> Iterator[CleanedDocument]:
     """Add each rendered batch to the report and yield its cleaned documents, in input order."""
     for docs, batch in rendered:
         builder.take(batch)
-        for doc, text, removed, dropped in zip(docs, batch.texts, batch.removed_chars, batch.dropped):
-            yield CleanedDocument(doc, text, dropped=dropped, removed_chars=removed)
+        records = batch.records or itertools.repeat(None)
+        for doc, text, removed, dropped, record in zip(docs, batch.texts, batch.removed_chars, batch.dropped,
+                                                       records):
+            yield CleanedDocument(doc, text, dropped=dropped, removed_chars=removed, record=record)
 
 
 def _batched_again(analysis: Analysis, documents: Iterable[Document | dict[str, Any] | Skip]

@@ -111,6 +111,7 @@ class Rendered:
     tally: Tally
     findings: list[Finding]  # when asked for (`keep`)
     lines: bytes  # the findings as JSON Lines, when asked for (`encode`)
+    records: list[bytes | None] = field(default_factory=list)  # output records made from input lines, if any
 
 
 def render_batch(docs: Sequence[Document], plans: Sequence[Plan], config: Config, keep: bool, encode: bool,

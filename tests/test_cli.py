@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import random
 from pathlib import Path
@@ -463,3 +464,62 @@ def test_a_dead_worker_is_reported_and_nothing_is_written(tmp_path, generated_do
     result = invoke("clean", str(source), "-o", str(out), "--jobs", "2", "--quiet")
     assert result.exit_code == 7 and "worker process died or could not start" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_clean_makes_jsonl_records_from_spooled_lines_as_the_api_would(tmp_path, generated_docs, jobs):
+    """`clean` writes each JSONL record from the input line the first pass spooled, without reading the
+    input again; the bytes are those of the Python API's cleaned documents, whatever else the file holds."""
+    from dedupe import Config
+    from dedupe.pipeline import run
+
+    docs = [dict(d, extra={"n": i, "odd": "é\u2028😀\"\\"}, title=None) for i, d in enumerate(generated_docs[:300])]
+    docs[5] = dict(docs[4], id="copy-of-4", extra=[1, 2])  # a whole duplicate document: dropped
+    lines = [json.dumps(d, ensure_ascii=i % 2 == 0).encode() + b"\n" for i, d in enumerate(docs)]
+    lines[10:10] = [b"\n", b"{not json\n", b'{"id": "no-text", "text": null}\n']
+    lines.insert(30, json.dumps(dict(docs[40], text="Another text under a repeated id.", extra=0)).encode() + b"\n")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jsonl").write_bytes(b"\xef\xbb\xbf" + b"".join(lines) + b"\n  \n")
+    (folder / "b.txt").write_text(generated_docs[300]["text"])
+    write_jsonl(folder / "c.jsonl.gz", docs[:50])  # not seekable: the store keeps a copy of its lines
+    out = tmp_path / "out"
+    result = invoke("clean", str(folder), "-o", str(out), "--keep-original-field", "raw", "--jobs", jobs, "--quiet")
+    assert result.exit_code == 0, result.output
+
+    config = Config(keep_original_field="raw")
+    cleaned = run(dio.read(dio.discover([str(folder)]), config)).documents
+    kept = [c for c in cleaned if not c.dropped]
+    assert len(kept) < len(cleaned) and any(c.text != c.document.text for c in kept)
+    for name in ("a.jsonl", "c.jsonl.gz"):
+        expected = b"".join(dio.jsonl_line(dio.output_record(c, config)) for c in kept
+                            if c.document.path.endswith(name))
+        assert dio.open_binary(out / name).read() == expected
+    assert (out / "b.txt").read_text() == next(c.text for c in kept if c.document.path.endswith("b.txt"))
+    assert (out / "b.txt").read_text() != generated_docs[300]["text"]
+
+
+@pytest.mark.parametrize("where", ["file", "stdin"])
+def test_second_pass_makes_records_from_stored_lines_without_reading_the_input(tmp_path, where):
+    from dedupe import Config
+    from dedupe.pipeline import InputError, analyse_corpus, render_again, second_pass
+
+    config = Config()
+    data = b"".join(json.dumps(r).encode() + b"\n" for r in records(4))
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(data)
+    inputs = dio.discover([str(source)]) if where == "file" else dio.Inputs([], [], True, None)
+
+    def analysed():
+        return analyse_corpus(dio.read(inputs, config, stdin=io.BytesIO(data), raw=True), config)
+
+    analysis = analysed()
+    out: list = []
+    second_pass(analysis, render_again(analysis, None), out.append)
+    assert [json.loads(c.record)["id"] for c in out] == ["r0", "r1", "r2", "r3"]
+    assert all(c.text == "" and "Read more" not in json.loads(c.record)["text"] for c in out)
+    if where == "file":  # lines stay in the input file, which must not change before the second pass
+        analysis = analysed()
+        source.write_bytes(data.replace(b"Read more", b"Read on"))
+        with pytest.raises(InputError, match="changed between the two passes"):
+            second_pass(analysis, render_again(analysis, None), out.append)

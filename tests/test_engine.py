@@ -564,7 +564,7 @@ def test_lines_parsed_by_the_workers_give_what_parsed_documents_give(tmp_path, m
     parsed = analyse_corpus(read(inputs, Config()), Config(), jobs)
     raw = analyse_corpus(read(inputs, Config(), raw=True), Config(), jobs)
     for analysis in (parsed, raw):
-        analysis.texts.close()
+        analysis.release()
     assert [(d.id, d.order, d.chars) for d in raw.docs] == [(d.id, d.order, d.chars) for d in parsed.docs]
     assert [d.id for d in raw.docs] == ["a", "b", "c", "f"]
     assert raw.skips == parsed.skips and len(raw.skips) == 6

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+
 import numpy as np
 import pytest
 from datasketch import MinHash, MinHashLSH
@@ -297,21 +300,34 @@ def test_array_spool_reads_rows_and_stripes_back_as_written():
         assert np.array_equal(spool.stripe(2), whole[:, 2])
 
 
-def test_text_spool_reads_ranges_back_as_written():
-    from dedupe.io import TextSpool
+def test_document_store_reads_texts_and_lines_back_as_written(tmp_path):
+    from dedupe.io import DocumentStore, InputChanged
 
-    texts = ["one", "", "naïve 東京 text", "x" * 5000, "last"]
-    with TextSpool() as spool:
-        for text in texts:
-            spool.append(text)
-        assert spool.range(0, 5) == texts and spool.range(1, 3) == texts[1:4] and spool.range(5, 0) == []
-        assert spool[2] == texts[2]
+    texts = ["one", "naïve 東京 text", "x" * 5000, "last", "in a file", "\u2028 and more", "spooled line"]
+    records = [{"id": i, "body": text} for i, text in enumerate(texts)]
+    lines = [json.dumps(r, ensure_ascii=i % 2 == 0).encode() + b"\n" for i, r in enumerate(records)]
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b"\n" + lines[3] + lines[4] + b"{junk}\n" + lines[5])
+    with contextlib.closing(DocumentStore("body")) as store:
+        for text in texts[:3]:
+            store.add_text(text)
+        store.add_line(lines[3], 1, str(source), len(texts[3]))
+        store.add_line(lines[4], 1 + len(lines[3]), str(source), len(texts[4]))
+        store.add_line(lines[5], 1 + len(lines[3]) + len(lines[4]) + 7, str(source), len(texts[5]))
+        store.add_line(lines[6], -1, "<stdin>", len(texts[6]))
+        assert store.texts(0, 7) == texts and store.texts(2, 3) == texts[2:5] and store.texts(7, 0) == []
+        assert [r for _, r in store.records(0, 7)] == [None] * 3 + records[3:]
+        assert [store[d] for d in [5, 0, 3, 6, 4, 1]] == [texts[d] for d in [5, 0, 3, 6, 4, 1]]
         with pytest.raises(IndexError):
-            spool.range(3, 3)
-        for d in [3, 0, 2, 3, 4, 2, 0, 1, 3, 4]:
-            assert spool[d] == texts[d]
-        with pytest.raises(IndexError):
-            spool[5]
+            store.texts(5, 3)
+        source.write_bytes(source.read_bytes().replace(b"in a file", b"in a fil!"))
+        assert store[4] == "in a fil!"  # an edit that keeps the length is not seen: only lengths are checked
+        source.write_bytes(source.read_bytes().replace(b"in a fil!", b"in a fil"))
+        with pytest.raises(InputChanged, match="changed between the two passes"):
+            store.texts(3, 2)
+        source.write_bytes(lines[3])
+        with pytest.raises(InputChanged, match="shorter"):
+            store[5]
 
 
 def test_spooled_signatures_give_the_in_memory_pairs_and_rows(generated_docs):
