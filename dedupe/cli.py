@@ -25,7 +25,7 @@ import click
 from dedupe import html
 from dedupe.config import ACTIONS, CATEGORIES, Config, ConfigError
 from dedupe.document import CleanedDocument, Document
-from dedupe.io import Inputs, OutputError, OutputWriter, discover, read, spooled_stdin
+from dedupe.io import InputChanged, Inputs, OutputError, OutputWriter, discover, read, spooled_stdin
 from dedupe.pipeline import Analysis, InputError, Render, analyse_corpus, render_again, second_pass
 from dedupe.report import FindingsFile, FindingsSpool, Report, summary_lines, top_boilerplate
 
@@ -168,7 +168,7 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
         click.echo(f"dedupe: {error}", err=True)
         sys.exit(EXIT_USAGE)
     except InputError as error:
-        click.echo(f"dedupe: bad input (--strict): {error}", err=True)
+        click.echo(f"dedupe: bad input{'' if isinstance(error, InputChanged) else ' (--strict)'}: {error}", err=True)
         sys.exit(EXIT_INPUT)
     except (OutputError, OSError) as error:
         click.echo(f"dedupe: cannot write output: {error}", err=True)

@@ -33,6 +33,7 @@ from dedupe.document import CleanedDocument, Document, Skip, UnitTable
 from dedupe.io import (
     ArraySpool,
     DocumentStore,
+    InputChanged,
     InputError,
     Lines,
     cleaned_record,
@@ -525,7 +526,7 @@ def render_again(analysis: Analysis, documents: Iterable[Document | dict[str, An
                     else:  # the same batches: _batched_again checks every document, and raises when fewer
                         yield (next(again) if texts else []), batch
                 for _ in again:  # more documents than the first time (the checks are in _batched_again)
-                    raise InputError("the input changed between the two passes")
+                    raise InputChanged("the input changed between the two passes")
         finally:
             analysis.release()
 
@@ -592,7 +593,7 @@ def _batched_again(analysis: Analysis, documents: Iterable[Document | dict[str, 
     for doc in Admission(replace(analysis.config, strict=False)).admit(documents):
         seen += 1
         if doc.order >= len(infos) or infos[doc.order].id != doc.id or infos[doc.order].chars != len(doc.text):
-            raise InputError(f"{doc.origin}: the input changed between the two passes")
+            raise InputChanged(f"{doc.origin}: the input changed between the two passes")
         batch.append(doc)
         if len(batch) == BATCH_DOCS:
             yield batch
@@ -600,7 +601,7 @@ def _batched_again(analysis: Analysis, documents: Iterable[Document | dict[str, 
     if batch:
         yield batch
     if seen != len(infos):
-        raise InputError(f"the input changed between the two passes: {len(infos)} documents first, "
+        raise InputChanged(f"the input changed between the two passes: {len(infos)} documents first, "
                          f"{seen} the second time")
 
 
