@@ -274,7 +274,8 @@ class Tally:
     """
 
     per_category: dict[str, list] = field(default_factory=lambda: {c: [0, 0, set()] for c in CATEGORIES})
-    cluster_categories: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    cluster_categories: Counter = field(default_factory=Counter)  # findings by (cluster, category): one
+    # flat counter, as a counter per cluster costs an object per cluster and batch, merged one by one
     lines: Counter = field(default_factory=Counter)
     line_docs: dict[str, set] = field(default_factory=lambda: defaultdict(set))
     pairs: Counter = field(default_factory=Counter)
@@ -298,13 +299,21 @@ class Tally:
             entry[1] += end - start
             entry[2].add(doc.id)
             self.flagged_chars += end - start
-            self.cluster_categories[cluster_id][category] += 1
+            self.cluster_categories[cluster_id, category] += 1
             if category in ("boilerplate", "template"):
                 self.lines[line] += 1
                 if len(self.line_docs[line]) < LINE_DOCS_CAP:
                     self.line_docs[line].add(doc.id)
             if "syndicated" in categories and match:
                 self.pairs[(doc.source or "", source)] += 1
+
+    def main_categories(self) -> dict[str, str]:
+        """The category of most of each cluster's findings (the first counted, among equals)."""
+        best: dict[str, tuple[str, int]] = {}
+        for (name, category), count in self.cluster_categories.items():
+            if name not in best or count > best[name][1]:
+                best[name] = (category, count)
+        return {name: category for name, (category, _) in best.items()}
 
     def merge(self, other: Tally) -> None:
         """Add the tally of the documents that follow this tally's."""
@@ -313,8 +322,7 @@ class Tally:
             entry[0] += count
             entry[1] += chars
             entry[2] |= docs
-        for name, counts in other.cluster_categories.items():
-            self.cluster_categories[name].update(counts)
+        self.cluster_categories.update(other.cluster_categories)
         self.lines.update(other.lines)
         for text, docs in other.line_docs.items():
             mine = self.line_docs[text]
@@ -396,14 +404,15 @@ class ReportBuilder:
         units, docs = self.units, self.docs
         ids, sources = [d.id for d in docs], [d.source for d in docs]
         out = []
+        main = self.tally.main_categories()
         for name, members in self.decisions.cluster_members.items():
-            if name not in self.tally.cluster_categories:
+            if name not in main:
                 continue
             member_docs = units.doc[members].tolist()
             distinct = set(member_docs)
             out.append({
                 "id": name,
-                "category": self.tally.cluster_categories[name].most_common(1)[0][0],
+                "category": main[name],
                 "size": len(members),
                 "documents": len(distinct),  # ids are unique
                 "sources": len({sources[d] for d in distinct if sources[d]}),

@@ -601,3 +601,23 @@ def test_tally_merge_keeps_the_document_cap_of_top_lines(monkeypatch):
     assert len(merged.line_docs["Menu"]) == 3 and merged.lines["Menu"] == 10
     assert merged.per_category["boilerplate"][:2] == [10, 40] and len(merged.per_category["boilerplate"][2]) == 5
     assert merged.removed_chars == 20 and merged.affected == 5
+
+
+def test_a_clusters_category_is_that_of_most_of_its_findings_the_first_counted_among_equals():
+    from dedupe import report
+    from dedupe.render import Plan
+
+    def row(category: str, cluster: str) -> tuple:
+        return report.Finding("", 0, 4, category, [category], cluster, 1.0, "removed", "Text", None).row()
+
+    batches = [[row("repeat", "c1"), row("boilerplate", "c2")],
+               [row("boilerplate", "c1"), row("template", "c2"), row("boilerplate", "c3")],
+               [row("boilerplate", "c1"), row("template", "c2"), row("repeat", "c3")]]
+    merged, whole = report.Tally(), report.Tally()
+    for i, rows in enumerate(batches):
+        part = report.Tally()
+        part.add(Document(str(i), "Text"), Plan(), rows, 0)
+        merged.merge(part)
+        whole.add(Document(str(i), "Text"), Plan(), rows, 0)
+    assert merged.main_categories() == whole.main_categories() == {
+        "c1": "boilerplate", "c2": "template", "c3": "boilerplate"}
