@@ -6,8 +6,10 @@ and runs of whitespace are folded; digits optionally become 0 so that date
 and score variants match. `regex` gives Unicode classes for every script.
 
 `normalize_batch` does the same for many units at once: the units are
-joined with newlines, NFKC and casefolding run once over the joined string,
-and the classes are folded in one compiled pass over its code points.
+joined with newlines, NFKC runs once over the joined string, and case and
+classes are folded in one compiled pass over its code points (casefolding
+maps almost every code point to one code point; a batch with one of the
+hundred that become two, such as ß, is casefolded as a string instead).
 """
 
 from __future__ import annotations
@@ -41,6 +43,17 @@ def _classes() -> np.ndarray:
     return table
 
 
+MANY = np.uint32(0xFFFFFFFF)  # in `_case_folds`: the code point casefolds to more than one
+
+
+@lru_cache(maxsize=1)
+def _case_folds() -> np.ndarray:
+    """What `str.casefold` makes of every code point below U+30000 (none above has case), MANY where that is
+    more than one code point."""
+    folded = [chr(cp).casefold() for cp in range(_TABLE_SIZE)]
+    return np.array([ord(f) if len(f) == 1 else MANY for f in folded], dtype=np.uint32)
+
+
 # Scripts written without spaces between words (Han, kana, Thai, Lao, Tibetan, Myanmar, Khmer): code point ranges.
 _UNSPACED_RANGES = np.array([
     (0x0E00, 0x0EFF), (0x0F00, 0x0FFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0x3040, 0x30FF),
@@ -71,19 +84,29 @@ def normalize_batch(texts: list[str], fold_digits: bool = False) -> list[str]:
     if not texts:
         return []
     joined = "\n".join(t.replace("\n", " ") for t in texts)
-    joined = unicodedata.normalize("NFKC", joined).casefold()
+    joined = unicodedata.normalize("NFKC", joined)
     cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
-    return _fold(cp, _classes(), fold_digits).tobytes().decode("utf-32-le").split("\n")
+    out = _fold(cp, _classes(), _case_folds(), fold_digits)
+    if len(out) and out[0] == MANY:  # a code point that casefolds to several: casefold the string
+        cp = np.frombuffer(joined.casefold().encode("utf-32-le"), dtype=np.uint32)
+        out = _fold(cp, _classes(), np.arange(0, dtype=np.uint32), fold_digits)
+    return out.tobytes().decode("utf-32-le").split("\n")
 
 
 @jit
-def _fold(cp: np.ndarray, classes: np.ndarray, fold_digits: bool) -> np.ndarray:
-    """The code points of newline-separated units with each class folded (`_classes`): spaces only between
-    words, one each; none at a unit's start or end."""
+def _fold(cp: np.ndarray, classes: np.ndarray, case: np.ndarray, fold_digits: bool) -> np.ndarray:
+    """The code points of newline-separated units casefolded (by the `case` table; [MANY] alone when one
+    needs more than one code point) and with each class folded (`_classes`): spaces only between words, one
+    each; none at a unit's start or end."""
     out = np.empty(len(cp), dtype=np.uint32)
     n = 0
     space = False  # a space is pending: written only if a word follows on the same line
     for c in cp:
+        if c < len(case):
+            c = case[c]
+            if c == MANY:
+                out[0] = MANY
+                return out[:1]
         kind = classes[c] if c < len(classes) else KEEP
         if kind == DROP:
             continue

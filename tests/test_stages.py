@@ -53,6 +53,20 @@ def test_batch_normalisation_agrees_on_random_unicode(fold):
     assert [normalize(t, fold) for t in texts] == normalize_batch(texts, fold)
 
 
+@pytest.mark.parametrize("fold", [False, True])
+def test_batch_normalisation_folds_case_by_table_as_casefold_does(fold):
+    """Batches whose every code point casefolds to one are folded by `_case_folds` in the compiled pass."""
+    from dedupe.normalize import MANY, _case_folds
+
+    ranges = [(0x41, 0x250), (0x370, 0x530), (0x10A0, 0x1100), (0x13A0, 0x13FF), (0x1E00, 0x2000),
+              (0x2C00, 0x2D30), (0xA640, 0xA800), (0xFF00, 0xFF70), (0x10400, 0x10450), (0x1E900, 0x1E960)]
+    pool = [chr(c) for a, b in ranges for c in range(a, b) if _case_folds()[c] != MANY] + [" ", "-", "5"]
+    rng = np.random.default_rng(9)
+    texts = ["".join(rng.choice(pool, rng.integers(0, 12))) for _ in range(3000)]
+    assert [normalize(t, fold) for t in texts] == normalize_batch(texts, fold)
+    assert normalize_batch(["Ǆemal ΣΑΣ Ꭰ 𐐀"], fold) == [normalize("Ǆemal ΣΑΣ Ꭰ 𐐀", fold)] == ["džemal σασ Ꭰ 𐐨"]
+
+
 def test_unspaced_scripts_and_word_counts():
     texts = ["日本語のテキストです", "English text", "one, two three", "日本語のテキスト", ""]
     result = profile(normalize_batch(texts))
