@@ -156,7 +156,7 @@ def record_lines(lines: Lines) -> list[tuple[bytes, int]]:
     entry of `parse_lines`: blank lines are no record."""
     out, at = [], lines.offset
     for _, raw in lines.lines:
-        if raw.strip():
+        if not _blank(raw):
             out.append((raw, at))
         if at >= 0:
             at += len(raw)
@@ -211,7 +211,12 @@ def _raw_lines(stream: IO[bytes], label: str, first_line: int) -> Iterator[tuple
 
 def parse_line(number: int, raw: bytes, label: str, config: Config, path: str) -> Document | Skip | None:
     """The document (or the skip) of one JSONL line; None for a blank line."""
-    return _parse_record(number, raw, label, config, path) if raw.strip() else None
+    return None if _blank(raw) else _parse_record(number, raw, label, config, path)
+
+
+def _blank(raw: bytes) -> bool:
+    """No record on this line: `raw.strip()` is empty (asked without copying the line, as strip does)."""
+    return not raw or raw.isspace()
 
 
 def _parse_record(number: int, raw: bytes, label: str, config: Config, path: str) -> Document | Skip:
@@ -232,7 +237,7 @@ def _parse_record(number: int, raw: bytes, label: str, config: Config, path: str
 def parse_lines(lines: Lines, config: Config) -> list[Document | Skip]:
     """The documents and skips of a chunk of `Lines`, in order: one for each of its `record_lines`."""
     return [_parse_record(number, raw, lines.label, config, lines.path) for number, raw in lines.lines
-            if raw.strip()]
+            if not _blank(raw)]
 
 
 def _read_txt(file: Path, root: Path, config: Config) -> Iterator[Document | Skip]:
