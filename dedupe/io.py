@@ -151,13 +151,13 @@ class Lines:
     offset: int = -1
 
 
-def record_lines(lines: Lines) -> list[tuple[bytes, int]]:
-    """(bytes, offset in the file or -1) of each line of a chunk that holds a record or a skip, one for each
-    entry of `parse_lines`: blank lines are no record."""
+def record_lines(lines: Lines) -> list[tuple[int, bytes, int]]:
+    """(line number, bytes, offset in the file or -1) of each line of a chunk that holds a record or a skip:
+    blank lines are no record. `parse_lines` parses these, one entry each."""
     out, at = [], lines.offset
-    for _, raw in lines.lines:
+    for number, raw in lines.lines:
         if not _blank(raw):
-            out.append((raw, at))
+            out.append((number, raw, at))
         if at >= 0:
             at += len(raw)
     return out
@@ -236,8 +236,7 @@ def _parse_record(number: int, raw: bytes, label: str, config: Config, path: str
 
 def parse_lines(lines: Lines, config: Config) -> list[Document | Skip]:
     """The documents and skips of a chunk of `Lines`, in order: one for each of its `record_lines`."""
-    return [_parse_record(number, raw, lines.label, config, lines.path) for number, raw in lines.lines
-            if not _blank(raw)]
+    return [_parse_record(number, raw, lines.label, config, lines.path) for number, raw, _ in record_lines(lines)]
 
 
 def _read_txt(file: Path, root: Path, config: Config) -> Iterator[Document | Skip]:
@@ -501,8 +500,9 @@ class DocumentStore:
         return out
 
     def _where(self, d: int) -> str:
-        return f"the input changed between the two passes: {self.paths[self.file[d]] or 'document'} at byte " \
-               f"{self.offset[d]}" if self.file[d] else f"document {d}"
+        if self.file[d] == 0:  # the store's own copy
+            return f"document {d}"
+        return f"the input changed between the two passes: {self.paths[self.file[d]]} at byte {self.offset[d]}"
 
     def _blobs(self, first: int, count: int) -> list[bytes]:
         """The stored bytes of documents first, ..., first + count - 1: consecutive ones in one file come

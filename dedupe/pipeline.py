@@ -390,7 +390,8 @@ def _admitted(batch: Batch, signed: Signed, admission: Admission, infos: list[Do
             continue
         if isinstance(batch, Lines):  # parsed by the worker: already without its text
             infos.append(entry)
-            store.add_line(*lines[i], batch.path, entry.chars)
+            _, line, offset = lines[i]
+            store.add_line(line, offset, batch.path, entry.chars)
             continue
         infos.append(info_of(entry))
         store.add_text(entry.text)
