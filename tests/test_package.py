@@ -29,3 +29,36 @@ def test_the_public_names_are_there_and_nothing_else():
     assert set(dir(dedupe)) >= {"Config", "Document", "Finding", "Report", "run", "clean_documents"}
     with pytest.raises(AttributeError, match="engine"):
         dedupe.engine  # noqa: B018
+
+
+def test_malloc_thresholds_are_set_on_glibc_and_skipped_elsewhere(monkeypatch):
+    import ctypes
+    import os
+    import sys
+
+    from dedupe import malloc
+
+    glibc = sys.platform.startswith("linux") and os.confstr("CS_GNU_LIBC_VERSION")
+    assert malloc.tune() is bool(glibc)
+
+    def no_library(name):
+        raise OSError("no C library here")
+
+    monkeypatch.setattr(ctypes, "CDLL", no_library)
+    assert malloc.tune() is False
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert malloc.tune() is False
+
+
+def _tuned_here(_: int) -> bool:
+    from dedupe import malloc
+
+    return getattr(malloc, "tuned_here", False)
+
+
+def test_worker_processes_tune_malloc_and_the_parent_does_not(monkeypatch):
+    from dedupe import malloc, pipeline
+
+    monkeypatch.setattr(malloc, "tune", lambda: setattr(malloc, "tuned_here", True) or True)
+    assert [r for _, r in pipeline.in_order(_tuned_here, [(0, (0,)), (1, (1,))], 2)] == [True, True]
+    assert [r for _, r in pipeline.in_order(_tuned_here, [(0, (0,))], 1)] == [False]  # runs in this process
