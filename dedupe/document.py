@@ -10,7 +10,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from dedupe.index import SpooledSignatures
-    from dedupe.io import ArraySpool
+    from dedupe.io import ArraySpool, StoredBlock
 
 
 @dataclass
@@ -81,7 +81,8 @@ class UnitTable:
     words: np.ndarray  # int32
     mode: np.ndarray  # int8: 0 not matched, shingle.WORD or shingle.CHAR
     sig_row: np.ndarray  # int64 row of `sigs`; -1 if not matched, or (after clustering) in no cluster
-    sigs: np.ndarray | SpooledSignatures  # (distinct signatures, num_perm) uint32; a corpus's wait on disk
+    # (distinct signatures, num_perm) uint32; a corpus's wait on disk, a worker's batch in its file
+    sigs: np.ndarray | SpooledSignatures | StoredBlock
     rule: list[str | None]
     template: list[tuple[str, str] | None]  # (prefix, tail) of `Prefix: varying tail` lines
     title: np.ndarray  # bool: the unit equals its document's title field
@@ -92,14 +93,19 @@ class UnitTable:
         return len(self.doc)
 
     @classmethod
-    def concat(cls, tables: Iterable[UnitTable], num_perm: int, spool: ArraySpool) -> UnitTable:
+    def concat(cls, tables: Iterable[UnitTable], num_perm: int, spool: ArraySpool,
+               bands: tuple[ArraySpool, int, int] | None = None               ) -> UnitTable:
         """One table from batches, with signatures made distinct across all of them and kept in `spool`.
 
         Batches (from `pipeline.analyse`, with their `sig_keys`) are consumed
         as they come (pass a generator): their unit columns are copied into
-        columns that grow in place, and their signatures go to the spool file. Memory holds the unit columns and an
-        8-byte key per signature, not the signatures (512 bytes each), which
-        are read back only where needed (`index.SpooledSignatures`).
+        columns that grow in place, and their signatures go to the spool (a
+        worker's `StoredBlock` stays in the worker's file, which the spool
+        adopts). Memory holds the unit columns and an 8-byte key per
+        signature, not the signatures (512 bytes each), which are read back
+        only where needed (`index.SpooledSignatures`). `bands`, if given, holds
+        their band keys (`index.band_block`) block for block, for (bands,
+        rows) as given.
         """
         from dedupe.index import SpooledSignatures, distinct_keys
 
@@ -123,7 +129,7 @@ class UnitTable:
         first, ids = distinct_keys(np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint64))
         row = columns.pop("sig_row")
         return cls(**columns, sig_row=np.where(row >= 0, ids[np.maximum(row, 0)], -1) if len(ids) else row,
-                   sigs=SpooledSignatures(spool, first, num_perm), rule=rule, template=template)
+                   sigs=SpooledSignatures(spool, first, num_perm, bands), rule=rule, template=template)
 
 
 # The per-unit array columns of a UnitTable, grown batch by batch in `UnitTable.concat`.

@@ -81,10 +81,14 @@ class SpooledSignatures:
     units need a few percent of them.
     """
 
-    def __init__(self, spool: ArraySpool, first: np.ndarray, num_perm: int) -> None:
+    def __init__(self, spool: ArraySpool, first: np.ndarray, num_perm: int,
+                 keyed: tuple[ArraySpool, int, int] | None = None) -> None:
+        """`keyed`: a spool of the band keys of the signature spool's blocks (`band_block`), block for block,
+        and the (bands, rows) they were made for."""
         self.spool = spool
         self.first = first
         self.shape = (len(first), num_perm)
+        self.keyed = keyed
 
     def __len__(self) -> int:
         return len(self.first)
@@ -93,12 +97,17 @@ class SpooledSignatures:
         return self.spool.take(self.first[ids])
 
     def band_keys(self, bands: int, rows: int, threads: int = 1) -> Iterator[np.ndarray]:
-        """`band_keys` after one pass over the spool (`threads` blocks at a time), the keys waiting in a second
-        spool band-major."""
+        """`band_keys`: those stored as the signatures were (`keyed`), else after one pass over the spool
+        (`threads` blocks at a time), the keys waiting in a second spool band-major."""
+        if self.keyed is not None and self.keyed[1:] == (bands, rows):
+            for band in range(bands):
+                yield self.keyed[0].stripe(band)[self.first]
+            return
+
         def keys_of(number: int) -> np.ndarray:
             start, end = self.spool.span(number)
             lo, hi = np.searchsorted(self.first, [start, end])
-            return np.stack(list(_band_keys(self.spool.block(number)[self.first[lo:hi] - start], bands, rows)))
+            return band_block(self.spool.block(number)[self.first[lo:hi] - start], bands, rows)
 
         with ArraySpool("bands", np.uint64) as spooled:
             for keys in _threaded(keys_of, range(self.spool.blocks), threads):
@@ -112,6 +121,12 @@ def band_keys(sigs: np.ndarray | SpooledSignatures, bands: int, rows: int, threa
     if isinstance(sigs, SpooledSignatures):
         return sigs.band_keys(bands, rows, threads)
     return _band_keys(sigs, bands, rows)
+
+
+def band_block(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """The band keys of a block of signatures, one row per band: in an `ArraySpool` of such blocks a band's
+    keys are one stripe."""
+    return np.stack(list(_band_keys(sigs, bands, rows)))
 
 
 def _band_keys(sigs: np.ndarray, bands: int, rows: int) -> Iterator[np.ndarray]:

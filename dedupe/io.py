@@ -358,6 +358,29 @@ def read_range(item: InputFile, start: int, end: int, first_line: int, config: C
     yield from _jsonl_lines(io.BytesIO(data), str(item.file), config, str(item.file), first_line)
 
 
+@contextlib.contextmanager
+def _naming_tmpdir() -> Iterator[None]:
+    """A full disk (or any OSError) in a temporary file names TMPDIR, not the user's output."""
+    try:
+        yield
+    except OSError as error:
+        raise OSError(error.errno, f"temporary file in {tempfile.gettempdir()} (set TMPDIR to a disk with "
+                                   f"room): {error.strerror}") from error
+
+
+def _pread(fd: int, size: int, offset: int) -> bytes:
+    """Exactly `size` bytes at `offset` of a temporary file."""
+    parts = []
+    while size > 0:  # one pread returns at most about 2 GiB on Linux
+        part = os.pread(fd, size, offset)
+        if not part:
+            raise OSError(f"temporary file ended {size} bytes early")
+        parts.append(part)
+        size -= len(part)
+        offset += len(part)
+    return b"".join(parts) if len(parts) != 1 else parts[0]
+
+
 class Spool:
     """An anonymous temporary file in TMPDIR, unlinked at once, so nothing is left behind whatever happens.
 
@@ -374,38 +397,22 @@ class Spool:
     def _write(self, data: bytes | memoryview) -> int:
         """Append bytes; returns their offset."""
         at = self._size
-        with self._naming_tmpdir():
+        with _naming_tmpdir():
             self._file.write(data)
         self._size += len(data)
         self._unflushed = True
         return at
 
-    @contextlib.contextmanager
-    def _naming_tmpdir(self) -> Iterator[None]:
-        try:
-            yield
-        except OSError as error:
-            raise OSError(error.errno, f"temporary file in {tempfile.gettempdir()} (set TMPDIR to a disk with "
-                                       f"room): {error.strerror}") from error
-
     def flush(self) -> None:
         """Write out buffered appends before the file is read (here, or by a forked process)."""
         if self._unflushed:
-            with self._naming_tmpdir():
+            with _naming_tmpdir():
                 self._file.flush()
             self._unflushed = False
 
     def _read(self, size: int, offset: int) -> bytes:
         self.flush()
-        parts = []
-        while size > 0:  # one pread returns at most about 2 GiB on Linux
-            part = os.pread(self._file.fileno(), size, offset)
-            if not part:
-                raise OSError(f"temporary file ended {size} bytes early")
-            parts.append(part)
-            size -= len(part)
-            offset += len(part)
-        return b"".join(parts) if len(parts) != 1 else parts[0]
+        return _pread(self._file.fileno(), size, offset)
 
     def close(self) -> None:
         """Close (and so delete) the file; a failing flush of data nobody will read is no error."""
@@ -550,31 +557,105 @@ class DocumentStore:
         self._fds.clear()
 
 
+@dataclass(frozen=True)
+class StoredBlock:
+    """A two-dimensional numpy block that a process appended to its own file in the folder of a shared
+    `ArraySpool` (`store_block`): a worker sends this reference back instead of the block, and the spool
+    reads the block where it lies (`ArraySpool.append`)."""
+
+    path: str
+    offset: int
+    rows: int
+    columns: int
+    dtype: str
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def read(self) -> np.ndarray:
+        dtype = np.dtype(self.dtype)
+        fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            data = _pread(fd, self.rows * self.columns * dtype.itemsize, self.offset)
+        finally:
+            os.close(fd)
+        return np.frombuffer(data, dtype=dtype).reshape(self.rows, self.columns)
+
+
+_BLOCK_FILES: dict[str, tuple[int, int, int]] = {}  # spool folder -> (pid, fd, size) of this process's file there
+
+
+def store_block(folder: str, block: np.ndarray) -> StoredBlock:
+    """Append a block to this process's file in a shared `ArraySpool`'s folder (one file per process, so
+    workers never share an offset), unbuffered: the block is on file when this returns."""
+    block = np.ascontiguousarray(block)
+    pid = os.getpid()
+    path = os.path.join(folder, f"{pid}.blocks")
+    known = _BLOCK_FILES.get(folder)
+    with _naming_tmpdir():
+        if known is None or known[0] != pid:  # a forked worker inherits its parent's entry, not its file
+            known = (pid, os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600), 0)
+        _, fd, size = known
+        data = memoryview(block.reshape(-1).view(np.uint8))
+        written = 0
+        while written < len(data):
+            written += os.write(fd, data[written:])
+    _BLOCK_FILES[folder] = (pid, fd, size + written)
+    return StoredBlock(path, size, *block.shape, block.dtype.str)
+
+
+def _forget_blocks(folder: str) -> None:
+    """Close this process's file in a spool folder that is going away."""
+    known = _BLOCK_FILES.pop(folder, None)
+    if known is not None and known[0] == os.getpid():
+        with contextlib.suppress(OSError):
+            os.close(known[1])
+
+
 class ArraySpool(Spool):
-    """Two-dimensional numpy blocks of one dtype in a temporary file, read back by rows or by stripes.
+    """Two-dimensional numpy blocks of one dtype in temporary files, read back by rows or by stripes.
 
     Signatures are the largest thing the first pass makes (512 bytes per
     distinct unit), and only the few in candidate pairs or clusters are
     needed again, so they wait here rather than in memory. `take` reads rows
     of the blocks stacked on axis 0; `stripe` reads one row of every block
     (blocks appended transposed, such as band keys, give one band at a time).
+
+    A `shared` spool also has a folder where worker processes store blocks
+    (`store_block`) that the spool then adopts (`append` of the
+    `StoredBlock`): signatures then never go through a pipe, nor get
+    copied by the parent. The folder goes when the spool is closed.
     """
 
-    def __init__(self, kind: str, dtype: np.dtype | type, width: int = 0) -> None:
+    def __init__(self, kind: str, dtype: np.dtype | type, width: int = 0, shared: bool = False) -> None:
         """`width`: the columns of every block, for `take` (blocks for `stripe` may vary)."""
         super().__init__(kind)
         self.dtype = np.dtype(dtype)
         self.width = width
-        self._blocks: list[tuple[int, int, int]] = []  # (offset, rows, columns)
+        self.folder = tempfile.mkdtemp(prefix=f"dedupe-{os.getpid()}-{kind}-") if shared else None
+        self._fds: dict[str, int] = {}  # stored blocks' files, opened for reading
+        self._blocks: list[tuple[int, int, int, int]] = []  # (fd, -1 for the spool's own file; offset, rows, columns)
         self._ends: list[int] = []  # cumulative rows, for `take`
 
-    def append(self, block: np.ndarray) -> None:
+    def append(self, block: np.ndarray | StoredBlock) -> None:
+        if isinstance(block, StoredBlock):
+            if np.dtype(block.dtype) != self.dtype:
+                raise ValueError(f"a stored block of {np.dtype(block.dtype)} in an ArraySpool of {self.dtype}")
+            if block.path not in self._fds:
+                self._fds[block.path] = os.open(block.path, os.O_RDONLY | os.O_CLOEXEC)
+            self._add((self._fds[block.path], block.offset, block.rows, block.columns))
+            return
         block = np.ascontiguousarray(block, dtype=self.dtype)
         if block.ndim != 2:
             raise ValueError("ArraySpool blocks are two-dimensional")
-        at = self._write(block.reshape(-1).view(np.uint8).data)
-        self._blocks.append((at, *block.shape))
-        self._ends.append((self._ends[-1] if self._ends else 0) + block.shape[0])
+        self._add((-1, self._write(block.reshape(-1).view(np.uint8).data), *block.shape))
+
+    def _add(self, entry: tuple[int, int, int, int]) -> None:
+        self._blocks.append(entry)
+        self._ends.append((self._ends[-1] if self._ends else 0) + entry[2])
+
+    def _read_at(self, fd: int, size: int, offset: int) -> bytes:
+        return self._read(size, offset) if fd < 0 else _pread(fd, size, offset)
 
     @property
     def blocks(self) -> int:
@@ -586,11 +667,11 @@ class ArraySpool(Spool):
 
     def span(self, number: int) -> tuple[int, int]:
         """Where block `number`'s rows are among the rows of all blocks stacked on axis 0: [start, end)."""
-        return self._ends[number] - self._blocks[number][1], self._ends[number]
+        return self._ends[number] - self._blocks[number][2], self._ends[number]
 
     def block(self, number: int) -> np.ndarray:
-        offset, rows, columns = self._blocks[number]
-        data = self._read(rows * columns * self.dtype.itemsize, offset)
+        fd, offset, rows, columns = self._blocks[number]
+        data = self._read_at(fd, rows * columns * self.dtype.itemsize, offset)
         return np.frombuffer(data, dtype=self.dtype).reshape(rows, columns)
 
     def take(self, rows: np.ndarray) -> np.ndarray:
@@ -605,14 +686,26 @@ class ArraySpool(Spool):
         bounds = np.searchsorted(owner, np.arange(len(ends) + 1))
         for number in np.flatnonzero(np.diff(bounds)).tolist():
             lo, hi = bounds[number], bounds[number + 1]
-            out[order[lo:hi]] = self.block(number)[wanted[lo:hi] - (ends[number] - self._blocks[number][1])]
+            out[order[lo:hi]] = self.block(number)[wanted[lo:hi] - (ends[number] - self._blocks[number][2])]
         return out
 
     def stripe(self, row: int) -> np.ndarray:
         """Row `row` of every block, joined: one pread per block."""
         size = self.dtype.itemsize
-        parts = [self._read(columns * size, offset + row * columns * size) for offset, _, columns in self._blocks]
+        parts = [self._read_at(fd, columns * size, offset + row * columns * size)
+                 for fd, offset, _, columns in self._blocks]
         return np.frombuffer(b"".join(parts), dtype=self.dtype)
+
+    def close(self) -> None:
+        """Close and delete the spool's files, and its folder with the blocks that workers stored there."""
+        for fd in self._fds.values():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._fds.clear()
+        if self.folder is not None:
+            _forget_blocks(self.folder)
+            shutil.rmtree(self.folder, ignore_errors=True)
+        super().close()
 
 
 # ---------------------------------------------------------------- writing

@@ -36,11 +36,13 @@ from dedupe.io import (
     InputChanged,
     InputError,
     Lines,
+    StoredBlock,
     cleaned_record,
     jsonl_line,
     parse_lines,
     record_lines,
     record_to_document,
+    store_block,
 )
 from dedupe.normalize import normalize_batch, profile
 from dedupe.parallel import ordered
@@ -352,15 +354,28 @@ class Signed:
 
     table: UnitTable
     parsed: list[Document | Skip] | None = None
+    bands: StoredBlock | None = None  # the LSH band keys of the table's signatures (`index.band_block`)
 
 
-def sign(work: Lines | tuple[list[str], list[str | None]], config: Config) -> Signed:
-    """`analyse` a batch's documents, given as (texts, titles), or parsed and checked here from JSONL lines."""
-    if not isinstance(work, Lines):
-        return Signed(analyse(*work, config))
-    parsed = [checked(item, 0, config) for item in parse_lines(work, config)]
-    return Signed(analyse(*_texts_and_titles(parsed), config),
-                  [info_of(d) if isinstance(d, Document) else d for d in parsed])
+def sign(work: Lines | tuple[list[str], list[str | None]], config: Config, folders: tuple[str, str | None]
+         ) -> Signed:
+    """`analyse` a batch's documents, given as (texts, titles), or parsed and checked here from JSONL lines.
+
+    The signatures are stored in the first of the `folders` of shared spools (`io.store_block`) and the
+    table holds their `StoredBlock`: a worker sends back a reference, not 512 bytes per signature through
+    the pipe. Their LSH band keys are stored in the second, if any, so that the index does not read the
+    signatures back to key them, and the workers key them in parallel.
+    """
+    parsed = None
+    if isinstance(work, Lines):
+        parsed = [checked(item, 0, config) for item in parse_lines(work, config)]
+        work = _texts_and_titles(parsed)
+        parsed = [info_of(d) if isinstance(d, Document) else d for d in parsed]
+    table = analyse(*work, config)
+    signatures, keys = folders
+    lsh = index.lsh_params(config.lsh_threshold, config.num_perm)
+    bands = None if keys is None else store_block(keys, index.band_block(table.sigs, *lsh))
+    return Signed(replace(table, sigs=store_block(signatures, table.sigs)), parsed, bands)
 
 
 def _work(batch: Batch) -> Lines | tuple[list[str], list[str | None]]:
@@ -413,10 +428,11 @@ def renumbered(table: UnitTable, accepted: np.ndarray, first: int) -> UnitTable:
     sig_row = table.sig_row[rows]
     used = np.unique(sig_row[sig_row >= 0])
     kept = rows.tolist()
+    sigs = table.sigs.read() if isinstance(table.sigs, StoredBlock) else table.sigs  # rare: a duplicate id
     return UnitTable(
         doc=number[table.doc[rows]], start=table.start[rows], end=table.end[rows], words=table.words[rows],
         mode=table.mode[rows], sig_row=np.where(sig_row >= 0, np.searchsorted(used, sig_row), -1),
-        sigs=table.sigs[used], sig_keys=table.sig_keys[used], rule=[table.rule[r] for r in kept],
+        sigs=sigs[used], sig_keys=table.sig_keys[used], rule=[table.rule[r] for r in kept],
         template=[table.template[r] for r in kept], title=table.title[rows], sentence_end=table.sentence_end[rows])
 
 
@@ -440,12 +456,22 @@ def in_order(work: Callable[..., R], batches: Iterable[tuple[K, tuple]], jobs: i
 
 
 def _signed(batches: Iterable[Batch], config: Config, jobs: int, admission: Admission, infos: list[Document],
-            store: DocumentStore, keep: list[Document] | None, progress: Callable[[int], None] | None
-            ) -> Iterator[UnitTable]:
-    """Sign batches in order (`in_order`), admitting their documents as they come back, reporting progress."""
-    for batch, signed in in_order(sign, ((batch, (_work(batch), config)) for batch in batches), jobs):
+            store: DocumentStore, spools: tuple[ArraySpool, ArraySpool | None], keep: list[Document] | None,
+            progress: Callable[[int], None] | None) -> Iterator[UnitTable]:
+    """Sign batches in order (`in_order`), admitting their documents as they come back, reporting progress.
+
+    The workers store the signatures in the folder of the shared spool `spools[0]` (which
+    `UnitTable.concat` adopts), and their band keys, if asked, in that of `spools[1]` (adopted here, block
+    for block)."""
+    signatures, bands = spools
+    folders = (signatures.folder, None if bands is None else bands.folder)
+    for batch, signed in in_order(sign, ((batch, (_work(batch), config, folders)) for batch in batches), jobs):
         before = len(infos)
-        yield _admitted(batch, signed, admission, infos, store, keep)
+        table = _admitted(batch, signed, admission, infos, store, keep)
+        if bands is not None:  # a table that lost documents (`renumbered`) holds its remaining signatures
+            bands.append(signed.bands if isinstance(table.sigs, StoredBlock) else
+                         index.band_block(table.sigs, *index.lsh_params(config.lsh_threshold, config.num_perm)))
+        yield table
         if progress:
             progress(len(infos) - before)
 
@@ -455,8 +481,9 @@ def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip | Lines]
                    ) -> Analysis:
     """First pass: units, signatures, clusters and decisions for the whole corpus.
 
-    No document text is held in memory: signatures wait in a temporary file
-    in TMPDIR (`ArraySpool`) until the decisions are made, and documents in
+    No document text is held in memory: signatures wait in temporary files
+    in TMPDIR (a shared `ArraySpool`, where the workers store them) until
+    the decisions are made, and documents in
     the `DocumentStore` (their lines in a plain JSONL input, or a temporary
     file) until the second pass (`render_again`) has read them. Pass a list
     as `keep` to collect the admitted documents when the input cannot be
@@ -467,9 +494,13 @@ def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip | Lines]
     infos: list[Document] = []
     store = DocumentStore(config.text_field)
     try:
-        with ArraySpool("signatures", np.uint32, config.num_perm) as signatures:
-            units = UnitTable.concat(_signed(_batches(documents, config), config, jobs, admission, infos, store, keep,
-                                             progress), config.num_perm, signatures)
+        with ArraySpool("signatures", np.uint32, config.num_perm, shared=True) as signatures, \
+                ArraySpool("bands", np.uint64, shared=True) as bands:
+            keyed = bands if config.lsh_index != "datasketch" else None  # whose index reads no band keys
+            lsh = index.lsh_params(config.lsh_threshold, config.num_perm)
+            units = UnitTable.concat(
+                _signed(_batches(documents, config), config, jobs, admission, infos, store, (signatures, keyed),
+                        keep, progress), config.num_perm, signatures, None if keyed is None else (keyed, *lsh))
             signed = time.perf_counter()
             # Each index thread holds one band's keys and their sort: no more threads than cores.
             labels = cluster_units(units, config, min(jobs, os.cpu_count() or 1))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import random
 from pathlib import Path
 
@@ -379,7 +380,9 @@ def test_interrupted_run_leaves_no_temporary_files(tmp_path, generated_docs, sig
     out.write_bytes(b"previous")
     command = [sys.executable, "-m", "dedupe", "clean", str(source), "-o", str(out), "--findings",
                str(out.parent / "f.parquet"), "--quiet", "--jobs", jobs]
-    process = subprocess.Popen(command, stderr=subprocess.PIPE)
+    scratch = tmp_path / "tmp"  # where the run's spools (and the workers' signature files) live
+    scratch.mkdir()
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, env={**os.environ, "TMPDIR": str(scratch)})
     deadline = time.monotonic() + 30
     while process.poll() is None and time.monotonic() < deadline and \
             not any(p.name.startswith(".") for p in out.parent.iterdir()):
@@ -392,9 +395,11 @@ def test_interrupted_run_leaves_no_temporary_files(tmp_path, generated_docs, sig
     assert err.decode().count("dedupe:") == 1, err  # one message, from the parent only
     assert sorted(p.name for p in out.parent.iterdir()) == ["clean.jsonl.gz"]
     assert out.read_bytes() == b"previous"
+    assert list(scratch.iterdir()) == []
 
 
-def test_a_full_temporary_disk_is_named_as_such(tmp_path, generated_docs):
+@pytest.mark.parametrize("jobs", ["1", "2"])  # with 2, a worker cannot write the signatures it made
+def test_a_full_temporary_disk_is_named_as_such(tmp_path, generated_docs, jobs):
     import resource
     import subprocess
     import sys
@@ -405,8 +410,9 @@ def test_a_full_temporary_disk_is_named_as_such(tmp_path, generated_docs):
     def small_files() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    done = subprocess.run([sys.executable, "-m", "dedupe", "audit", str(source), "--report", str(tmp_path / "r.json"),
-                           "--quiet"], capture_output=True, text=True, preexec_fn=small_files, timeout=120)
+    command = [sys.executable, "-m", "dedupe", "audit", str(source), "--report", str(tmp_path / "r.json"), "--quiet",
+               "--jobs", jobs]
+    done = subprocess.run(command, capture_output=True, text=True, preexec_fn=small_files, timeout=120)
     assert done.returncode == 4, done.stderr
     assert "TMPDIR" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "r.json").exists()

@@ -370,6 +370,61 @@ def test_spooled_signatures_give_the_in_memory_pairs_and_rows(generated_docs):
             assert np.array_equal(cluster_units(units, config, threads), cluster_units(whole, config))
 
 
+def test_array_spool_adopts_the_blocks_that_processes_store_in_its_folder():
+    import multiprocessing
+    import os
+
+    from dedupe import io as dio
+
+    rng = np.random.default_rng(5)
+    blocks = [rng.integers(0, 2**32, (k, 3), dtype=np.uint64).astype(np.uint32) for k in (4, 0, 6, 2, 5)]
+    whole = np.concatenate(blocks)
+    with dio.ArraySpool("test", np.uint32, 3, shared=True) as spool, \
+            dio.ArraySpool("keys", np.uint64, shared=True) as keys:
+        folder = spool.folder
+        with multiprocessing.get_context("fork").Pool(2) as pool:  # each worker appends to its own file
+            stored = pool.starmap(dio.store_block, [(folder, b) for b in blocks[:3]])
+            stored_keys = pool.starmap(dio.store_block, [(keys.folder, b.T.astype(np.uint64)) for b in blocks[:3]])
+        for block in [*stored, blocks[3], dio.store_block(folder, blocks[4])]:  # a worker's, in memory, this one's
+            spool.append(block)
+        for block in [*stored_keys, blocks[3].T, blocks[4].T]:
+            keys.append(block)
+        assert len(spool) == 17 and spool.blocks == 5 and len(os.listdir(folder)) == 3
+        rows = np.array([16, 0, 9, 9, 3, 11, 12])
+        assert np.array_equal(spool.take(rows), whole[rows])
+        assert np.array_equal(keys.stripe(1), whole[:, 1])
+        assert np.array_equal(stored[2].read(), blocks[2])
+        with pytest.raises(ValueError, match="uint32"):
+            keys.append(stored[0])
+    assert not os.path.exists(folder) and folder not in dio._BLOCK_FILES
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_band_keys_that_the_workers_store_are_those_of_the_signatures(generated_docs, monkeypatch, jobs):
+    from dedupe import Config, pipeline
+
+    config = Config(lsh_index="bands")
+    docs = generated_docs[:300]
+    again = dict(docs[3], text="A document under an id already read. " * 5)  # dropped: its batch is renumbered
+    seen = {}
+
+    bands, rows = index.lsh_params(config.lsh_threshold, config.num_perm)
+
+    def clustering(units, config, jobs):  # the spools are open only until the decisions are made
+        seen["keyed"], seen["sig_row"] = units.sigs.keyed, units.sig_row
+        seen["stored"] = list(index.band_keys(units.sigs, bands, rows))
+        return cluster_units(units, config, jobs)
+
+    monkeypatch.setattr(pipeline, "cluster_units", clustering)
+    pipeline.analyse_corpus([*docs[:100], again, *docs[100:]], config, jobs)
+    whole = analyse([d["text"] for d in docs], [d.get("title") for d in docs], config)
+    assert seen["keyed"] is not None and seen["keyed"][1:] == (bands, rows)
+    assert np.array_equal(seen["sig_row"], whole.sig_row)
+    stored = seen["stored"]
+    assert len(stored) == bands
+    assert all(np.array_equal(a, b) for a, b in zip(stored, index.band_keys(whole.sigs, bands, rows)))
+
+
 def test_array_spool_refuses_rows_it_does_not_hold():
     from dedupe.io import ArraySpool
 
