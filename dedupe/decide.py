@@ -9,6 +9,7 @@ date, then input order, then offset), never of processing order.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -82,12 +83,16 @@ class DocumentTexts:
 
 
 def unit_texts(texts: Texts, units: UnitTable, wanted: np.ndarray) -> dict[int, str]:
-    """The text of each wanted unit."""
-    by_doc: dict[int, list[int]] = defaultdict(list)
-    for u in wanted.tolist():
-        by_doc[int(units.doc[u])].append(u)
-    spans = {d: [(int(units.start[u]), int(units.end[u])) for u in found] for d, found in by_doc.items()}
-    return {u: text for d, found in texts.map_documents(_slices, spans).items() for u, text in zip(by_doc[d], found)}
+    """The text of each wanted unit (grouped by document with numpy: this is a few hundred thousand units
+    in a 1 GB corpus)."""
+    wanted = wanted[np.argsort(units.doc[wanted], kind="stable")]
+    doc = units.doc[wanted]
+    cut = (np.flatnonzero(np.diff(doc)) + 1).tolist()
+    docs = doc[[0, *cut]].tolist() if len(doc) else []
+    starts, ends = units.start[wanted].tolist(), units.end[wanted].tolist()
+    spans = {d: list(zip(starts[a:b], ends[a:b])) for d, a, b in zip(docs, [0, *cut], [*cut, len(doc)])}
+    found = texts.map_documents(_slices, spans)
+    return dict(zip(wanted.tolist(), itertools.chain.from_iterable(found[d] for d in docs)))
 
 
 def _slices(text: str, spans: list[tuple[int, int]]) -> list[str]:
