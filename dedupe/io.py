@@ -769,13 +769,14 @@ class AtomicFile:
                         tmp.unlink()
 
 
-def write_text(target: Path, text: str | Iterable[str]) -> None:
-    """Write a whole text file atomically (UTF-8, newlines as given), from a string or from its pieces."""
+def write_text(target: Path, text: str | Iterable[str | bytes]) -> None:
+    """Write a whole text file atomically (UTF-8, newlines as given), from a string or from its pieces
+    (strings, or bytes already encoded)."""
     file = AtomicFile(target, compress=False)
     stream = file.open()
     try:
         for piece in [text] if isinstance(text, str) else text:
-            stream.write(piece.encode("utf-8"))
+            stream.write(piece if isinstance(piece, bytes) else piece.encode("utf-8"))
     except BaseException:
         file.close(success=False)
         raise

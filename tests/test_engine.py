@@ -385,13 +385,17 @@ def test_report_json_round_trips_to_the_same_data():
 
 
 def test_report_written_from_a_findings_spool_is_byte_identical(tmp_path, generated_docs):
-    report = run(generated_docs[:120], Config()).report
+    caption = "Légende : le café de Zürich — 東京の写真 «  photo  »"  # written as UTF-8 from the spool's bytes
+    own = {"id": "ü", "text": f"{caption}\n{caption}\nUne phrase à elle, sur la ville et son port, écrite ici."}
+    report = run([*generated_docs[:120], own], Config()).report
+    assert any(f.doc_id == "ü" for f in report.findings)
     report.write_json(tmp_path / "memory.json")
     spool = FindingsSpool()
     spool.write_lines(encode_findings(report.findings))
     report.findings, report.spool = [], spool
     report.write_json(tmp_path / "spool.json")
     assert (tmp_path / "spool.json").read_bytes() == (tmp_path / "memory.json").read_bytes()
+    assert report.to_json() + "\n" == (tmp_path / "memory.json").read_text(encoding="utf-8")
     assert json.loads((tmp_path / "spool.json").read_text())["findings"]
     assert report.to_dict()["findings"] == json.loads((tmp_path / "memory.json").read_text())["findings"]
 
@@ -419,7 +423,7 @@ def test_findings_spool_appends_after_a_reader_stopped_early(generated_docs):
     spool.write_lines(encode_findings(findings[3:]))
     assert [json.loads(line) for line in spool.lines()] == [f.as_dict() for f in findings]
     for block in (1, 50, 1 << 20):  # rows are read in blocks that cut lines anywhere
-        assert ",\n  ".join(spool.rows(block)) == ",\n  ".join(spool.lines())
+        assert b",\n  ".join(spool.rows(block)).decode() == ",\n  ".join(spool.lines())
 
 
 def test_rule_prefilter_never_hides_a_match():
