@@ -12,6 +12,7 @@ kept.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import json
 import math
@@ -375,7 +376,7 @@ class ReportBuilder:
         bands, rows = lsh_params(self.config.lsh_threshold, self.config.num_perm)
         reasons = Counter(s.reason for s in self.skips)
         lines, line_docs = self.tally.lines, self.tally.line_docs
-        ranked = sorted(lines, key=lambda t: (-len(line_docs[t]), -lines[t], t))[:TOP_LINES]
+        ranked = heapq.nsmallest(TOP_LINES, lines, key=lambda t: (-len(line_docs[t]), -lines[t], t))
         return {
             "documents": len(self.docs),
             "units": len(self.units),
