@@ -177,8 +177,8 @@ def clustered_only(units: UnitTable, labels: np.ndarray) -> UnitTable:
     cluster. Other units (most of a corpus) get `sig_row` -1, so memory after
     clustering grows with the duplicated units only.
     """
-    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
-    needed = (units.sig_row >= 0) & (labels >= 0) & (counts[inverse.ravel()] >= 2)
+    counts = np.bincount(labels + 1)  # labels are -1 or distinct-signature ids
+    needed = (units.sig_row >= 0) & (labels >= 0) & (counts[labels + 1] >= 2)
     rows = np.unique(units.sig_row[needed])
     sig_row = np.full(len(units), -1, dtype=np.int64)
     sig_row[needed] = np.searchsorted(rows, units.sig_row[needed])

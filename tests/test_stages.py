@@ -385,11 +385,15 @@ def test_array_spool_adopts_the_blocks_that_processes_store_in_its_folder():
         with multiprocessing.get_context("fork").Pool(2) as pool:  # each worker appends to its own file
             stored = pool.starmap(dio.store_block, [(folder, b) for b in blocks[:3]])
             stored_keys = pool.starmap(dio.store_block, [(keys.folder, b.T.astype(np.uint64)) for b in blocks[:3]])
-        for block in [*stored, blocks[3], dio.store_block(folder, blocks[4])]:  # a worker's, in memory, this one's
+        mine = dio.store_block(folder, blocks[4])
+        for block in [*stored, blocks[3], mine]:  # workers', one in memory, this process's
             spool.append(block)
         for block in [*stored_keys, blocks[3].T, blocks[4].T]:
             keys.append(block)
-        assert len(spool) == 17 and spool.blocks == 5 and len(os.listdir(folder)) == 3
+        paths = {block.path for block in [*stored, mine]}
+        assert mine.path not in {block.path for block in stored} and sorted(os.listdir(folder)) == sorted(
+            os.path.basename(path) for path in paths)  # a file per process
+        assert len(spool) == 17 and spool.blocks == 5
         rows = np.array([16, 0, 9, 9, 3, 11, 12])
         assert np.array_equal(spool.take(rows), whole[rows])
         assert np.array_equal(keys.stripe(1), whole[:, 1])
@@ -599,18 +603,22 @@ def test_grouped_puts_equal_keys_together_even_when_only_their_low_bits_differ(s
     assert np.array_equal(ordered, keys[order])
     change = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1]))) if n else []
     assert len(change) == len(np.unique(keys))  # each distinct key is one run
+    for run in np.split(order, change[1:]) if n else []:
+        assert np.all(np.diff(run) > 0)  # with its rows in increasing order
 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_distinct_keys_number_signatures_in_order_of_first_appearance(seed):
     rng = np.random.default_rng(seed)
     n = int(rng.integers(0, 2000))
-    keys = rng.integers(0, max(1, n // 3), n).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    first, ids = index.distinct_keys(keys)
-    seen: dict[int, int] = {}
-    expected = [seen.setdefault(k, len(seen)) for k in keys.tolist()]
-    assert ids.tolist() == expected
-    assert first.tolist() == [expected.index(i) for i in range(len(seen))]
+    spread = rng.integers(0, max(1, n // 3), n).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    close = (rng.integers(0, 3, n).astype(np.uint64) << np.uint64(40)) | rng.integers(0, 8, n).astype(np.uint64)
+    for keys in (spread, close):  # keys that differ in the low bits only take `grouped`'s second sort
+        first, ids = index.distinct_keys(keys)
+        seen: dict[int, int] = {}
+        expected = [seen.setdefault(k, len(seen)) for k in keys.tolist()]
+        assert ids.tolist() == expected
+        assert first.tolist() == [expected.index(i) for i in range(len(seen))]
 
 
 def test_ordered_takes_results_in_input_order_with_a_bounded_window():
