@@ -94,7 +94,7 @@ class UnitTable:
 
     @classmethod
     def concat(cls, tables: Iterable[UnitTable], num_perm: int, spool: ArraySpool,
-               bands: tuple[ArraySpool, int, int] | None = None               ) -> UnitTable:
+               bands: tuple[ArraySpool, int, int] | None = None) -> UnitTable:
         """One table from batches, with signatures made distinct across all of them and kept in `spool`.
 
         Batches (from `pipeline.analyse`, with their `sig_keys`) are consumed
@@ -103,9 +103,10 @@ class UnitTable:
         worker's `StoredBlock` stays in the worker's file, which the spool
         adopts). Memory holds the unit columns and an 8-byte key per
         signature, not the signatures (512 bytes each), which are read back
-        only where needed (`index.SpooledSignatures`). `bands`, if given, holds
-        their band keys (`index.band_block`) block for block, for (bands,
-        rows) as given.
+        only where needed (`index.SpooledSignatures`). `bands`, if given, is a
+        spool that the caller fills with the band keys of the same blocks
+        (`index.band_block`, for the (bands, rows) given), which the index
+        then reads instead of keying the signatures again.
         """
         from dedupe.index import SpooledSignatures, distinct_keys
 

@@ -58,7 +58,7 @@ def row_keys(block: np.ndarray) -> np.ndarray:
 
 def distinct_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the first row of each distinct signature, and each row's distinct id, from the rows'
-    keys (`row_keys`).
+    uint64 keys (`row_keys`).
 
     Distinct ids are numbered in order of first appearance, so they do not
     depend on how rows sort. Equal keys are brought together by `grouped`
@@ -102,8 +102,9 @@ class SpooledSignatures:
         return self.spool.take(self.first[ids])
 
     def band_keys(self, bands: int, rows: int, threads: int = 1) -> Iterator[np.ndarray]:
-        """`band_keys`: those stored as the signatures were (`keyed`), else after one pass over the spool
-        (`threads` blocks at a time), the keys waiting in a second spool band-major."""
+        """`band_keys`: those stored as the signatures were (`keyed`, as the first pass does), else (other
+        (bands, rows), or a table concatenated without them) after one pass over the spool (`threads` blocks
+        at a time), the keys waiting in a second spool band-major."""
         if self.keyed is not None and self.keyed[1:] == (bands, rows):
             for band in range(bands):
                 yield self.keyed[0].stripe(band)[self.first]

@@ -561,7 +561,7 @@ class DocumentStore:
 class StoredBlock:
     """A two-dimensional numpy block that a process appended to its own file in the folder of a shared
     `ArraySpool` (`store_block`): a worker sends this reference back instead of the block, and the spool
-    reads the block where it lies (`ArraySpool.append`)."""
+    reads the block where it lies (`ArraySpool.append`, `ArraySpool.load`)."""
 
     path: str
     offset: int
@@ -571,15 +571,6 @@ class StoredBlock:
 
     def __len__(self) -> int:
         return self.rows
-
-    def read(self) -> np.ndarray:
-        dtype = np.dtype(self.dtype)
-        fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            data = _pread(fd, self.rows * self.columns * dtype.itemsize, self.offset)
-        finally:
-            os.close(fd)
-        return np.frombuffer(data, dtype=dtype).reshape(self.rows, self.columns)
 
 
 _BLOCK_FILES: dict[str, tuple[int, int, int]] = {}  # spool folder -> (pid, fd, size) of this process's file there
@@ -591,15 +582,14 @@ def store_block(folder: str, block: np.ndarray) -> StoredBlock:
     block = np.ascontiguousarray(block)
     pid = os.getpid()
     path = os.path.join(folder, f"{pid}.blocks")
-    known = _BLOCK_FILES.get(folder)
     with _naming_tmpdir():
-        if known is None or known[0] != pid:  # a forked worker inherits its parent's entry, not its file
-            known = (pid, os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600), 0)
-        _, fd, size = known
+        if _BLOCK_FILES.get(folder, (None,))[0] != pid:  # a forked worker inherits its parent's entry, not its file
+            _BLOCK_FILES[folder] = (pid, os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600), 0)
+        _, fd, size = _BLOCK_FILES[folder]
         data = memoryview(block.reshape(-1).view(np.uint8))
         written = 0
-        while written < len(data):
-            written += os.write(fd, data[written:])
+        while written < len(data):  # at explicit offsets: a write that failed halfway moves nothing
+            written += os.pwrite(fd, data[written:], size + written)
     _BLOCK_FILES[folder] = (pid, fd, size + written)
     return StoredBlock(path, size, *block.shape, block.dtype.str)
 
@@ -624,7 +614,10 @@ class ArraySpool(Spool):
     A `shared` spool also has a folder where worker processes store blocks
     (`store_block`) that the spool then adopts (`append` of the
     `StoredBlock`): signatures then never go through a pipe, nor get
-    copied by the parent. The folder goes when the spool is closed.
+    copied by the parent. The spool unlinks a worker's file when it first
+    opens it (the worker goes on appending to it), so if the run is killed
+    only the blocks in flight are left in the folder; the folder goes when
+    the spool is closed.
     """
 
     def __init__(self, kind: str, dtype: np.dtype | type, width: int = 0, shared: bool = False) -> None:
@@ -632,23 +625,41 @@ class ArraySpool(Spool):
         super().__init__(kind)
         self.dtype = np.dtype(dtype)
         self.width = width
-        self.folder = tempfile.mkdtemp(prefix=f"dedupe-{os.getpid()}-{kind}-") if shared else None
-        self._fds: dict[str, int] = {}  # stored blocks' files, opened for reading
+        self.folder: str | None = None
+        if shared:
+            try:
+                with _naming_tmpdir():
+                    self.folder = tempfile.mkdtemp(prefix=f"dedupe-{os.getpid()}-{kind}-")
+            except BaseException:
+                super().close()
+                raise
+        self._fds: dict[str, int] = {}  # stored blocks' files, opened for reading (and unlinked)
         self._blocks: list[tuple[int, int, int, int]] = []  # (fd, -1 for the spool's own file; offset, rows, columns)
         self._ends: list[int] = []  # cumulative rows, for `take`
 
     def append(self, block: np.ndarray | StoredBlock) -> None:
         if isinstance(block, StoredBlock):
-            if np.dtype(block.dtype) != self.dtype:
-                raise ValueError(f"a stored block of {np.dtype(block.dtype)} in an ArraySpool of {self.dtype}")
-            if block.path not in self._fds:
-                self._fds[block.path] = os.open(block.path, os.O_RDONLY | os.O_CLOEXEC)
-            self._add((self._fds[block.path], block.offset, block.rows, block.columns))
+            self._add((self._adopt(block), block.offset, block.rows, block.columns))
             return
         block = np.ascontiguousarray(block, dtype=self.dtype)
         if block.ndim != 2:
             raise ValueError("ArraySpool blocks are two-dimensional")
         self._add((-1, self._write(block.reshape(-1).view(np.uint8).data), *block.shape))
+
+    def load(self, block: StoredBlock) -> np.ndarray:
+        """A stored block's array, read into memory (without appending it)."""
+        data = _pread(self._adopt(block), block.rows * block.columns * self.dtype.itemsize, block.offset)
+        return np.frombuffer(data, dtype=self.dtype).reshape(block.rows, block.columns)
+
+    def _adopt(self, block: StoredBlock) -> int:
+        """The descriptor of a stored block's file: opened, then unlinked, the first time."""
+        if np.dtype(block.dtype) != self.dtype:
+            raise ValueError(f"a stored block of {np.dtype(block.dtype)} in an ArraySpool of {self.dtype}")
+        if block.path not in self._fds:
+            with _naming_tmpdir():
+                self._fds[block.path] = os.open(block.path, os.O_RDONLY | os.O_CLOEXEC)
+                os.unlink(block.path)
+        return self._fds[block.path]
 
     def _add(self, entry: tuple[int, int, int, int]) -> None:
         self._blocks.append(entry)

@@ -45,7 +45,7 @@ from dedupe.io import (
     store_block,
 )
 from dedupe.normalize import normalize_batch, profile
-from dedupe.parallel import ordered
+from dedupe.parallel import die_with_parent, ordered
 from dedupe.render import Planner, Rendered, render_batch
 from dedupe.report import FindingsFile, FindingsSpool, Report, ReportBuilder
 from dedupe.segment import segment
@@ -122,11 +122,13 @@ def analyse(texts: list[str], titles: list[str | None], config: Config) -> UnitT
     )
 
 
-def _worker_setup() -> None:
-    """Workers die quietly on SIGTERM, leave Ctrl-C to the parent, which cleans up, and keep the memory
-    their batches free for the next batch (`malloc.tune`)."""
+def _worker_setup(parent: int) -> None:
+    """Workers die quietly on SIGTERM, which they also get when the parent dies however it does
+    (`parallel.die_with_parent`), leave Ctrl-C to the parent, which cleans up, and keep the memory their
+    batches free for the next batch (`malloc.tune`)."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)
     malloc.tune()
 
 
@@ -373,8 +375,8 @@ def sign(work: Lines | tuple[list[str], list[str | None]], config: Config, folde
         parsed = [info_of(d) if isinstance(d, Document) else d for d in parsed]
     table = analyse(*work, config)
     signatures, keys = folders
-    lsh = index.lsh_params(config.lsh_threshold, config.num_perm)
-    bands = None if keys is None else store_block(keys, index.band_block(table.sigs, *lsh))
+    bands = None if keys is None else store_block(
+        keys, index.band_block(table.sigs, *index.lsh_params(config.lsh_threshold, config.num_perm)))
     return Signed(replace(table, sigs=store_block(signatures, table.sigs)), parsed, bands)
 
 
@@ -389,10 +391,10 @@ def _texts_and_titles(items: list[Document | Skip]) -> tuple[list[str], list[str
 
 
 def _admitted(batch: Batch, signed: Signed, admission: Admission, infos: list[Document], store: DocumentStore,
-              keep: list[Document] | None) -> UnitTable:
+              keep: list[Document] | None, signatures: ArraySpool) -> UnitTable:
     """Accept a signed batch's documents in input order, leave them in the store (a batch of lines by their
     lines, which this process read), and number its units' documents as the corpus does (the units of a
-    document whose id was already read are dropped)."""
+    document whose id was already read are dropped, and the batch's signatures read from `signatures`)."""
     if keep is not None and signed.parsed is not None:
         raise ValueError("documents cannot be kept when they are read as raw lines (io.read(..., raw=True))")
     entries = batch if signed.parsed is None else signed.parsed
@@ -415,7 +417,10 @@ def _admitted(batch: Batch, signed: Signed, admission: Admission, infos: list[Do
         if keep is not None:
             keep.append(entry)
     ok = np.array(accepted, dtype=bool)
-    return renumbered(signed.table, ok, len(infos) - int(ok.sum()))
+    table = signed.table
+    if not ok.all() and isinstance(table.sigs, StoredBlock):  # rare (a repeated id): read what stays
+        table = replace(table, sigs=signatures.load(table.sigs))
+    return renumbered(table, ok, len(infos) - int(ok.sum()))
 
 
 def renumbered(table: UnitTable, accepted: np.ndarray, first: int) -> UnitTable:
@@ -428,24 +433,25 @@ def renumbered(table: UnitTable, accepted: np.ndarray, first: int) -> UnitTable:
     sig_row = table.sig_row[rows]
     used = np.unique(sig_row[sig_row >= 0])
     kept = rows.tolist()
-    sigs = table.sigs.read() if isinstance(table.sigs, StoredBlock) else table.sigs  # rare: a duplicate id
     return UnitTable(
         doc=number[table.doc[rows]], start=table.start[rows], end=table.end[rows], words=table.words[rows],
         mode=table.mode[rows], sig_row=np.where(sig_row >= 0, np.searchsorted(used, sig_row), -1),
-        sigs=sigs[used], sig_keys=table.sig_keys[used], rule=[table.rule[r] for r in kept],
+        sigs=table.sigs[used], sig_keys=table.sig_keys[used], rule=[table.rule[r] for r in kept],
         template=[table.template[r] for r in kept], title=table.title[rows], sentence_end=table.sentence_end[rows])
 
 
 def in_order(work: Callable[..., R], batches: Iterable[tuple[K, tuple]], jobs: int,
              context: BaseContext | None = None) -> Iterator[tuple[K, R]]:
     """(key, work(*args)) for every (key, args) batch, in order; in `jobs` worker processes (of
-    multiprocessing `context`) when jobs > 1 (only `args` travel), with at most 2 x jobs batches in flight
+    multiprocessing `context`; forked on Linux by default, whatever Python's default, so that the workers are
+    this process's children) when jobs > 1 (only `args` travel), with at most 2 x jobs batches in flight
     so that memory stays bounded."""
     if jobs <= 1:
         for key, args in batches:
             yield key, work(*args)
         return
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_setup, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_setup, initargs=(os.getpid(),),
+                             mp_context=context or FORK) as pool:
         def submit(args: tuple) -> Future[R]:
             try:
                 return pool.submit(work, *args)
@@ -467,7 +473,7 @@ def _signed(batches: Iterable[Batch], config: Config, jobs: int, admission: Admi
     folders = (signatures.folder, None if bands is None else bands.folder)
     for batch, signed in in_order(sign, ((batch, (_work(batch), config, folders)) for batch in batches), jobs):
         before = len(infos)
-        table = _admitted(batch, signed, admission, infos, store, keep)
+        table = _admitted(batch, signed, admission, infos, store, keep, signatures)
         if bands is not None:  # a table that lost documents (`renumbered`) holds its remaining signatures
             bands.append(signed.bands if isinstance(table.sigs, StoredBlock) else
                          index.band_block(table.sigs, *index.lsh_params(config.lsh_threshold, config.num_perm)))
@@ -494,13 +500,17 @@ def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip | Lines]
     infos: list[Document] = []
     store = DocumentStore(config.text_field)
     try:
-        with ArraySpool("signatures", np.uint32, config.num_perm, shared=True) as signatures, \
-                ArraySpool("bands", np.uint64, shared=True) as bands:
-            keyed = bands if config.lsh_index != "datasketch" else None  # whose index reads no band keys
+        with contextlib.ExitStack() as spools:
+            signatures = spools.enter_context(ArraySpool("signatures", np.uint32, config.num_perm, shared=True))
+            keyed = None  # band keys, which the datasketch index does not read
+            if config.lsh_index != "datasketch":
+                keyed = spools.enter_context(ArraySpool("bands", np.uint64, shared=True))
             lsh = index.lsh_params(config.lsh_threshold, config.num_perm)
-            units = UnitTable.concat(
-                _signed(_batches(documents, config), config, jobs, admission, infos, store, (signatures, keyed),
-                        keep, progress), config.num_perm, signatures, None if keyed is None else (keyed, *lsh))
+            # Closed before the spools, even when this raises: the workers are gone when their folders go.
+            batches = spools.enter_context(contextlib.closing(_signed(
+                _batches(documents, config), config, jobs, admission, infos, store, (signatures, keyed), keep,
+                progress)))
+            units = UnitTable.concat(batches, config.num_perm, signatures, None if keyed is None else (keyed, *lsh))
             signed = time.perf_counter()
             # Each index thread holds one band's keys and their sort: no more threads than cores.
             labels = cluster_units(units, config, min(jobs, os.cpu_count() or 1))

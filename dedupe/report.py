@@ -207,8 +207,11 @@ def _json_list(key: str, rows: Iterable[str | bytes]) -> Iterator[str | bytes]:
     may hold several rows joined by ",\n  "."""
     first = True
     for row in rows:
-        yield f' "{key}": [\n  ' if first else ",\n  "
-        yield row
+        if isinstance(row, str):  # one piece, not two, per cluster or in-memory finding
+            yield f' "{key}": [\n  {row}' if first else f",\n  {row}"
+        else:
+            yield f' "{key}": [\n  ' if first else ",\n  "
+            yield row
         first = False
     yield f' "{key}": []' if first else "\n ]"
 

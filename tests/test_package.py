@@ -65,3 +65,38 @@ def test_worker_processes_tune_malloc_and_the_parent_does_not(monkeypatch):
     monkeypatch.setattr(malloc, "tune", lambda: setattr(malloc, "tuned_here", True) or True)
     assert [r for _, r in pipeline.in_order(_tuned_here, [(0, (0,)), (1, (1,))], 2)] == [True, True]
     assert [r for _, r in pipeline.in_order(_tuned_here, [(0, (0,))], 1)] == [False]  # runs in this process
+
+
+def _alive(pid: int) -> bool:
+    """The process exists and is no zombie (a dead child that nobody reaped yet)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_pool_workers_end_when_their_parent_is_killed(tmp_path):
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "from dedupe import pipeline\n"
+        "def work(folder):\n"
+        "    open(os.path.join(folder, str(os.getpid())), 'w').close()\n"
+        "    time.sleep(120)\n"
+        f"for _ in pipeline.in_order(work, [(k, ({str(tmp_path)!r},)) for k in range(2)], 2):\n"
+        "    pass\n")
+    parent = subprocess.Popen([sys.executable, str(script)])
+    deadline = time.monotonic() + 60
+    while len(workers := [int(p.name) for p in tmp_path.iterdir() if p.name.isdigit()]) < 2:
+        assert time.monotonic() < deadline and parent.poll() is None, "the workers did not start"
+        time.sleep(0.05)
+    parent.kill()  # SIGKILL: no cleanup code of the parent runs
+    parent.wait()
+    deadline = time.monotonic() + 20
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in workers)
