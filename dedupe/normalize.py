@@ -10,6 +10,9 @@ joined with newlines, NFKC runs once over the joined string, and case and
 classes are folded in one compiled pass over its code points (casefolding
 maps almost every code point to one code point; a batch with one of the
 hundred that become two, such as ß, is casefolded as a string instead).
+`normalize_profiled` also counts each unit's characters, spaces and
+unspaced-script characters (`profile`) on those code points, in another
+compiled pass.
 """
 
 from __future__ import annotations
@@ -81,8 +84,21 @@ def _translation(fold_digits: bool) -> dict[int, str | None]:
 
 def normalize_batch(texts: list[str], fold_digits: bool = False) -> list[str]:
     """`normalize` of every text, computed over the joined batch with a code point class table."""
+    return _split(_folded(texts, fold_digits)) if texts else []
+
+
+def normalize_profiled(texts: list[str], fold_digits: bool = False) -> tuple[list[str], Profile]:
+    """`normalize_batch` and the `profile` of what it returns, counted on the folded code points themselves
+    rather than on the strings encoded again."""
     if not texts:
-        return []
+        return [], profile([])
+    out = _folded(texts, fold_digits)
+    breaks = np.flatnonzero(out == 10)  # the newlines between units
+    return _split(out), _profile(out, np.concatenate(([0], breaks + 1)), np.append(breaks, len(out)))
+
+
+def _folded(texts: list[str], fold_digits: bool) -> np.ndarray:
+    """The code points of the normalised texts, joined by newlines."""
     joined = "\n".join(t.replace("\n", " ") for t in texts)
     joined = unicodedata.normalize("NFKC", joined)
     cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
@@ -90,6 +106,10 @@ def normalize_batch(texts: list[str], fold_digits: bool = False) -> list[str]:
     if len(out) and out[0] == MANY:  # a code point that casefolds to several: casefold the string
         cp = np.frombuffer(joined.casefold().encode("utf-32-le"), dtype=np.uint32)
         out = _fold(cp, _classes(), np.arange(0, dtype=np.uint32), fold_digits)
+    return out
+
+
+def _split(out: np.ndarray) -> list[str]:
     return out.tobytes().decode("utf-32-le").split("\n")
 
 
@@ -141,12 +161,16 @@ def profile(norms: list[str]) -> Profile:
     counted as one word per two characters, so "content length" means about
     the same in Japanese as in English.
     """
-    n = len(norms)
-    chars = np.fromiter((len(s) for s in norms), dtype=np.int64, count=n)
+    chars = np.fromiter((len(s) for s in norms), dtype=np.int64, count=len(norms))
     cp = np.frombuffer("".join(norms).encode("utf-32-le"), dtype=np.uint32)
     ends = np.cumsum(chars)
-    spaces = _segment_sums(cp == 32, ends)
-    unspaced_chars = _segment_sums(_unspaced_table()[np.minimum(cp, _TABLE_SIZE - 1)], ends)
+    return _profile(cp, ends - chars, ends)
+
+
+def _profile(cp: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Profile:
+    """`profile` of the units cp[starts[i]:ends[i]]."""
+    chars = (ends - starts).astype(np.int64)
+    spaces, unspaced_chars = _counts(cp, starts.astype(np.int64), ends.astype(np.int64), _unspaced_table())
     letters = chars - spaces
     unspaced = (unspaced_chars * 2 > letters) & (chars > 0)
     words = np.where(chars == 0, 0, spaces + 1)
@@ -154,11 +178,22 @@ def profile(norms: list[str]) -> Profile:
     return Profile(chars, words, unspaced)
 
 
-def _segment_sums(flags: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Sum of `flags` over consecutive segments ending at `ends` (cumulative-sum differences)."""
-    total = np.concatenate(([0], np.cumsum(flags, dtype=np.int64)))
-    at_end = total[ends]
-    return np.diff(np.concatenate(([0], at_end)))
+@jit
+def _counts(cp: np.ndarray, starts: np.ndarray, ends: np.ndarray, table: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Per unit, its spaces and its code points of unspaced scripts (by `table`; a code point beyond the
+    table counts as its last entry, a supplementary ideograph)."""
+    spaces = np.zeros(len(starts), dtype=np.int64)
+    unspaced = np.zeros(len(starts), dtype=np.int64)
+    last = len(table) - 1
+    for i in range(len(starts)):
+        for k in range(starts[i], ends[i]):
+            c = cp[k]
+            if c == 32:
+                spaces[i] += 1
+            else:
+                unspaced[i] += table[min(c, last)]
+    return spaces, unspaced
 
 
 @lru_cache(maxsize=1)

@@ -44,7 +44,7 @@ from dedupe.io import (
     record_to_document,
     store_block,
 )
-from dedupe.normalize import normalize_batch, profile
+from dedupe.normalize import normalize_batch, normalize_profiled
 from dedupe.parallel import die_with_parent, ordered
 from dedupe.render import Planner, Rendered, render_batch
 from dedupe.report import FindingsFile, FindingsSpool, Report, ReportBuilder
@@ -77,8 +77,7 @@ def analyse(texts: list[str], titles: list[str | None], config: Config) -> UnitT
     n = len(units)
     lengths = np.fromiter((len(u) for u in units), dtype=np.int64, count=n)
     matchable = lengths <= config.max_unit_chars
-    norms = normalize_batch([u if ok else "" for u, ok in zip(units, matchable)], config.fold_digits)
-    prof = profile(norms)
+    norms, prof = normalize_profiled([u if ok else "" for u, ok in zip(units, matchable)], config.fold_digits)
     modes = np.where(prof.unspaced | (prof.words < config.short_unit_words), shingle.CHAR, shingle.WORD)
     modes = np.where(prof.chars == 0, 0, modes).astype(np.int8)
     sizes = np.where(modes == shingle.CHAR, config.char_ngram, config.word_ngram)

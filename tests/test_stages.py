@@ -74,6 +74,38 @@ def test_unspaced_scripts_and_word_counts():
     assert result.words.tolist() == [5, 2, 3, 4, 0]
 
 
+def _profile_by_hand(norm: str) -> tuple[int, int, bool]:
+    """`profile` of one unit written plainly: characters, words, unspaced."""
+    from dedupe.normalize import _UNSPACED_RANGES
+
+    def unspaced_char(c: str) -> bool:
+        cp = min(ord(c), 0x2FFFF)  # beyond the table: counted as its last entry (in the last range)
+        return any(low <= cp <= high for low, high in _UNSPACED_RANGES.tolist())
+
+    spaces = norm.count(" ")
+    letters = len(norm) - spaces
+    unspaced = bool(norm) and 2 * sum(unspaced_char(c) for c in norm if c != " ") > letters
+    words = max(1, letters // 2) if unspaced else (spaces + 1 if norm else 0)
+    return len(norm), words, unspaced
+
+
+@pytest.mark.parametrize("fold", [False, True])
+def test_normalize_profiled_gives_the_batch_and_its_profile(fold):
+    from dedupe.normalize import normalize_profiled
+
+    rng = np.random.default_rng(11)
+    pieces = ["abc DEF", "東京の写真", "ภาษาไทย", "Straße İ", "  ", "\n", "𠀀𠀁", "\U00030001\U0003ffff", "12:30",
+              "—", "\u200b", "x"]
+    for _ in range(300):
+        texts = ["".join(rng.choice(pieces, rng.integers(0, 6))) for _ in range(rng.integers(0, 10))]
+        norms, found = normalize_profiled(texts, fold)
+        assert norms == normalize_batch(texts, fold)
+        expected = [_profile_by_hand(n) for n in norms]
+        assert list(zip(found.chars.tolist(), found.words.tolist(), found.unspaced.tolist())) == expected
+        again = profile(norms)
+        assert all(np.array_equal(getattr(again, k), getattr(found, k)) for k in ("chars", "words", "unspaced"))
+
+
 def _reference(norm: str, mode: int, n: int, num_perm: int, seed: int) -> np.ndarray:
     minhash = MinHash(num_perm=num_perm, seed=seed)
     minhash.update_batch([s.encode("utf-8") for s in shingle._strings(norm, mode, n)])
