@@ -515,7 +515,9 @@ def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip | Lines]
             labels = cluster_units(units, config, min(jobs, os.cpu_count() or 1))
             units = clustered_only(units, labels)  # the other signatures are freed here, before deciding
             timings = {"read_and_sign_s": signed - began, "index_and_cluster_s": time.perf_counter() - signed}
-            analysis = conclude(infos, units, labels, DocumentTexts(store), admission.skips, config, began, timings)
+            with frozen():  # the first pass's objects live on; collections need not walk them again
+                analysis = conclude(infos, units, labels, DocumentTexts(store), admission.skips, config, began,
+                                    timings)
     except BaseException:
         store.close()
         raise
@@ -590,14 +592,34 @@ def _rendering(analysis: Analysis, store: DocumentStore, forking: bool) -> Itera
     store.flush()  # a forked worker reads the file, not this process's buffer
     token = next(_TOKENS)
     _RENDERING[token] = (analysis, Planner(analysis.docs, analysis.units, analysis.decisions), store)
-    if forking:  # the workers' garbage collector must not touch (and so copy) every object they inherit
-        gc.freeze()
     try:
-        yield token
+        with frozen():  # forked workers' collectors must not touch (and so copy) every object they inherit
+            yield token
     finally:
-        if forking:
-            gc.unfreeze()
         del _RENDERING[token]
+
+
+_FREEZES = 0  # how many `frozen` blocks are open
+
+
+@contextlib.contextmanager
+def frozen() -> Iterator[None]:
+    """Keep the cyclic garbage collector off every object alive on entry (`gc.freeze`) until the outermost
+    block ends (`gc.unfreeze`).
+
+    After the first pass, millions of objects (documents, the unit table's columns, decisions) live until
+    the end of the run, and each full collection walked them all: at 100 MB with `--jobs 1`, 0.95 s of
+    collections, 0.50 s with this. Frozen objects are still freed when their last reference goes.
+    """
+    global _FREEZES
+    gc.freeze()
+    _FREEZES += 1
+    try:
+        yield
+    finally:
+        _FREEZES -= 1
+        if _FREEZES == 0:
+            gc.unfreeze()
 
 
 def _render_range(token: int, first: int, count: int, keep: bool, encode: bool, texts: bool, records: bool
@@ -691,10 +713,11 @@ def second_pass(analysis: Analysis, render: Render, on_cleaned: Callable[[Cleane
     builder = ReportBuilder(analysis.docs, analysis.units, analysis.decisions, analysis.skips, analysis.config,
                             keep_findings=keep_findings, sink=sink)
     began = time.perf_counter()
-    for cleaned in apply(render(keep_findings, sink is not None, texts), builder):
-        on_cleaned(cleaned)
-    timings = {**analysis.timings, "clean_and_report_s": time.perf_counter() - began}
-    return builder.finish(time.perf_counter() - analysis.began, findings_file, timings)
+    with frozen():  # the analysis, and each batch's findings once counted, live to the end of the run
+        for cleaned in apply(render(keep_findings, sink is not None, texts), builder):
+            on_cleaned(cleaned)
+        timings = {**analysis.timings, "clean_and_report_s": time.perf_counter() - began}
+        return builder.finish(time.perf_counter() - analysis.began, findings_file, timings)
 
 
 def clean_documents(documents: Iterable[Document | dict[str, Any]], config: Config | None = None,

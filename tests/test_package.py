@@ -100,3 +100,35 @@ def test_pool_workers_end_when_their_parent_is_killed(tmp_path):
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(_alive(pid) for pid in workers)
+
+
+def test_frozen_blocks_keep_the_collector_off_until_the_outermost_one_ends(generated_docs, monkeypatch):
+    import gc
+
+    from dedupe import pipeline
+    from dedupe.pipeline import frozen
+
+    assert gc.get_freeze_count() == 0
+    alive = [[i] for i in range(1000)]  # tracked objects alive on entry
+    with frozen():
+        assert gc.get_freeze_count() >= len(alive)
+        with frozen():
+            pass
+        assert gc.get_freeze_count() >= len(alive)  # an inner block's end leaves them frozen
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(RuntimeError), frozen():
+        raise RuntimeError("a failing run")
+    assert gc.get_freeze_count() == 0
+    seen = []
+
+    def counting(stage):
+        def counted(*args, **kwargs):
+            seen.append(gc.get_freeze_count())
+            return stage(*args, **kwargs)
+        return counted
+
+    for name in ("decide", "render_batch"):
+        monkeypatch.setattr(pipeline, name, counting(getattr(pipeline, name)))
+    dedupe.run(generated_docs[:50], dedupe.Config())  # a run freezes while it decides and renders, then thaws
+    assert len(seen) >= 2 and all(count > 0 for count in seen)
+    assert gc.get_freeze_count() == 0
