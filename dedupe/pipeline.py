@@ -515,9 +515,7 @@ def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip | Lines]
             labels = cluster_units(units, config, min(jobs, os.cpu_count() or 1))
             units = clustered_only(units, labels)  # the other signatures are freed here, before deciding
             timings = {"read_and_sign_s": signed - began, "index_and_cluster_s": time.perf_counter() - signed}
-            with frozen():  # the first pass's objects live on; collections need not walk them again
-                analysis = conclude(infos, units, labels, DocumentTexts(store), admission.skips, config, began,
-                                    timings)
+            analysis = conclude(infos, units, labels, DocumentTexts(store), admission.skips, config, began, timings)
     except BaseException:
         store.close()
         raise
@@ -533,7 +531,8 @@ def conclude(infos: list[Document], units: UnitTable, labels: np.ndarray, texts:
     before deciding.
     """
     start = time.perf_counter()
-    decisions = decide(units, labels, infos, texts, learned_templates(units, config), config)
+    with frozen():  # the first pass's objects live on: collections need not walk them again
+        decisions = decide(units, labels, infos, texts, learned_templates(units, config), config)
     return Analysis(infos, units, decisions, skips, config, began,
                     {**timings, "decide_s": time.perf_counter() - start})
 
