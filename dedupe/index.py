@@ -21,7 +21,9 @@ import numpy as np
 from datasketch import MinHashLSH
 
 from dedupe.io import ArraySpool
+from dedupe.jit import jit
 from dedupe.parallel import ordered
+from dedupe.shingle import _fmix64
 from dedupe.signature import to_lean
 
 # With "auto", up to this many distinct keys go through MinHashLSH itself (the
@@ -46,14 +48,22 @@ def row_keys(block: np.ndarray) -> np.ndarray:
 
     Rows are combined with fixed odd multipliers and MurmurHash3's finaliser,
     so unequal rows share a key with probability about 2**-64: grouping
-    and sorting 8-byte keys is far cheaper than comparing whole rows.
+    and sorting 8-byte keys is far cheaper than comparing whole rows. One
+    compiled pass over the block (a numpy pass per column made three
+    temporaries of the block's height each time).
     """
-    from dedupe.shingle import fmix64
+    return _row_keys(block, _MIX)
 
-    key = np.zeros(len(block), dtype=np.uint64)
-    for column in range(block.shape[1]):
-        key = (key ^ block[:, column].astype(np.uint64)) * _MIX[column]
-    return fmix64(key)
+
+@jit
+def _row_keys(block: np.ndarray, mix: np.ndarray) -> np.ndarray:
+    keys = np.empty(block.shape[0], dtype=np.uint64)
+    for i in range(block.shape[0]):
+        key = np.uint64(0)
+        for column in range(block.shape[1]):
+            key = (key ^ np.uint64(block[i, column])) * mix[column]
+        keys[i] = _fmix64(key)
+    return keys
 
 
 def distinct_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

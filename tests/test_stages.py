@@ -623,6 +623,24 @@ def test_content_cluster_targets_match_the_rule_written_with_loops(seed):
     assert found == expected
 
 
+def test_row_keys_fold_each_row_as_their_definition_says():
+    rng = np.random.default_rng(4)
+    block = rng.integers(0, 2**32, (6, 12), dtype=np.uint64).astype(np.uint32)
+    mask, mix = (1 << 64) - 1, index._MIX.tolist()
+
+    def by_hand(row: list[int]) -> int:
+        key = 0
+        for column, value in enumerate(row):
+            key = ((key ^ value) * mix[column]) & mask
+        for shift, multiplier in ((33, 0xFF51AFD7ED558CCD), (33, 0xC4CEB9FE1A85EC53)):
+            key = ((key ^ (key >> shift)) * multiplier) & mask
+        return key ^ (key >> 33)
+
+    for part in (block, block[:, 4:9], block[::2]):  # contiguous, a band's columns, every other row
+        assert index.row_keys(part).tolist() == [by_hand(row) for row in part.tolist()]
+    assert index.row_keys(block[:0]).shape == (0,)
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_grouped_puts_equal_keys_together_even_when_only_their_low_bits_differ(seed):
     rng = np.random.default_rng(seed)
