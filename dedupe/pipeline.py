@@ -123,12 +123,14 @@ def analyse(texts: list[str], titles: list[str | None], config: Config) -> UnitT
 
 def _worker_setup(parent: int) -> None:
     """Workers die quietly on SIGTERM, which they also get when the parent dies however it does
-    (`parallel.die_with_parent`), leave Ctrl-C to the parent, which cleans up, and keep the memory their
-    batches free for the next batch (`malloc.tune`)."""
+    (`parallel.die_with_parent`), leave Ctrl-C to the parent, which cleans up, keep the memory their
+    batches free for the next batch (`malloc.tune`), and keep their collector off what they inherited
+    (`gc.freeze`: in the first pass's workers, collections took 0.18 s of 6 s at 100 MB, 0.03-0.09 s so)."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent(parent)
     malloc.tune()
+    gc.freeze()
 
 
 def cluster_units(units: UnitTable, config: Config, jobs: int = 1) -> np.ndarray:

@@ -59,12 +59,21 @@ def _tuned_here(_: int) -> bool:
     return getattr(malloc, "tuned_here", False)
 
 
+def _frozen_here(_: int) -> bool:
+    import gc
+
+    return gc.get_freeze_count() > 0
+
+
 def test_worker_processes_tune_malloc_and_the_parent_does_not(monkeypatch):
     from dedupe import malloc, pipeline
 
     monkeypatch.setattr(malloc, "tune", lambda: setattr(malloc, "tuned_here", True) or True)
     assert [r for _, r in pipeline.in_order(_tuned_here, [(0, (0,)), (1, (1,))], 2)] == [True, True]
     assert [r for _, r in pipeline.in_order(_tuned_here, [(0, (0,))], 1)] == [False]  # runs in this process
+    # and their collector leaves alone what they inherit
+    assert [r for _, r in pipeline.in_order(_frozen_here, [(0, (0,)), (1, (1,))], 2)] == [True, True]
+    assert [r for _, r in pipeline.in_order(_frozen_here, [(0, (0,))], 1)] == [False]
 
 
 def _alive(pid: int) -> bool:
