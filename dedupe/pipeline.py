@@ -376,9 +376,13 @@ def sign(work: Lines | tuple[list[str], list[str | None]], config: Config, folde
         parsed = [info_of(d) if isinstance(d, Document) else d for d in parsed]
     table = analyse(*work, config)
     signatures, keys = folders
-    bands = None if keys is None else store_block(
-        keys, index.band_block(table.sigs, *index.lsh_params(config.lsh_threshold, config.num_perm)))
+    bands = None if keys is None else store_block(keys, _band_block(table.sigs, config))
     return Signed(replace(table, sigs=store_block(signatures, table.sigs)), parsed, bands)
+
+
+def _band_block(sigs: np.ndarray, config: Config) -> np.ndarray:
+    """The LSH band keys of a block of signatures, for the index that `config` sets up."""
+    return index.band_block(sigs, *index.lsh_params(config.lsh_threshold, config.num_perm))
 
 
 def _work(batch: Batch) -> Lines | tuple[list[str], list[str | None]]:
@@ -476,8 +480,7 @@ def _signed(batches: Iterable[Batch], config: Config, jobs: int, admission: Admi
         before = len(infos)
         table = _admitted(batch, signed, admission, infos, store, keep, signatures)
         if bands is not None:  # a table that lost documents (`renumbered`) holds its remaining signatures
-            bands.append(signed.bands if isinstance(table.sigs, StoredBlock) else
-                         index.band_block(table.sigs, *index.lsh_params(config.lsh_threshold, config.num_perm)))
+            bands.append(signed.bands if isinstance(table.sigs, StoredBlock) else _band_block(table.sigs, config))
         yield table
         if progress:
             progress(len(infos) - before)
@@ -563,7 +566,7 @@ def render_again(analysis: Analysis, documents: Iterable[Document | dict[str, An
         records = texts and documents is None
         again = _batched_again(analysis, documents) if texts and documents is not None else iter(())
         try:
-            with _rendering(analysis, store, jobs > 1 and FORK is not None) as token:
+            with _rendering(analysis, store) as token:
                 counts = ((first, min(BATCH_DOCS, n - first)) for first in range(0, n, BATCH_DOCS))
                 ranges = ((first, (token, first, count, keep, encode, texts, records)) for first, count in counts)
                 for first, batch in in_order(_render_range, ranges, jobs if FORK else 1, FORK):
@@ -587,7 +590,7 @@ FORK = multiprocessing.get_context("fork") if sys.platform.startswith("linux") e
 
 
 @contextlib.contextmanager
-def _rendering(analysis: Analysis, store: DocumentStore, forking: bool) -> Iterator[int]:
+def _rendering(analysis: Analysis, store: DocumentStore) -> Iterator[int]:
     """Make the plans and the document store available to `_render_range`, under the token it yields, in
     this process and in workers forked from it."""
     store.flush()  # a forked worker reads the file, not this process's buffer
