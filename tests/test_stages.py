@@ -402,27 +402,35 @@ def test_spooled_signatures_give_the_in_memory_pairs_and_rows(generated_docs):
             assert np.array_equal(cluster_units(units, config, threads), cluster_units(whole, config))
 
 
-def test_array_spool_adopts_the_blocks_that_processes_store_in_its_folder():
-    import multiprocessing
+def test_array_spool_adopts_the_blocks_that_processes_store_in_its_folder(tmp_path):
     import os
+    import subprocess
+    import sys
 
     from dedupe import io as dio
 
     rng = np.random.default_rng(5)
     blocks = [rng.integers(0, 2**32, (k, 3), dtype=np.uint64).astype(np.uint32) for k in (4, 0, 6, 2, 5)]
     whole = np.concatenate(blocks)
+    np.savez(tmp_path / "blocks.npz", *blocks[:3])
+    # Another process (started afresh: forking this one, which may hold Spark's threads, is not safe) stores
+    # three blocks in each folder and says where they are.
+    worker = ("import dataclasses, json, sys, numpy as np\nfrom dedupe import io\n"
+              "blocks = list(np.load(sys.argv[1]).values())\n"
+              "print(json.dumps([[dataclasses.asdict(io.store_block(folder, b if k == 0 else b.T.astype(np.uint64)))"
+              " for b in blocks] for k, folder in enumerate(sys.argv[2:])]))\n")
     with dio.ArraySpool("test", np.uint32, 3, shared=True) as spool, \
             dio.ArraySpool("keys", np.uint64, shared=True) as keys:
         folder = spool.folder
-        with multiprocessing.get_context("fork").Pool(2) as pool:  # each worker appends to its own file
-            stored = pool.starmap(dio.store_block, [(folder, b) for b in blocks[:3]])
-            stored_keys = pool.starmap(dio.store_block, [(keys.folder, b.T.astype(np.uint64)) for b in blocks[:3]])
+        done = subprocess.run([sys.executable, "-c", worker, str(tmp_path / "blocks.npz"), folder, keys.folder],
+                              capture_output=True, text=True, check=True)
+        stored, stored_keys = ([dio.StoredBlock(**fields) for fields in part] for part in json.loads(done.stdout))
         mine = dio.store_block(folder, blocks[4])
         for block in [*stored, blocks[3], mine]:  # workers', one in memory, this process's
             spool.append(block)
         for block in [*stored_keys, blocks[3].T, blocks[4].T]:
             keys.append(block)
-        assert mine.path not in {block.path for block in stored}  # a file per process
+        assert mine.path not in {block.path for block in stored} and len({b.path for b in stored}) == 1  # per process
         assert os.listdir(folder) == []  # each unlinked once the spool holds it open: a killed run leaves none
         assert len(spool) == 17 and spool.blocks == 5
         rows = np.array([16, 0, 9, 9, 3, 11, 12])
