@@ -120,6 +120,13 @@ class Config:
                 raise ConfigError(f"{name} must be in (0, 1], got {value!r}")
         if self.num_perm < 16 or self.num_perm > 1024:
             raise ConfigError(f"num_perm must be between 16 and 1024, got {self.num_perm}")
+        from dedupe.index import lsh_params  # here, not at the top: the index loads the compiled engine
+
+        bands, rows = lsh_params(self.lsh_threshold, self.num_perm)
+        if bands < 2:  # datasketch's MinHashLSH refuses this too
+            raise ConfigError(f"with num_perm {self.num_perm}, a threshold of {self.lsh_threshold} gives one LSH band "
+                              f"of {rows} rows, too few to find near-duplicates: raise num_perm or lower threshold "
+                              "and long_threshold")
         positive = ("word_ngram", "char_ngram", "min_docs", "short_unit_words", "syndicated_min_words",
                     "prose_min_words", "long_boilerplate_min_docs", "template_prefix_max_words", "template_max_words",
                     "max_unit_chars", "max_document_chars")

@@ -8,6 +8,10 @@ that the same buckets are found by sorting each band's slice of the
 signature matrix with numpy (`bands`): the same pairs (tested) at a
 fraction of the time and memory. Keys are the distinct signatures, so a menu line printed on ten
 thousand pages is one key, not ten thousand.
+
+datasketch is imported only when its index runs: its import loads scipy,
+about a quarter of a second of every run's start-up, so the optimiser is
+computed here (`lsh_params`, tested against datasketch's).
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from functools import lru_cache, partial
 from typing import TypeVar
 
 import numpy as np
-from datasketch import MinHashLSH
 
 from dedupe.io import ArraySpool
 from dedupe.jit import jit
@@ -35,9 +38,18 @@ R = TypeVar("R")
 
 @lru_cache(maxsize=16)
 def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
-    """(bands, rows) that datasketch's optimiser chooses for this threshold."""
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    return lsh.b, lsh.r
+    """(bands, rows) that datasketch's optimiser chooses for this threshold: of all b x r <= num_perm, the
+    first (b ascending, then r) that minimises the false positive probability integrated over similarities
+    [0, threshold] plus the false negative probability over [threshold, 1], with equal weights. Both are
+    polynomials of degree b x r in the similarity, so Gauss-Legendre quadrature with num_perm / 2 + 1 nodes
+    integrates them exactly (datasketch uses scipy's adaptive `quad`)."""
+    nodes, weights = np.polynomial.legendre.leggauss(num_perm // 2 + 1)
+    below, above = threshold * (nodes + 1) / 2, threshold + (1 - threshold) * (nodes + 1) / 2
+    pairs = [(b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)]
+    b, r = (np.array(column, dtype=np.float64)[:, None] for column in zip(*pairs))
+    false_positive = threshold / 2 * ((1 - (1 - below ** r) ** b) @ weights)
+    false_negative = (1 - threshold) / 2 * (((1 - above ** r) ** b) @ weights)
+    return pairs[int(np.argmin(0.5 * false_positive + 0.5 * false_negative))]
 
 
 _MIX = np.random.default_rng(0x5EED).integers(1, 2**63, size=1024, dtype=np.uint64) | np.uint64(1)
@@ -280,6 +292,8 @@ def _apart(pairs: np.ndarray, groups: np.ndarray) -> np.ndarray:
 
 
 def _datasketch_pairs(sigs: np.ndarray, threshold: float, seed: int) -> np.ndarray:
+    from datasketch import MinHashLSH  # only here: see the module's docstring
+
     num_perm = sigs.shape[1]
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     lean = [to_lean(row, seed) for row in sigs]

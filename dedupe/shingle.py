@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch.hashfunc import sha1_hash32
 
 from dedupe.jit import jit
 
@@ -139,6 +138,8 @@ def _strings(norm: str, mode: int, n: int) -> list[str]:
 
 
 def _datasketch(norms: list[str], modes: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from datasketch.hashfunc import sha1_hash32  # only for this scheme: datasketch's import loads scipy
+
     hashes, owners = [], []
     for i, norm in enumerate(norms):
         if modes[i] and norm:

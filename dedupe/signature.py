@@ -3,7 +3,8 @@
 The permutations are datasketch's `affine32` scheme (datasketch >= 2.0):
 each shingle hash is pre-mixed with MurmurHash3's 32-bit finaliser and
 mapped by `a * h + b mod 2**32` with odd `a`; the (a, b) pairs are drawn
-exactly as `datasketch.MinHash(num_perm, seed)` draws them. So a row of the
+exactly as `datasketch.MinHash(num_perm, seed)` draws them (tested; datasketch
+itself is imported only to wrap a row, see `index`). So a row of the
 matrix is a valid `LeanMinHash`, and with the `datasketch` hash scheme it is
 bit-identical to what `MinHash.update_batch` gives for the same shingles.
 
@@ -14,21 +15,26 @@ one compiled loop (`dedupe.jit`).
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash
 
 from dedupe.jit import jit
 from dedupe.shingle import Shingles
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
 EMPTY = np.uint32(0xFFFFFFFF)
 
 
 @lru_cache(maxsize=8)
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The (a, b) arrays of datasketch's affine32 scheme for this num_perm and seed."""
-    a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
-    return a.astype(np.uint32), b.astype(np.uint32)
+    """The (a, b) arrays of datasketch's affine32 scheme for this num_perm and seed, drawn as
+    `MinHash._init_permutations` draws them: odd a, then b, from one `RandomState(seed)`."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    return a, gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
 
 
 @jit
@@ -64,4 +70,6 @@ def minhash(shingles: Shingles, num_perm: int, seed: int) -> np.ndarray:
 
 def to_lean(row: np.ndarray, seed: int) -> LeanMinHash:
     """Wrap one signature row as a datasketch LeanMinHash (for MinHashLSH and Jaccard)."""
+    from datasketch import LeanMinHash
+
     return LeanMinHash(seed=seed, hashvalues=row, scheme="affine32")

@@ -22,6 +22,20 @@ def test_a_document_is_unpickled_without_loading_the_engine():
     assert out.split() == ["d1", "[]"]
 
 
+def test_a_run_with_the_band_index_does_not_load_datasketch():
+    # datasketch's import loads scipy (about a quarter of a second): only its index and hash scheme need it.
+    code = ("import sys, dedupe\n"
+            "docs = [{'id': f'd{i}', 'text': f'Headline {i}\\n\\nThe council met on Tuesday to discuss the '\n"
+            "         f'harbour plan, part {i % 3}.\\nShare this'} for i in range(6)]\n"
+            "result = dedupe.run(docs, dedupe.Config(lsh_index='bands'))\n"
+            "print(result.report.summary['documents'], len(result.report.findings), 'datasketch' in sys.modules)\n"
+            "dedupe.run(docs, dedupe.Config(lsh_index='datasketch'))\n"
+            "print('datasketch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True).stdout.decode()
+    documents, findings, loaded, then = out.split()
+    assert (documents, loaded, then) == ("6", "False", "True") and int(findings) > 0
+
+
 def test_the_public_names_are_there_and_nothing_else():
     from dedupe import Config, run
 

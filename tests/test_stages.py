@@ -125,6 +125,26 @@ def test_datasketch_scheme_is_bit_identical_to_datasketch_minhash(num_perm, seed
     assert (sigs[4] == signature.EMPTY).all()
 
 
+@pytest.mark.parametrize("num_perm,seed", [(16, 0), (128, 1), (200, 7), (1024, 2**32 - 1)])
+def test_permutations_are_drawn_as_datasketch_draws_them(num_perm, seed):
+    a, b = signature.permutations(num_perm, seed)
+    theirs = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    assert a.dtype == b.dtype == np.uint32
+    assert np.array_equal(a, theirs[0]) and np.array_equal(b, theirs[1])
+
+
+@pytest.mark.parametrize("num_perm", [16, 50, 128, 256])
+def test_lsh_params_are_those_that_datasketchs_optimiser_picks(num_perm):
+    for threshold in (0.05, 0.2, 0.33, 0.5, 0.6, 0.7, 0.72, 0.8, 0.85, 0.9, 0.95, 1.0):
+        ours = index.lsh_params(threshold, num_perm)
+        try:
+            lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        except ValueError:  # datasketch refuses one band (so does Config)
+            assert ours[0] == 1, (num_perm, threshold)
+            continue
+        assert ours == (lsh.b, lsh.r), (num_perm, threshold)
+
+
 def test_fast_scheme_has_the_same_shingle_counts_and_estimates_jaccard():
     rng = np.random.default_rng(0)
     vocab = [f"w{i}" for i in range(3000)]
