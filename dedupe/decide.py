@@ -126,79 +126,111 @@ def _words(norm: str) -> set[str]:
     return {w[:4] for w in norm.split(" ") if len(w) > 2 and w not in _STOPWORDS}
 
 
-def _protected(units: UnitTable, texts: Texts, docs: list[Document], rule_hit: np.ndarray,
-               groups: list[np.ndarray], ndocs: np.ndarray, learned_hit: np.ndarray, chrome: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """Each document's own headline, which site-wide repetition must not remove.
+@dataclass
+class Zones:
+    """Per unit, where it sits in its document (`_zones`)."""
 
-    With a title field, the unit equal to the title. Without one, the headline
-    is looked for among the lines threatened with removal (shared with other
-    documents, as teasers there, or matched by a learned template) that sit in
-    the zone of HEADLINE_WINDOW units above the start of the document's text
-    (two prose lines in a row; else its first sentence of 10 or more words;
-    never boilerplate or a template). Such a line is proposed when no other
-    document carries it above its text (chrome opens every page, a headline
-    only its own article), or when at least HEADLINE_OVERLAP of its words,
-    and HEADLINE_MIN_HITS at least, recur in the text below it (its own copies
-    aside), which tells an article's headline from the same line teased above
-    other articles. Of a document's proposals, the one whose words recur most,
-    then the nearest to the text, is its headline: one per document.
-    Also returns the zone, which the context rule leaves alone.
-    """
+    zone: np.ndarray  # bool: in the headline zone, the HEADLINE_WINDOW units above the document's text
+    before: np.ndarray  # bool: above the start of the document's text
+    threatened: np.ndarray  # bool: a headline candidate that site-wide repetition or a learned template threatens
+    rank: np.ndarray  # int64: position in the document
+    own: np.ndarray  # bool: neither chrome nor matched by a rule or learned template
+    body_start: np.ndarray  # int64 per document: where its text starts (int64 max: nowhere)
+
+    def take(self, rows: np.ndarray) -> Zones:
+        """The zones of these units only."""
+        return Zones(self.zone[rows], self.before[rows], self.threatened[rows], self.rank[rows], self.own[rows],
+                     self.body_start)
+
+
+def _zones(units: UnitTable, rule_hit: np.ndarray, learned_hit: np.ndarray, chrome: np.ndarray, shared: np.ndarray,
+           ndocs: int) -> Zones:
+    """Each document's text start and headline zone (see `_headlines`): a function of each document's own
+    units, given which of them are chrome (boilerplate) and shared with other documents, so that an engine
+    can compute it where the documents are."""
     n = len(units)
-    protected = np.zeros(n, dtype=bool)
-    titles = {i for i, d in enumerate(docs) if d.title and d.title.strip()}
-    shared = np.zeros(n, dtype=bool)
-    cross = [g for g, k in zip(groups, ndocs.tolist()) if k > 1]
-    for group in cross:
-        shared[group] = True
     big = np.iinfo(np.int64).max
     own = ~chrome & ~rule_hit & ~learned_hit
     text = own & (units.words >= 10) & units.sentence_end
     follows = np.zeros(n, dtype=bool)  # the next unit of the same document is text-like too
     follows[:-1] = (own[1:] & (units.words[1:] >= 5)) & (units.doc[1:] == units.doc[:-1])
-    body_start = np.full(len(docs), big, dtype=np.int64)
+    body_start = np.full(ndocs, big, dtype=np.int64)
     for pick in (text & follows, text, own & (units.words >= 5)):
-        found = np.full(len(docs), big, dtype=np.int64)
+        found = np.full(ndocs, big, dtype=np.int64)
         np.minimum.at(found, units.doc[pick], units.start[pick])
         body_start = np.where(body_start == big, found, body_start)
-    bounds = np.searchsorted(units.doc, np.arange(len(docs) + 1), side="left")
+    bounds = np.searchsorted(units.doc, np.arange(ndocs + 1), side="left")
     rank = np.arange(n) - bounds[units.doc]
-    body_rank = np.full(len(docs), big, dtype=np.int64)
+    body_rank = np.full(ndocs, big, dtype=np.int64)
     starts_at = np.flatnonzero(units.start == body_start[units.doc])
     body_rank[units.doc[starts_at]] = rank[starts_at]
     before = units.start < body_start[units.doc]
     zone = before & (body_rank[units.doc] - rank <= HEADLINE_WINDOW)
-    candidate = zone & ~rule_hit & (units.words >= 2)
-    threatened = candidate & (shared | learned_hit)
-    group_of = np.full(n, -1, dtype=np.int64)
-    for number, group in enumerate(groups):
-        group_of[group] = number
-    opens_alone = np.zeros(n, dtype=bool)  # shared, and no other document carries it before its text
-    for group, carriers in zip(cross, _distinct_docs(units, cross, before).tolist()):
+    threatened = zone & ~rule_hit & (units.words >= 2) & (shared | learned_hit)
+    return Zones(zone, before, threatened, rank, own, body_start)
+
+
+# Scores lines of documents (`_headline_scores`): {document: [units]} -> {unit: score}.
+Scorer = Callable[[dict[int, list[int]]], dict[int, float]]
+
+
+def _scorer(units: UnitTable, zones: Zones, group_of: np.ndarray, texts: Texts, rows: np.ndarray) -> Scorer:
+    """Scores lines, given as `rows` positions (the units `_headlines` sees), against the prose of their
+    document, each document read once through `texts`."""
+    bounds = np.searchsorted(units.doc, np.arange(len(zones.body_start) + 1), side="left")
+
+    def score(asked: dict[int, list[int]]) -> dict[int, float]:
+        work = {}
+        for d, lines in asked.items():
+            span = np.arange(bounds[d], bounds[d + 1])
+            prose = span[zones.own[span] & (units.words[span] >= 10) & (units.start[span] >= zones.body_start[d])]
+            line = rows[lines]
+            work[d] = (list(zip(units.start[line].tolist(), units.end[line].tolist(), group_of[line].tolist())),
+                       list(zip(units.start[prose].tolist(), units.end[prose].tolist(), group_of[prose].tolist())))
+        found = texts.map_documents(_headline_scores, work)
+        return {u: value for d, lines in asked.items() for u, value in zip(lines, found[d])}
+
+    return score
+
+
+def _headlines(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, zones: Zones, learned_hit: np.ndarray,
+               docs: list[Document], score: Scorer) -> np.ndarray:
+    """The headlines of documents without a title, among the units that clusters and learned templates
+    threaten; `units` (with `zones` and `learned_hit`) may be only those units.
+
+    Without a title field, the headline is looked for among the lines
+    threatened with removal (shared with other documents, as teasers there,
+    or matched by a learned template) that sit in the zone of
+    HEADLINE_WINDOW units above the start of the document's text (two prose
+    lines in a row; else its first sentence of 10 or more words; never
+    boilerplate or a template). Such a line is proposed when no other
+    document carries it above its text (chrome opens every page, a headline
+    only its own article), or when at least HEADLINE_OVERLAP of its words,
+    and HEADLINE_MIN_HITS at least, recur in the text below it (its own
+    copies aside), which tells an article's headline from the same line
+    teased above other articles. Of a document's proposals, the one whose
+    words recur most, then the nearest to the text, is its headline: one per
+    document. (With a title field, the unit equal to the title is the
+    headline: `_document_outcomes`.) Returns the rows of `units` that are headlines.
+    """
+    titles = {i for i, d in enumerate(docs) if d.title and d.title.strip()}
+    cross = [g for g, k in zip(groups, ndocs.tolist()) if k > 1]
+    shared = np.zeros(len(units), dtype=bool)
+    for group in cross:
+        shared[group] = True
+    threatened, rank = zones.threatened, zones.rank
+    opens_alone = np.zeros(len(units), dtype=bool)  # shared, and no other document carries it before its text
+    for group, carriers in zip(cross, _distinct_docs(units, cross, zones.before).tolist()):
         if carriers == 1:
             opens_alone[group] = True
-
-    title_units = np.flatnonzero(units.title)  # equal to their document's title (computed in the first pass)
-    if len(title_units):
-        _, first = np.unique(units.doc[title_units], return_index=True)
-        protected[title_units[first]] = True
     scores: dict[int, float] = {}
 
-    def score(wanted: Iterable[int]) -> None:
-        """Score the wanted lines (`_headline_scores`), reading each document once."""
+    def scored(wanted: Iterable[int]) -> None:
         asked: dict[int, list[int]] = defaultdict(list)
         for u in dict.fromkeys(wanted):
             if u not in scores:
                 asked[int(units.doc[u])].append(u)
-        work = {}
-        for d, lines in asked.items():
-            span = np.arange(bounds[d], bounds[d + 1])
-            prose = span[own[span] & (units.words[span] >= 10) & (units.start[span] >= body_start[d])]
-            work[d] = ([(int(units.start[u]), int(units.end[u]), int(group_of[u])) for u in lines],
-                       list(zip(units.start[prose].tolist(), units.end[prose].tolist(), group_of[prose].tolist())))
-        for d, found in texts.map_documents(_headline_scores, work).items():
-            scores.update(zip(asked[d], found))
+        scores.update(score(dict(asked)))
 
     carried: list[tuple[list[int], dict[int, int] | None]] = []  # per cross group: its early copies, and the
     # copy nearest to the text in each document (None: only one document opens with it)
@@ -215,7 +247,7 @@ def _protected(units: UnitTable, texts: Texts, docs: list[Document], rule_hit: n
         carried.append((early, per_doc))
     learned_only = [u for u in np.flatnonzero(threatened & learned_hit & ~shared).tolist()
                     if int(units.doc[u]) not in titles]
-    score([u for _, per_doc in carried if per_doc for u in per_doc.values()] + learned_only)
+    scored([u for _, per_doc in carried if per_doc for u in per_doc.values()] + learned_only)
     proposed: dict[int, list[int]] = defaultdict(list)  # document -> headline candidates
     for early, per_doc in carried:
         if per_doc is None:
@@ -232,10 +264,9 @@ def _protected(units: UnitTable, texts: Texts, docs: list[Document], rule_hit: n
     for u in learned_only:
         if scores[u] >= HEADLINE_OVERLAP:
             proposed[int(units.doc[u])].append(u)
-    score(u for found in proposed.values() if len(found) > 1 for u in found)
-    for found in proposed.values():
-        protected[found[0] if len(found) == 1 else max(found, key=lambda u: (scores[u], int(rank[u])))] = True
-    return protected, zone
+    scored(u for found in proposed.values() if len(found) > 1 for u in found)
+    return np.array(sorted(found[0] if len(found) == 1 else max(found, key=lambda u: (scores[u], int(rank[u])))
+                           for found in proposed.values()), dtype=np.int64)
 
 
 def _headline_scores(text: str, work: tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]
@@ -261,38 +292,124 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Te
     The cluster rules work on columns: the members of all clusters as rows of (cluster, unit), each
     category's targets as a `Targets`, per-cluster counts as reductions over sorted rows. Python loops remain
     for the quotation check and the headline candidates, and texts are read only through `texts`.
+
+    Stages, so that an engine can run the per-document ones where the documents are and hand the
+    cross-document ones only the units they look at (members of clusters of two or more, and units that a
+    rule or a learned template matches: `interesting`) plus per-document sums:
+    1. clusters and templates (`_clusters_and_templates`): on the interesting units;
+    2. each document's text start and headline zone (`_zones`): per document;
+    3. headlines of documents without a title (`_headlines`): on the interesting units, scoring lines
+       against their own document's prose (per document);
+    4. the context rule, headline exemptions and each unit's outcome (`_document_outcomes`): per document;
+    5. duplicate documents (`_duplicate_documents`): on the interesting units and per-document sums.
     """
     n = len(units)
     ranks = doc_ranks(docs)
-    groups = _groups(labels, ranks, units)
     rule_hit = np.array([t is not None for t in units.rule], dtype=bool)
-    ndocs = _distinct_docs(units, groups)
-    family = _families(units, groups, ndocs, rule_hit, ranks, config)
-    names = _content_names(units, groups)
-    members: dict[str, np.ndarray] = dict(zip(names, groups))
-    targets = _content_targets(units, groups, ndocs, family, docs, texts, config)
     learned_hit = np.array([t is not None and t[0] in learned for t in units.template], dtype=bool) & ~rule_hit
-    targets["template"], rules = _template_targets(units, ranks, rule_hit | learned_hit, len(names))
-    names += list(rules)
-    members.update(rules)
+    rows = interesting(labels, rule_hit | learned_hit)
+    sub = units.take(rows)
+    groups = _groups(labels[rows], ranks, sub)
+    lengths = units.end - units.start
+    unmatched_chars = _chars(units.doc[~rule_hit], lengths[~rule_hit], len(docs))
+    found = _clusters_and_templates(sub, groups, docs, ranks, unmatched_chars, rule_hit[rows], learned_hit[rows],
+                                    texts, config)
+    targets = {category: t.at(rows) for category, t in found.targets.items()}
     bits, firsts = _category_bits(targets, n)
-    chrome = (bits & _BIT["boilerplate"]) > 0
-    protected, zone = _protected(units, texts, docs, rule_hit, groups, ndocs, learned_hit, chrome)
-    context = _context(units, bits, protected, zone, config)
+    group, member = _members(groups)
+    group_of = np.full(n, -1, dtype=np.int64)
+    group_of[rows[member]] = group
+    shared = np.zeros(n, dtype=bool)
+    shared[rows[member]] = found.ndocs[group] > 1
+    zones = _zones(units, rule_hit, learned_hit, (bits & _BIT["boilerplate"]) > 0, shared, len(docs))
+    headlines = np.zeros(n, dtype=bool)
+    headlines[rows[_headlines(sub, groups, found.ndocs, zones.take(rows), learned_hit[rows], docs,
+                              _scorer(units, zones, group_of, texts, rows))]] = True
+    protected, context, kept = _document_outcomes(units, bits, firsts, headlines, zones.zone, targets["repeat"],
+                                                  learned_hit, config)
+    names, members = found.names, _renumbered(found.members, rows)
     if len(context):
         members["context"] = context
         targets["boilerplate"] = targets["boilerplate"].plus(Targets.of(
             context, np.full(len(context), len(names)), np.full(len(context), -1), np.zeros(len(context), bool)))
-        names.append("context")
-        bits[context] |= _BIT["boilerplate"]
-    kept = _act(targets["repeat"], bits, firsts, protected, learned_hit, config)
+        names = [*names, "context"]
     removed, table = _outcomes(kept, config)
-    dropped = _duplicate_documents(units, groups, (kept & _CHROME) == 0, ranks, config)
+    content = (kept & _CHROME) == 0
+    dropped = _duplicate_documents(sub, groups, content[rows], _chars(units.doc[content], lengths[content], len(docs)),
+                                   ranks, config)
     flagged = np.flatnonzero(kept)
     cluster, match = _primary(targets, flagged, kept, table)
     return Decisions(flagged, np.array(names, dtype=object)[cluster].tolist(), match, removed, table[kept].tolist(),
                      dropped, protected, members, np.array([d.chars for d in docs], dtype=np.int64),
                      {d.id: i for i, d in enumerate(docs)})
+
+
+def interesting(labels: np.ndarray, matched: np.ndarray) -> np.ndarray:
+    """The units that the cross-document stages of `decide` look at, in unit order: the members of
+    clusters of two or more (by their `labels`, -1 for none) and the units a rule or learned template
+    matches (`matched`)."""
+    clustered = labels >= 0
+    if clustered.any():  # labels can be any non-negative numbers (Spark's are node numbers): counted by sorting
+        _, at, counts = np.unique(labels[clustered], return_inverse=True, return_counts=True)
+        clustered[clustered] = counts[at] > 1
+    return np.flatnonzero(clustered | matched)
+
+
+def _renumbered(members: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Member arrays of rows of a sub-table as the units `rows` says they are (one gather, then slices)."""
+    if not members:
+        return {}
+    sizes = np.fromiter(map(len, members.values()), dtype=np.int64, count=len(members))
+    flat = rows[np.concatenate(list(members.values()))]
+    ends = np.cumsum(sizes).tolist()
+    return {name: flat[a:b] for name, a, b in zip(members, [0, *ends[:-1]], ends)}
+
+
+def _chars(doc: np.ndarray, lengths: np.ndarray, ndocs: int) -> np.ndarray:
+    """Characters per document of the units given by their documents and lengths (a per-document sum)."""
+    return np.bincount(doc, weights=lengths, minlength=ndocs)
+
+
+@dataclass
+class Found:
+    """What `_clusters_and_templates` finds: positions are rows of the table it was given."""
+
+    targets: dict[str, Targets]  # per category
+    names: list[str]  # cluster names, indexed by `Targets.cluster`
+    members: dict[str, np.ndarray]  # cluster name -> members in canonical order
+    ndocs: np.ndarray  # documents per content cluster
+
+
+def _clusters_and_templates(units: UnitTable, groups: list[np.ndarray], docs: list[Document], ranks: np.ndarray,
+                            unmatched_chars: np.ndarray, rule_hit: np.ndarray, learned_hit: np.ndarray,
+                            texts: Texts, config: Config) -> Found:
+    """Repeats, boilerplate and syndication from the content clusters, templates from rules and learned
+    templates. Needs only the interesting units (`interesting`), and each document's characters outside
+    rule matches (`unmatched_chars`) for the families."""
+    ndocs = _distinct_docs(units, groups)
+    family = _families(units, groups, ndocs, rule_hit, unmatched_chars, ranks, config)
+    names = _content_names(units, groups)
+    members: dict[str, np.ndarray] = dict(zip(names, groups))
+    targets = _content_targets(units, groups, ndocs, family, docs, texts, config)
+    targets["template"], rules = _template_targets(units, ranks, rule_hit | learned_hit, len(names))
+    members.update(rules)
+    return Found(targets, names + list(rules), members, ndocs)
+
+
+def _document_outcomes(units: UnitTable, bits: np.ndarray, firsts: np.ndarray, headlines: np.ndarray,
+                       zone: np.ndarray, repeat: Targets, learned_hit: np.ndarray, config: Config
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per document: its protected headline (the unit equal to its title, else the one `_headlines` chose),
+    the context rule's units (added to `bits` as boilerplate), and the categories that flag each unit
+    (`_act`). Returns (protected, context units, flagging bits)."""
+    protected = headlines.copy()
+    title_units = np.flatnonzero(units.title)  # equal to their document's title (computed in the first pass)
+    if len(title_units):
+        _, first = np.unique(units.doc[title_units], return_index=True)
+        protected[title_units[first]] = True
+    context = _context(units, bits, protected, zone, config)
+    bits[context] |= _BIT["boilerplate"]
+    return protected, context, _act(repeat, bits, firsts, protected, learned_hit, config)
 
 
 @dataclass
@@ -315,6 +432,11 @@ class Targets:
     def plus(self, other: Targets) -> Targets:
         return Targets.of(*(np.concatenate((a, b)) for a, b in zip(
             (self.unit, self.cluster, self.match, self.first), (other.unit, other.cluster, other.match, other.first))))
+
+    def at(self, rows: np.ndarray) -> Targets:
+        """These targets with units and matches given as rows of a sub-table turned into `rows[...]`."""
+        return Targets(rows[self.unit], self.cluster, np.where(self.match >= 0, rows[np.maximum(self.match, 0)], -1),
+                       self.first)
 
     def find(self, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where each of `units` is in this table, and whether it is there at all."""
@@ -591,37 +713,41 @@ def _primary(targets: dict[str, Targets], flagged: np.ndarray, kept: np.ndarray,
 
 
 def _families(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, rule_hit: np.ndarray,
-              ranks: np.ndarray, config: Config) -> np.ndarray:
+              unmatched_chars: np.ndarray, ranks: np.ndarray, config: Config) -> np.ndarray:
     """Each document's family: the earliest document it is a near-duplicate of (itself if none).
 
     A first look for duplicate documents, before categories exist: content is
     every unit not matched by a rule and not shared by more than two
     documents. Boilerplate then counts families, not documents, so that a page
     scraped twice does not make its own lines recur "in two documents" and lose
-    them from both copies when min_docs is 2.
+    them from both copies when min_docs is 2. `unmatched_chars` are each
+    document's characters outside rule matches, of all its units.
     """
     content = ~rule_hit
     for group, k in zip(groups, ndocs.tolist()):
         if k > 2:
             content[group] = False
-    dropped = _duplicate_documents(units, groups, content, ranks, config)
+    lengths = units.end - units.start
+    shared = ~content & ~rule_hit  # in `units`, counted in unmatched_chars, but not content
+    content_chars = unmatched_chars - _chars(units.doc[shared], lengths[shared], len(ranks))
+    dropped = _duplicate_documents(units, groups, content, content_chars, ranks, config)
     family = np.arange(len(ranks))
     for d in sorted(dropped, key=lambda d: ranks[d]):
         family[d] = family[dropped[d][0]]
     return family
 
 
-def _duplicate_documents(units: UnitTable, groups: list[np.ndarray], content: np.ndarray,
+def _duplicate_documents(units: UnitTable, groups: list[np.ndarray], content: np.ndarray, content_chars: np.ndarray,
                          ranks: np.ndarray, config: Config) -> dict[int, tuple[int, float]]:
     """Documents whose content units are covered, at the configured share, by one earlier document.
 
     For every group spread over 2 to MAX_DOCS_FOR_COVERAGE documents, each document's content characters in
     the group count as shared with each earlier document of the group; a document is dropped for the
-    earlier document that covers most of it (the earliest of equals). Vectorised: one row per (group,
-    document), then one per (group, document, earlier document).
+    earlier document that covers most of it (the earliest of equals). `content_chars` are each document's
+    content characters, of all its units (`units` may hold only the groups' members). Vectorised: one row
+    per (group, document), then one per (group, document, earlier document).
     """
     lengths = units.end - units.start
-    content_chars = np.bincount(units.doc[content], weights=lengths[content], minlength=len(ranks))
     group, members = _members(groups, content)
     if len(members) == 0:
         return {}

@@ -92,6 +92,14 @@ class UnitTable:
     def __len__(self) -> int:
         return len(self.doc)
 
+    def take(self, rows: np.ndarray) -> UnitTable:
+        """The units at `rows`, with the same signatures (`sig_row` still points into `sigs`)."""
+        picked = rows.tolist()
+        return UnitTable(doc=self.doc[rows], start=self.start[rows], end=self.end[rows], words=self.words[rows],
+                         mode=self.mode[rows], sig_row=self.sig_row[rows], sigs=self.sigs,
+                         rule=[self.rule[r] for r in picked], template=[self.template[r] for r in picked],
+                         title=self.title[rows], sentence_end=self.sentence_end[rows], sig_keys=self.sig_keys)
+
     @classmethod
     def concat(cls, tables: Iterable[UnitTable], num_perm: int, spool: ArraySpool,
                bands: tuple[ArraySpool, int, int] | None = None) -> UnitTable:

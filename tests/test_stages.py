@@ -546,7 +546,9 @@ def test_duplicate_documents_match_the_rule_written_with_loops(seed):
     share = float(rng.choice([0.3, 0.5, 0.8]))
     expected = _covered_by_loops(doc.tolist(), length.tolist(), [g.tolist() for g in groups], content, ranks,
                                  share, MAX_DOCS_FOR_COVERAGE)
-    assert _duplicate_documents(units, groups, content, ranks, Config(duplicate_doc_coverage=share)) == expected
+    content_chars = np.bincount(doc[content], weights=length[content], minlength=n_docs)
+    assert _duplicate_documents(units, groups, content, content_chars, ranks,
+                                Config(duplicate_doc_coverage=share)) == expected
     assert _distinct_docs(units, groups).tolist() == [len(set(doc[g].tolist())) for g in groups]
     assert _distinct_docs(units, groups, content).tolist() == [len(set(doc[g[content[g]]].tolist())) for g in groups]
 
@@ -731,3 +733,98 @@ def test_a_worker_that_cannot_be_started_is_a_broken_pool(monkeypatch):
     monkeypatch.setattr(ProcessPoolExecutor, "submit", refuse)
     with pytest.raises(BrokenProcessPool, match="cannot start a worker process"):
         list(pipeline.in_order(len, [(0, ("ab",))], 2))
+
+
+def test_decide_hands_its_cross_document_stages_only_the_interesting_units(generated_docs, monkeypatch):
+    # The contract that lets an engine keep the other units where their documents are: the cluster, headline
+    # and duplicate-document stages see members of clusters of two or more and rule or template matches only.
+    from dedupe import Config, decide, pipeline, run
+
+    seen: dict[str, list] = {}
+
+    def spy(module, name):
+        real = getattr(module, name)
+
+        def wrapped(*args, **kwargs):
+            seen.setdefault(name, []).append(args)
+            return real(*args, **kwargs)
+        monkeypatch.setattr(module, name, wrapped)
+
+    spy(pipeline, "decide")
+    for name in ("_clusters_and_templates", "_headlines", "_duplicate_documents"):
+        spy(decide, name)
+    result = run(generated_docs[:300], Config())
+    units, labels, _, _, learned, _ = seen["decide"][0]
+    counts = np.bincount(labels[labels >= 0])
+    in_cluster = (labels >= 0) & (counts[np.maximum(labels, 0)] > 1)
+    matched = np.array([r is not None or (t is not None and t[0] in learned)
+                        for r, t in zip(units.rule, units.template)])
+    expected = np.flatnonzero(in_cluster | matched)
+    assert 0 < len(expected) < 0.8 * len(units)  # the stages below see fewer units than the corpus has
+    for name in ("_clusters_and_templates", "_headlines"):
+        sub = seen[name][0][0]
+        assert list(zip(sub.doc.tolist(), sub.start.tolist())) == list(zip(units.doc[expected].tolist(),
+                                                                           units.start[expected].tolist()))
+    assert all(len(call[0]) == len(expected) for call in seen["_duplicate_documents"])
+    assert result.report.summary["documents"] == 300 and len(result.report.findings) > 0
+
+
+def _document_chunks(units, pieces, rng):
+    """Rows of `units` cut into `pieces` runs of whole documents."""
+    docs = np.unique(units.doc)
+    cuts = np.sort(rng.choice(np.arange(1, len(docs)), pieces - 1, replace=False))
+    bounds = np.searchsorted(units.doc, docs[cuts])
+    return np.split(np.arange(len(units)), bounds)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_per_document_stages_give_the_same_on_any_cut_into_whole_documents(generated_docs, seed):
+    # What an engine relies on to run `_zones` and `_document_outcomes` on partitions of documents.
+    from dedupe import Config
+    from dedupe.decide import _BIT, PRECEDENCE, Targets, _document_outcomes, _zones
+
+    rng = np.random.default_rng(seed)
+    count = 60
+    units = analyse([d["text"] for d in generated_docs[:count]], [d.get("title") for d in generated_docs[:count]],
+                    Config())
+    n = len(units)
+    rule_hit, learned_hit = rng.random(n) < 0.15, rng.random(n) < 0.05
+    chrome, shared = rng.random(n) < 0.3, rng.random(n) < 0.3
+    bits = (rng.integers(0, 1 << len(PRECEDENCE), n) * (rng.random(n) < 0.4)).astype(np.uint8)
+    bits[(units.words < 8) & (rng.random(n) < 0.5)] |= _BIT["boilerplate"]  # short chrome lines, for the context rule
+    bits[(units.words < 8) & (rng.random(n) < 0.3)] = 0
+    firsts = bits & rng.integers(0, 256, n).astype(np.uint8) & (rng.random(n) < 0.3).astype(np.uint8) * 0xFF
+    headlines = rng.random(n) < 0.02
+    later = np.flatnonzero((np.arange(n) > 0) & (np.append(-1, units.doc[:-1]) == units.doc) & (rng.random(n) < 0.2))
+    copy = later - 1 - (rng.random(len(later)) < 0.5) * (units.doc[np.maximum(later - 2, 0)] == units.doc[later])
+    repeat = Targets.of(later, np.zeros(len(later)), copy, np.zeros(len(later), bool))
+    config = Config(context_max_words=8)
+    whole = _zones(units, rule_hit, learned_hit, chrome, shared, count)
+    zone = whole.zone & (rng.random(n) < 0.3)  # most of the short lines of these documents are in the zone
+    whole_outcomes = _document_outcomes(units, bits.copy(), firsts, headlines, zone, repeat, learned_hit, config)
+    assert whole.zone.any() and whole.threatened.any() and len(whole_outcomes[1]) > 0  # the cases are exercised
+    for rows in _document_chunks(units, 3, rng):
+        part = units.take(rows)
+        zones = _zones(part, rule_hit[rows], learned_hit[rows], chrome[rows], shared[rows], count)
+        for name in ("zone", "before", "threatened", "rank", "own"):
+            assert np.array_equal(getattr(zones, name), getattr(whole, name)[rows]), name
+        mine = np.unique(part.doc)
+        assert np.array_equal(zones.body_start[mine], whole.body_start[mine])
+        inside = np.isin(repeat.unit, rows)
+        local = Targets.of(np.searchsorted(rows, repeat.unit[inside]), repeat.cluster[inside],
+                           np.searchsorted(rows, repeat.match[inside]), repeat.first[inside])
+        protected, context, kept = _document_outcomes(part, bits[rows].copy(), firsts[rows], headlines[rows],
+                                                      zone[rows], local, learned_hit[rows], config)
+        assert np.array_equal(protected, whole_outcomes[0][rows])
+        assert np.array_equal(rows[context], whole_outcomes[1][np.isin(whole_outcomes[1], rows)])
+        assert np.array_equal(kept, whole_outcomes[2][rows])
+    assert (whole_outcomes[2] & _BIT["boilerplate"]).any()
+
+
+def test_interesting_units_are_cluster_members_and_matches_whatever_the_label_numbers():
+    from dedupe.decide import interesting
+
+    labels = np.array([5 * 10**11, -1, 5 * 10**11, 7, 9, -1])  # Spark labels units by node numbers
+    matched = np.array([False, False, False, False, False, True])
+    assert interesting(labels, matched).tolist() == [0, 2, 5]
+    assert interesting(np.full(3, -1), np.zeros(3, bool)).tolist() == []
