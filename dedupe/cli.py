@@ -25,7 +25,19 @@ import click
 from dedupe import html
 from dedupe.config import ACTIONS, CATEGORIES, Config, ConfigError
 from dedupe.document import CleanedDocument, Document
-from dedupe.io import InputChanged, Inputs, OutputError, OutputWriter, discover, read, spooled_stdin
+from dedupe.io import (
+    InputChanged,
+    Inputs,
+    OutputError,
+    OutputRefused,
+    OutputWriter,
+    discover,
+    inside_input,
+    kind_of,
+    read,
+    spooled_stdin,
+    unwritable,
+)
 from dedupe.pipeline import Analysis, InputError, Render, analyse_corpus, render_again, second_pass
 from dedupe.report import FindingsFile, FindingsSpool, Report, summary_lines, top_boilerplate
 
@@ -170,6 +182,9 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
     except InputError as error:
         click.echo(f"dedupe: bad input{'' if isinstance(error, InputChanged) else ' (--strict)'}: {error}", err=True)
         sys.exit(EXIT_INPUT)
+    except OutputRefused as error:  # before any work
+        click.echo(f"dedupe: {error}", err=True)
+        sys.exit(EXIT_USAGE)
     except (OutputError, OSError) as error:
         click.echo(f"dedupe: cannot write output: {error}", err=True)
         sys.exit(EXIT_OUTPUT)
@@ -191,6 +206,10 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
         sys.exit(EXIT_INTERRUPTED)
     if not quiet:
         print_summary(report, found.ignored)
+    if report.summary["documents"] == 0:  # even with --quiet: an empty run is most often a wrong path or field
+        skipped = report.summary["skipped"]["count"]
+        click.echo(f"dedupe: warning: no documents were read ({skipped} skipped, {len(found.ignored)} file(s) "
+                   "ignored); check the input paths and --text-field", err=True)
     if fail_above is not None and report.duplicated_share > fail_above:
         click.echo(f"dedupe: duplicated share {report.duplicated_share:.2%} is above "
                    f"--fail-above {fail_above:.2%}", err=True)
@@ -214,6 +233,13 @@ def _check_paths(found: Inputs, outputs: list[str], findings_path: str | None) -
             raise FileNotFoundError(f"{path} is a folder, not a file")
         if not target.parent.is_dir():
             raise FileNotFoundError(f"{path}: the folder {target.parent} does not exist")
+        problem = unwritable(target.parent)
+        if problem is not None:
+            raise FileNotFoundError(f"{path}: cannot write to {target.parent}: {problem}")
+        folder = inside_input(target, found) if kind_of(target) else None  # a file a later run would read
+        if folder is not None:
+            raise FileNotFoundError(f"{path} is inside the input folder {folder}, where the next run would read "
+                                    "it as input; choose a path outside it")
     if findings_path and not findings_path.lower().endswith(FINDINGS_SUFFIXES):
         raise FileNotFoundError(f"--findings {findings_path}: use one of {', '.join(FINDINGS_SUFFIXES)}")
 
@@ -306,7 +332,7 @@ def _first_pass(found: Inputs, config: Config, engine: _Engine, show: bool, reco
 def _console() -> Any:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)  # a piped summary keeps its lines whole
 
 
 def print_summary(report: Report, ignored: list[str]) -> None:
@@ -334,6 +360,9 @@ def print_summary(report: Report, ignored: list[str]) -> None:
     if skipped["count"]:
         reasons = ", ".join(f"{k}: {v}" for k, v in skipped["reasons"].items())
         console.print(f"skipped inputs: {skipped['count']} ({reasons}); see summary.skipped in the report")
+        if skipped["items"]:
+            first = skipped["items"][0]
+            console.print(f"  e.g. {first['location']}: {first['detail']}", markup=False)
     if ignored:
         console.print(f"ignored {len(ignored)} file(s) that are not .txt/JSONL/Parquet, e.g. {ignored[0]}")
 

@@ -104,8 +104,11 @@ class Config:
         from dedupe.rules import RuleSet  # compiling the rules is their validation
 
         RuleSet.from_config(self)
-        if self.keep_original_field is not None and self.keep_original_field == self.text_field:
-            raise ConfigError("keep_original_field must differ from text_field")
+        if self.keep_original_field is not None:
+            for name in ("text_field", "id_field", "source_field", "date_field", "title_field"):
+                if self.keep_original_field == getattr(self, name):
+                    raise ConfigError(f"keep_original_field must differ from {name} ({self.keep_original_field!r}): "
+                                      "the original text would overwrite that field")
         if self.unit not in UNIT_KINDS:
             raise ConfigError(f"unit must be one of {', '.join(UNIT_KINDS)}, got {self.unit!r}")
         if self.hash_scheme not in HASH_SCHEMES:

@@ -26,7 +26,7 @@ from typing import IO, Any, Self
 
 import numpy as np
 
-from dedupe.config import Config
+from dedupe.config import Config, ConfigError
 from dedupe.document import CleanedDocument, Document, Skip
 
 TEXT_SUFFIXES = (".txt",)
@@ -37,6 +37,29 @@ PARQUET_SUFFIXES = (".parquet",)
 
 class OutputError(Exception):
     """The output cannot be written where or how it was asked for."""
+
+
+class OutputRefused(OutputError):
+    """An output path refused before any work (a usage error): it would overwrite or sit inside an input,
+    has the wrong format, or its folder cannot be written."""
+
+
+def unwritable(folder: Path) -> str | None:
+    """Why files cannot be created in `folder` (the system's words, e.g. a read-only file system), or None."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return None
+    except OSError as err:
+        return err.strerror or str(err)
+
+
+def inside_input(target: Path, inputs: Inputs) -> Path | None:
+    """The input folder that `target` would sit inside, where a later run would read it as input, or None."""
+    for item in inputs.files:
+        root = item.root.resolve()
+        if not item.direct and root in target.parents:
+            return root
+    return None
 
 
 def kind_of(path: str | Path) -> str | None:
@@ -98,7 +121,13 @@ def discover(paths: Iterable[str]) -> Inputs:
 
 
 def record_to_document(record: dict[str, Any], config: Config, origin: str, path: str = "") -> Document | Skip:
-    """Map a JSON/Parquet record to a Document using the configured field names."""
+    """Map a JSON/Parquet record to a Document using the configured field names.
+
+    A record that already has the field that `keep_original_field` names stops the run (ConfigError): the
+    cleaned output would overwrite that field with the original text."""
+    if config.keep_original_field is not None and config.keep_original_field in record:
+        raise ConfigError(f"{origin}: the record already has a field {config.keep_original_field!r}, which "
+                          "--keep-original-field would overwrite with the original text; choose another name")
     if config.text_field not in record:
         return Skip(origin, "missing_text", f"no {config.text_field!r} field")
     if record[config.text_field] is None:
@@ -263,17 +292,29 @@ def _read_txt(file: Path, root: Path, config: Config) -> Iterator[Document | Ski
 
 
 def _read_parquet(file: Path, config: Config) -> Iterator[Document | Skip]:
+    """Rows as documents. A file without the text column is one skip, not one per row, and names its columns;
+    one with a column that `keep_original_field` would overwrite stops the run (ConfigError)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     label = str(file)
     row = 0
     try:
         reader = pq.ParquetFile(file)
+        names = reader.schema_arrow.names
+        if config.text_field not in names:
+            yield Skip(label, "missing_text", f"no {config.text_field!r} column in its {reader.metadata.num_rows:,} "
+                       f"rows; its columns: {', '.join(names[:20])}{', ...' if len(names) > 20 else ''} "
+                       "(--text-field names the column to read)")
+            return
+        if config.keep_original_field is not None and config.keep_original_field in names:
+            raise ConfigError(f"{label} has a column {config.keep_original_field!r}, which --keep-original-field "
+                              "would overwrite with the original text; choose another name")
         for batch in reader.iter_batches():
             for record in batch.to_pylist():
                 row += 1
                 yield record_to_document(record, config, f"{label}:{row}", str(file))
-    except (OSError, ValueError) as err:
+    except (OSError, pa.ArrowException) as err:
         yield Skip(f"{label}:{row + 1}", "unreadable_file", f"not readable as Parquet: {err}")
 
 
@@ -889,7 +930,7 @@ class OutputWriter:
         if self.target is None:
             return
         if inputs.stdin and inputs.files:
-            raise OutputError("stdin cannot be combined with file inputs when writing cleaned output")
+            raise OutputRefused("stdin cannot be combined with file inputs when writing cleaned output")
         if inputs.stdin:
             self.single = InputFile("jsonl", Path("."), Path("<stdin>"), True)
         elif len(inputs.files) == 1 and inputs.files[0].direct:
@@ -897,15 +938,19 @@ class OutputWriter:
         for item in inputs.files:
             source = item.file.resolve()
             if self.target == source or self.target == item.root.resolve() or self.target in source.parents:
-                raise OutputError(f"output {out} would overwrite the input {item.file}; choose another path")
+                raise OutputRefused(f"output {out} would overwrite the input {item.file}; choose another path")
+        folder = inside_input(self.target, inputs)
+        if folder is not None:
+            raise OutputRefused(f"output {out} is inside the input folder {folder}, where the next run would read "
+                                "it as input; choose a path outside it")
         if self.single is not None:
             if self.target.is_dir():
-                raise OutputError(f"{out} is a folder; a single input file needs an output file")
+                raise OutputRefused(f"{out} is a folder; a single input file needs an output file")
             kind = kind_of(self.target)
             if kind != self.single.kind and not (self.single.kind == "txt" and kind is None):
-                raise OutputError(f"output {out} should have the input's format ({self.single.kind})")
+                raise OutputRefused(f"output {out} should have the input's format ({self.single.kind})")
         elif self.target.exists() and not self.target.is_dir():
-            raise OutputError(f"{self.target} exists and is not a folder")
+            raise OutputRefused(f"{self.target} exists and is not a folder")
         # Staging lives inside an existing output folder (same file system, no need to write its parent),
         # else beside the target.
         self.inside = self.single is None and self.target.is_dir()
@@ -913,9 +958,10 @@ class OutputWriter:
         try:  # checked now, used at the first write, so that nothing exists to clean up before then
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as err:
-            raise OutputError(f"cannot write to {parent}: {err.strerror or err}") from err
-        if not os.access(parent, os.W_OK):
-            raise OutputError(f"cannot write to {parent}: permission denied")
+            raise OutputRefused(f"cannot write to {parent}: {err.strerror or err}") from err
+        problem = unwritable(parent)
+        if problem is not None:
+            raise OutputRefused(f"cannot write to {parent}: {problem}")
         self.roots = sorted({str(item.root) for item in inputs.files})
 
     def _place(self) -> tuple[Path, str]:

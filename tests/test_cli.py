@@ -95,6 +95,33 @@ def test_clean_jsonl_keeps_fields_and_compression(tmp_path, suffix):
     assert ARTICLE[0] not in rows[0].text
 
 
+def test_keep_original_field_never_overwrites_a_field(tmp_path):
+    source = write_jsonl(tmp_path / "in.jsonl", records())
+    out = tmp_path / "out.jsonl"
+    for name in ("id", "source"):  # fields the config names
+        result = invoke("clean", str(source), "-o", str(out), "--keep-original-field", name, "--quiet")
+        assert result.exit_code == 2 and f"must differ from {name}_field" in result.output
+    result = invoke("clean", str(source), "-o", str(out), "--keep-original-field", "extra", "--quiet")
+    assert result.exit_code == 2 and "in.jsonl:1: the record already has a field 'extra'" in result.output
+    parquet = tmp_path / "in.parquet"
+    pq.write_table(pa.Table.from_pylist(records()), parquet)  # "extra" is an int64 column there
+    result = invoke("clean", str(parquet), "-o", str(tmp_path / "out.parquet"), "--keep-original-field", "extra",
+                    "--quiet")
+    assert result.exit_code == 2 and "has a column 'extra'" in result.output
+    assert not out.exists() and not (tmp_path / "out.parquet").exists()
+
+
+def test_a_parquet_file_without_the_text_column_is_one_skip_that_names_its_columns(tmp_path):
+    source = tmp_path / "in.parquet"
+    pq.write_table(pa.Table.from_pylist([{"body": "x", "n": i} for i in range(500)]), source)
+    result = invoke("audit", str(source), "--report", str(tmp_path / "r.json"))
+    skipped = json.loads((tmp_path / "r.json").read_text())["summary"]["skipped"]
+    assert skipped["count"] == 1 and skipped["items"][0]["location"] == str(source)
+    assert "its 500 rows; its columns: body, n" in skipped["items"][0]["detail"]
+    assert "e.g. " in result.output and "warning: no documents were read (1 skipped" in result.output
+    assert result.exit_code == 0
+
+
 def test_clean_parquet_keeps_schema(tmp_path):
     source = tmp_path / "in.parquet"
     pq.write_table(pa.Table.from_pylist(records()), source)
@@ -245,7 +272,7 @@ def test_single_txt_file_gives_a_txt_file(tmp_path):
     assert invoke("clean", str(source), "-o", str(out), "--quiet").exit_code == 0
     assert out.read_text() == "Caption here for the photo\nBody line of the article.\n"
     result = invoke("clean", str(source), "-o", str(tmp_path / "clean.jsonl"), "--quiet")
-    assert result.exit_code == 4 and "format" in result.output
+    assert result.exit_code == 2 and "format" in result.output  # refused before any work: a usage error
 
 
 def test_tree_output_mirrors_mixed_formats_and_keeps_empty_files(tmp_path, generated_docs):
@@ -307,14 +334,45 @@ def test_outputs_get_ordinary_permissions(tmp_path):
 def test_outputs_never_overwrite_inputs(tmp_path):
     source = write_jsonl(tmp_path / "in.jsonl", records())
     result = invoke("clean", str(source), "-o", str(source), "--quiet")
-    assert result.exit_code == 4 and "overwrite the input" in result.output
+    assert result.exit_code == 2 and "overwrite the input" in result.output
     assert invoke("audit", str(source), "--report", str(source), "--quiet").exit_code == 2
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "a.txt").write_text("some text here")
-    assert invoke("clean", str(folder), "-o", str(folder), "--quiet").exit_code == 4
+    assert invoke("clean", str(folder), "-o", str(folder), "--quiet").exit_code == 2
     assert (folder / "a.txt").read_text() == "some text here"
     assert source.read_bytes().startswith(b'{"id": "r0"')
+
+
+def test_outputs_that_a_later_run_would_read_as_input_are_refused(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    write_jsonl(folder / "a.jsonl", records())
+    result = invoke("clean", str(folder), "-o", str(folder / "cleaned"), "--quiet")
+    assert result.exit_code == 2 and "inside the input folder" in result.output
+    result = invoke("audit", str(folder), "--findings", str(folder / "f.jsonl"), "--quiet")
+    assert result.exit_code == 2 and "inside the input folder" in result.output
+    assert sorted(p.name for p in folder.iterdir()) == ["a.jsonl"]
+    # A report is not an input format, and a single input file may have its output beside it.
+    assert invoke("audit", str(folder), "--report", str(folder / "r.json"), "--quiet").exit_code == 0
+    assert invoke("clean", str(folder / "a.jsonl"), "-o", str(folder / "b.jsonl"), "--quiet").exit_code == 0
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(tmp_path, monkeypatch):
+    from dedupe import cli, io
+
+    assert io.unwritable(tmp_path) is None and io.unwritable(tmp_path / "missing") is not None
+    source = write_jsonl(tmp_path / "in.jsonl", records())
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real = io.unwritable
+    monkeypatch.setattr(io, "unwritable", lambda folder: "Read-only file system" if folder == locked else real(folder))
+    monkeypatch.setattr(cli, "unwritable", io.unwritable)
+    for args in (("audit", "--report", str(locked / "r.json")), ("audit", "--html", str(locked / "r.html")),
+                 ("clean", "-o", str(locked / "out.jsonl"))):
+        result = invoke(args[0], str(source), *args[1:], "--quiet")
+        assert result.exit_code == 2 and "Read-only file system" in result.output, args
+    assert list(locked.iterdir()) == []
 
 
 def test_unusable_report_paths_fail_before_any_work(tmp_path):
