@@ -37,7 +37,7 @@ _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _TIME = r"\d{1,2}[:.]\d{2}(?:\s*[ap]\.?\s?m\.?)?(?:\s*\p{Lu}{2,5})?"
 _DATE = (
     rf"(?:\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{1,4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s+\d{{4}}"
-    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{4}}年\d{{1,2}}月\d{{1,2}}日)"
 )
 
 BUILTIN_RULES: dict[str, str] = {
@@ -54,9 +54,9 @@ BUILTIN_RULES: dict[str, str] = {
     ),
     "stamp": (
         rf"(?i)(?:.{{0,60}}\|\s*)?(?:{_STAMP_WORDS})"
-        rf"(?:\s*(?:[:：]|\bon\b|\bat\b)\s*.{{0,60}}\d.{{0,40}}|\s+{_DATE}.{{0,40}})"
+        rf"(?:\s*(?:[:：]|\bon\b|\bat\b)\s*.{{0,60}}\d.{{0,40}}|\s+(?:{_TIME}\s*,?\s*)?{_DATE}.{{0,40}})"
     ),
-    "date_line": rf"(?i)(?:\p{{L}}+,?\s+)?{_DATE}(?:[,\s|@-]+{_TIME})?",
+    "date_line": rf"(?i)(?:\p{{L}}+,?\s+)?{_DATE}(?:[,\s|@-]+{_TIME})?(?:\s*[（(][^（()）]{{1,30}}[)）])?",
     "picture_credit": (
         r"(?i)(?:picture|photo|photograph|image|pic|credit|photo credit|image credit|image source"
         r"|foto|фото|写真)s?\s*[:：]\s*.{1,80}"
@@ -66,7 +66,7 @@ BUILTIN_RULES: dict[str, str] = {
         r"(?:\s*/\s*[\p{L} .'-]{1,40})?\)?"
     ),
     "share_follow": (
-        r"(?i)(?:share(?: this(?: article| story| page)?| on \p{L}+| via \p{L}+)?|tweet|email|print|copy link"
+        r"(?i)(?:share(?: this(?: article| story| page)?)?(?: (?:on|via) \p{L}+)?|tweet|email|print|copy link"
         r"|follow us(?: on \p{L}+)?|follow [\p{L} ]{1,30} on \p{L}+|like us on facebook|whatsapp|facebook"
         r"|twitter|linkedin|reddit|pinterest|telegram)"
         r"(?:\s*[:|/,]?\s*(?:facebook|twitter|x|linkedin|whatsapp|email|reddit|pinterest|telegram|messenger))*"
@@ -77,7 +77,7 @@ BUILTIN_RULES: dict[str, str] = {
     ),
     "copyright": r"(?i)(?:(?:©|\(c\)|copyright)\s*.{0,150}|.{0,120}all rights reserved\.?)",
     "separator": r"[\p{P}\p{S}\s]{3,}",
-    "byline": r"(?:By|BY|by)\s+\p{Lu}[\p{L}.'’-]+(?:\s+\p{Lu}[\p{L}.'’-]+){0,3}(?:\s*(?:,|and|&)\s*.{0,60})?",
+    "byline": r"(?:By|BY|by)\s+\p{Lu}[\p{L}.'’-]+(?:\s+\p{Lu}[\p{L}.'’-]+){0,3}(?:\s*(?:,|and|&|\|)\s*.{0,60})?",
 }
 
 

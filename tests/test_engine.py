@@ -343,6 +343,12 @@ def test_rules_can_be_disabled_added_and_must_compile():
     ("Sign up to our daily newsletter", "newsletter"),
     ("Arabic", "language_menu"),
     ("Tuesday, 14 March 2026, 09:12", "date_line"),
+    ("Published 12:04 GMT, 3 March 2026 | Updated 14:10 GMT, 3 March 2026", "stamp"),  # a time before the date
+    ("Updated 14:10 GMT, 3 March 2026", "stamp"),
+    ("By Jane Smith | AP", "byline"),
+    ("Share this article on WhatsApp", "share_follow"),
+    ("Share via email", "share_follow"),
+    ("2026年3月14日 9:30（最終更新 17:40）", "date_line"),
 ])
 def test_builtin_rules_match_news_chrome(line, rule):
     assert RuleSet.from_config(Config()).match(line) == rule
@@ -352,6 +358,9 @@ def test_builtin_rules_match_news_chrome(line, rule):
     "Published in 2019, the report found that most councils had overspent on roads.",
     "He said the bridge would reopen next week after repairs.",
     "Britain has supplied defensive weapons and training personnel to Ukraine.",
+    "Share the road with cyclists",
+    "The council met on 3 March 2026 (a Tuesday) to vote.",
+    "2026年3月14日、市議会は予算案を可決した。",
 ])
 def test_builtin_rules_leave_body_sentences_alone(line):
     assert RuleSet.from_config(Config()).match(line) is None
