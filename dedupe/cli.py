@@ -4,9 +4,11 @@ Options are generated from the `Config` dataclass, so every knob of the
 Python API has a flag with the same name. What lives here is what only a
 command line needs: reading files twice, streaming outputs, exit codes.
 
-Exit codes: 0 done; 2 usage or configuration error, or missing input; 3 bad
-input under `--strict`; 4 output not written; 5 `--fail-above` exceeded; 6 the Spark engine failed;
-130 interrupted (Ctrl-C), 143 terminated (SIGTERM). A crash would be 1.
+Exit codes (also in `dedupe --help`): 0 done; 2 usage or configuration error,
+missing input, or an output refused before any work; 3 bad input under
+`--strict`; 4 an output could not be written; 5 `--fail-above` exceeded; 6
+the Spark engine failed; 7 a worker process died; 130 interrupted (Ctrl-C),
+143 terminated (SIGTERM). A crash would be 1.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any, NamedTuple
 import click
 
 from dedupe import html
-from dedupe.config import ACTIONS, CATEGORIES, Config, ConfigError
+from dedupe.config import ACTIONS, CATEGORIES, FIELD_CHOICES, FIELD_HELP, Config, ConfigError
 from dedupe.document import CleanedDocument, Document
 from dedupe.io import (
     InputChanged,
@@ -45,13 +47,6 @@ EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT, EXIT_FAIL_ABOVE, EXIT_SPARK, EXIT_WORKER = 
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 FINDINGS_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".parquet")
 
-_HELP = {
-    "unit": "Unit judged: line, paragraph or sentence.",
-    "threshold": "Jaccard threshold for units shorter than syndicated-min-words.",
-    "long_threshold": "Jaccard threshold for content-length units (wire copy).",
-    "hash_scheme": "fast (default) or datasketch (bit-identical to datasketch.MinHash).",
-    "min_docs": "Documents a unit must recur in to be boilerplate, or a learned template.",
-}
 _SKIP_FIELDS = {"actions", "disabled_rules", "extra_rules"}
 
 
@@ -62,12 +57,14 @@ def config_options(func: Callable[..., Any]) -> Callable[..., Any]:
             continue
         flag = f.name.replace("_", "-")
         kind = str(f.type)
-        help_text = _HELP.get(f.name, f"Config field {f.name} (default {f.default!r}).")
+        help_text = f"{FIELD_HELP[f.name]} [default: {'none' if f.default is None else f.default}]"
         if kind == "bool":
             func = click.option(f"--{flag}/--no-{flag}", f.name, default=None, help=help_text)(func)
         else:
-            types = {"int": int, "float": float}
-            func = click.option(f"--{flag}", f.name, type=types.get(kind, str), default=None, help=help_text)(func)
+            kinds: dict[str, Any] = {"int": int, "float": float}
+            choices = FIELD_CHOICES.get(f.name)
+            kind_of_value = click.Choice(choices) if choices else kinds.get(kind, str)
+            func = click.option(f"--{flag}", f.name, type=kind_of_value, default=None, help=help_text)(func)
     return func
 
 
@@ -370,7 +367,14 @@ def print_summary(report: Report, ignored: list[str]) -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(package_name="dedupe-news", prog_name="dedupe")
 def main() -> None:
-    """Find repeats, boilerplate, templates, syndicated copy and duplicate documents in scraped text."""
+    """Find repeats, boilerplate, templates, syndicated copy and duplicate documents in scraped text.
+
+    \b
+    Exit codes: 0 done; 2 usage or configuration error, missing input, or an
+    output refused before any work; 3 bad input under --strict; 4 an output
+    could not be written; 5 --fail-above exceeded; 6 the Spark engine failed;
+    7 a worker process died; 130 interrupted; 143 terminated.
+    """
 
 
 @main.command()
@@ -403,7 +407,7 @@ def clean(inputs: tuple[str, ...], out: str, config_file: str | None, actions: t
 @html_options
 def report_command(report_file: str, inputs: tuple[str, ...], html_path: str | None, html_max_docs: int,
                    html_max_clusters: int) -> None:
-    """Render REPORT.json (from --report) as a self-contained HTML page."""
+    """Render REPORT.json (from --report) as a self-contained HTML page (--html is required)."""
     if not html_path:
         raise click.UsageError("--html OUT.html is required (the only output for now).")
     try:

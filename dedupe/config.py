@@ -33,6 +33,48 @@ DEFAULT_ACTIONS = {
 }
 
 
+# One line per field for `--help` (the CLI has a flag per scalar field); README "Configuration file" says more.
+FIELD_HELP = {
+    "unit": "Unit judged: a non-empty line, a blank-line separated paragraph, or a sentence.",
+    "max_unit_chars": "Longer units are not matched (counted in the report).",
+    "max_document_chars": "Longer documents are skipped (counted).",
+    "fold_digits": "Fold digits to 0 before matching.",
+    "word_ngram": "Shingle size in words.",
+    "char_ngram": "Shingle size in characters, for short units and scripts without spaces.",
+    "short_unit_words": "Units under this many words are shingled by characters.",
+    "num_perm": "MinHash permutations (16-1024).",
+    "seed": "Seed of the MinHash permutations.",
+    "hash_scheme": "fast (compiled shingle hashes) or datasketch (bit-identical to datasketch.MinHash).",
+    "threshold": "Jaccard threshold for units shorter than syndicated-min-words.",
+    "lsh_index": "datasketch (MinHashLSH), bands (numpy sort per band, same pairs), or auto (bands above 20,000 "
+                 "distinct signatures).",
+    "bucket_cap": "With the bands index, a bucket of more keys links only to its smallest (0: no cap).",
+    "long_threshold": "Jaccard threshold for content-length units (edited wire copy).",
+    "min_docs": "Documents a unit must recur in to be boilerplate, or a learned template.",
+    "syndicated_min_words": "Words that make a unit content-length (syndication, not boilerplate).",
+    "prose_min_words": "Words from which a sentence-like unit that recurs across sources is content-length.",
+    "quote_share": "Share inside quotation marks from which two matching paragraphs quote one speaker rather than "
+                   "reprint each other (0: off).",
+    "boilerplate_site_share": "Share of a source's documents a content-length unit must be on to be boilerplate.",
+    "long_boilerplate_min_docs": "Documents of one source a content-length unit must be on to be boilerplate.",
+    "duplicate_doc_coverage": "Share of a document's content another document must cover to make it a duplicate.",
+    "context_max_words": "Unflagged units under this many words between chrome lines are boilerplate (0: off).",
+    "context_max_run": "Longest run of such units (0: off).",
+    "builtin_rules": "Use the built-in template rules (Read more:, Updated:, bylines ...).",
+    "learn_templates": "Learn a site's own `Prefix: varying tail` lines as templates.",
+    "template_prefix_max_words": "Most words in a learned template's prefix.",
+    "template_max_words": "Most words in a line that can be a learned template.",
+    "text_field": "Field (JSONL) or column (Parquet) holding the text.",
+    "id_field": "Field holding the document id (default: file:line).",
+    "source_field": "Field holding the site or outlet (boilerplate is judged per source).",
+    "date_field": "Field holding the date (the earliest copy is the canonical one).",
+    "title_field": "Field holding the title (the document's own headline is never removed).",
+    "keep_original_field": "With clean: also keep the original text, in this new field.",
+    "strict": "Stop at the first bad input (exit 3) instead of skipping and counting it.",
+}
+FIELD_CHOICES = {"unit": UNIT_KINDS, "hash_scheme": HASH_SCHEMES, "lsh_index": LSH_INDEXES}
+
+
 class ConfigError(ValueError):
     """A configuration value or file that cannot be used, with a message for people."""
 

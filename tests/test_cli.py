@@ -587,3 +587,17 @@ def test_second_pass_makes_records_from_stored_lines_without_reading_the_input(t
         source.write_bytes(data.replace(b"Read more", b"Read on"))
         with pytest.raises(InputError, match="changed between the two passes"):
             second_pass(analysis, render_again(analysis, None), out.append)
+
+
+def test_every_config_flag_has_its_own_help_and_enumerations_are_choices():
+    import dataclasses
+
+    from dedupe.config import FIELD_CHOICES, FIELD_HELP, Config
+
+    scalar = {f.name for f in dataclasses.fields(Config) if f.name not in ("actions", "disabled_rules", "extra_rules")}
+    assert scalar == set(FIELD_HELP)  # a new field needs its line of help
+    text = invoke("clean", "--help").output
+    assert "Config field" not in text and "[line|paragraph|sentence]" in text and "[auto|bands|datasketch]" in text
+    result = invoke("audit", "x", "--unit", "word")
+    assert result.exit_code == 2 and "'word' is not one of" in result.output
+    assert set(FIELD_CHOICES) <= scalar
