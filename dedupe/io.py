@@ -279,6 +279,9 @@ def _read_txt(file: Path, root: Path, config: Config) -> Iterator[Document | Ski
     except OSError as err:
         yield Skip(label, "unreadable_file", err.strerror or str(err))
         return
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # before the NUL check: UTF-16 text is full of NULs
+        yield Skip(label, "invalid_utf8", "UTF-16 text (it starts with a UTF-16 byte order mark): convert it to UTF-8")
+        return
     if b"\x00" in data:
         yield Skip(label, "binary", "contains NUL bytes: not a text file")
         return

@@ -159,6 +159,7 @@ def test_bad_input_is_counted_and_reported(tmp_path):
     (folder / "latin1.txt").write_bytes("caf\xe9 au lait".encode("latin-1"))
     (folder / "binary.txt").write_bytes(b"\x89PNG\x00\x00\x01")
     (folder / "empty.txt").write_text("  \n\n")
+    (folder / "windows.txt").write_bytes("a page saved as UTF-16".encode("utf-16"))
     (folder / "huge.txt").write_text("word " * 3000)
     write_jsonl(folder / "rows.jsonl", [{"id": "ok", "text": "A fine document text"}, {"id": "no-text"},
                                         {"id": "num", "text": 42}, {"id": "ok", "text": "Duplicate id here"}],
@@ -169,10 +170,12 @@ def test_bad_input_is_counted_and_reported(tmp_path):
     summary = json.loads(report.read_text())["summary"]
     assert summary["documents"] == 2
     assert summary["skipped"]["reasons"] == {
-        "binary": 1, "document_too_large": 1, "duplicate_id": 1, "empty_document": 1, "invalid_utf8": 2,
+        "binary": 1, "document_too_large": 1, "duplicate_id": 1, "empty_document": 1, "invalid_utf8": 3,
         "malformed_json": 2, "missing_text": 1, "text_not_string": 1}
     locations = {item["location"] for item in summary["skipped"]["items"]}
     assert str(folder / "rows.jsonl") + ":5" in locations
+    details = {item["location"]: item["detail"] for item in summary["skipped"]["items"]}
+    assert "UTF-16" in details[str(folder / "windows.txt")]
 
 
 def test_strict_mode_fails_with_exit_3_and_writes_nothing(tmp_path):
