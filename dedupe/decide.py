@@ -10,9 +10,11 @@ date, then input order, then offset), never of processing order.
 from __future__ import annotations
 
 import itertools
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Protocol, TypeVar
 
 import numpy as np
@@ -137,11 +139,6 @@ class Zones:
     own: np.ndarray  # bool: neither chrome nor matched by a rule or learned template
     body_start: np.ndarray  # int64 per document: where its text starts (int64 max: nowhere)
 
-    def take(self, rows: np.ndarray) -> Zones:
-        """The zones of these units only."""
-        return Zones(self.zone[rows], self.before[rows], self.threatened[rows], self.rank[rows], self.own[rows],
-                     self.body_start)
-
 
 def _zones(units: UnitTable, rule_hit: np.ndarray, learned_hit: np.ndarray, chrome: np.ndarray, shared: np.ndarray,
            ndocs: int) -> Zones:
@@ -170,27 +167,8 @@ def _zones(units: UnitTable, rule_hit: np.ndarray, learned_hit: np.ndarray, chro
     return Zones(zone, before, threatened, rank, own, body_start)
 
 
-# Scores lines of documents (`_headline_scores`): {document: [units]} -> {unit: score}.
+# Scores lines of documents: {document: [units]} -> {unit: score} (`_headline_scores`, through `range_scores`).
 Scorer = Callable[[dict[int, list[int]]], dict[int, float]]
-
-
-def _scorer(units: UnitTable, zones: Zones, group_of: np.ndarray, texts: Texts, rows: np.ndarray) -> Scorer:
-    """Scores lines, given as `rows` positions (the units `_headlines` sees), against the prose of their
-    document, each document read once through `texts`."""
-    bounds = np.searchsorted(units.doc, np.arange(len(zones.body_start) + 1), side="left")
-
-    def score(asked: dict[int, list[int]]) -> dict[int, float]:
-        work = {}
-        for d, lines in asked.items():
-            span = np.arange(bounds[d], bounds[d + 1])
-            prose = span[zones.own[span] & (units.words[span] >= 10) & (units.start[span] >= zones.body_start[d])]
-            line = rows[lines]
-            work[d] = (list(zip(units.start[line].tolist(), units.end[line].tolist(), group_of[line].tolist())),
-                       list(zip(units.start[prose].tolist(), units.end[prose].tolist(), group_of[prose].tolist())))
-        found = texts.map_documents(_headline_scores, work)
-        return {u: value for d, lines in asked.items() for u, value in zip(lines, found[d])}
-
-    return score
 
 
 def _headlines(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, zones: Zones, learned_hit: np.ndarray,
@@ -286,27 +264,29 @@ def _headline_scores(text: str, work: tuple[list[tuple[int, int, int]], list[tup
 
 
 def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Texts,
-           learned: set[str], config: Config) -> Decisions:
+           learned: set[str], config: Config, where: Units | None = None) -> Decisions:
     """Apply categories, precedence and actions; see the specification (shared/SPEC.md) and README "Categories".
 
     The cluster rules work on columns: the members of all clusters as rows of (cluster, unit), each
     category's targets as a `Targets`, per-cluster counts as reductions over sorted rows. Python loops remain
     for the quotation check and the headline candidates, and texts are read only through `texts`.
 
-    Stages, so that an engine can run the per-document ones where the documents are and hand the
-    cross-document ones only the units they look at (members of clusters of two or more, and units that a
-    rule or a learned template matches: `interesting`) plus per-document sums:
+    Stages, so that an engine can run the per-document ones where the documents are (`where`, a `Units`:
+    by default all of `units` as one range) and hand the cross-document ones only the units they look at
+    (members of clusters of two or more, and units that a rule or a learned template matches:
+    `interesting`) plus per-document sums:
     1. clusters and templates (`_clusters_and_templates`): on the interesting units;
-    2. each document's text start and headline zone (`_zones`): per document;
+    2. each document's text start and headline zone (`range_facts`): per document;
     3. headlines of documents without a title (`_headlines`): on the interesting units, scoring lines
-       against their own document's prose (per document);
-    4. the context rule, headline exemptions and each unit's outcome (`_document_outcomes`): per document;
+       against their own document's prose (`range_scores`, per document);
+    4. the context rule, headline exemptions and each unit's outcome (`range_outcomes`): per document;
     5. duplicate documents (`_duplicate_documents`): on the interesting units and per-document sums.
+    What stages 1 and 3 tell stages 2 to 4 about the interesting units travels as `Marks`.
     """
+    where = where if where is not None else InMemory(units, texts)
     n = len(units)
     ranks = doc_ranks(docs)
-    rule_hit = np.array([t is not None for t in units.rule], dtype=bool)
-    learned_hit = np.array([t is not None and t[0] in learned for t in units.template], dtype=bool) & ~rule_hit
+    rule_hit, learned_hit = _hits(units, learned)
     rows = interesting(labels, rule_hit | learned_hit)
     sub = units.take(rows)
     groups = _groups(labels[rows], ranks, sub)
@@ -314,19 +294,31 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Te
     unmatched_chars = _chars(units.doc[~rule_hit], lengths[~rule_hit], len(docs))
     found = _clusters_and_templates(sub, groups, docs, ranks, unmatched_chars, rule_hit[rows], learned_hit[rows],
                                     texts, config)
+    marks = _marks(sub, groups, found)
+    facts = np.concatenate(where.map_ranges(partial(range_facts, learned=learned), marks), axis=1)
+    at = np.searchsorted(facts[0], marks.key)  # every interesting unit has its facts
+    zones = Zones(np.zeros(len(sub), bool), facts[2][at] > 0, facts[1][at] > 0, facts[3][at], np.zeros(len(sub), bool),
+                  np.zeros(0, dtype=np.int64))
+
+    def score(asked: dict[int, list[int]]) -> dict[int, float]:
+        lines = np.array(sorted(u for found in asked.values() for u in found), dtype=np.int64)
+        ask = replace(marks, ask=np.isin(np.arange(len(sub)), lines))
+        got = dict(itertools.chain.from_iterable(where.map_ranges(partial(range_scores, learned=learned), ask)))
+        return {u: got[int(marks.key[u])] for u in lines.tolist()}
+
+    marks.headline[_headlines(sub, groups, found.ndocs, zones, learned_hit[rows], docs, score)] = True
+    outcomes = where.map_ranges(partial(range_outcomes, learned=learned, config=config), marks)
+    keys = unit_keys(units)
+    protected = np.zeros(n, dtype=bool)
+    protected[np.searchsorted(keys, np.concatenate([o.protected for o in outcomes]))] = True
+    context = np.searchsorted(keys, np.concatenate([o.context for o in outcomes]))
+    kept = np.zeros(n, dtype=np.uint8)
+    kept[np.searchsorted(keys, np.concatenate([o.flagged for o in outcomes]))] = np.concatenate(
+        [o.kept for o in outcomes])
+    content_chars = np.zeros(len(docs))
+    for o in outcomes:
+        content_chars[o.first_doc:o.first_doc + len(o.content_chars)] = o.content_chars
     targets = {category: t.at(rows) for category, t in found.targets.items()}
-    bits, firsts = _category_bits(targets, n)
-    group, member = _members(groups)
-    group_of = np.full(n, -1, dtype=np.int64)
-    group_of[rows[member]] = group
-    shared = np.zeros(n, dtype=bool)
-    shared[rows[member]] = found.ndocs[group] > 1
-    zones = _zones(units, rule_hit, learned_hit, (bits & _BIT["boilerplate"]) > 0, shared, len(docs))
-    headlines = np.zeros(n, dtype=bool)
-    headlines[rows[_headlines(sub, groups, found.ndocs, zones.take(rows), learned_hit[rows], docs,
-                              _scorer(units, zones, group_of, texts, rows))]] = True
-    protected, context, kept = _document_outcomes(units, bits, firsts, headlines, zones.zone, targets["repeat"],
-                                                  learned_hit, config)
     names, members = found.names, _renumbered(found.members, rows)
     if len(context):
         members["context"] = context
@@ -334,14 +326,194 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Te
             context, np.full(len(context), len(names)), np.full(len(context), -1), np.zeros(len(context), bool)))
         names = [*names, "context"]
     removed, table = _outcomes(kept, config)
-    content = (kept & _CHROME) == 0
-    dropped = _duplicate_documents(sub, groups, content[rows], _chars(units.doc[content], lengths[content], len(docs)),
-                                   ranks, config)
+    dropped = _duplicate_documents(sub, groups, (kept[rows] & _CHROME) == 0, content_chars, ranks, config)
     flagged = np.flatnonzero(kept)
     cluster, match = _primary(targets, flagged, kept, table)
     return Decisions(flagged, np.array(names, dtype=object)[cluster].tolist(), match, removed, table[kept].tolist(),
                      dropped, protected, members, np.array([d.chars for d in docs], dtype=np.int64),
                      {d.id: i for i, d in enumerate(docs)})
+
+
+def _hits(units: UnitTable, learned: set[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per unit: whether a rule matches it, and whether a learned template does (and no rule). Python looks
+    only at the units with a template key: `map` finds them at C speed."""
+    n = len(units)
+    rule_hit = np.fromiter(map(operator.is_not, units.rule, itertools.repeat(None)), dtype=bool, count=n)
+    learned_hit = np.zeros(n, dtype=bool)
+    if learned:
+        keyed = np.flatnonzero(np.fromiter(map(operator.is_not, units.template, itertools.repeat(None)),
+                                           dtype=bool, count=n))
+        learned_hit[keyed] = [units.template[u][0] in learned for u in keyed.tolist()]
+    return rule_hit, learned_hit & ~rule_hit
+
+
+def unit_keys(units: UnitTable) -> np.ndarray:
+    """Each unit's key, (document << 32) | start: unique, in unit order, the same wherever the unit is."""
+    return (units.doc.astype(np.int64) << 32) | units.start
+
+
+@dataclass
+class Marks:
+    """What the cross-document stages tell the per-document ones about the units they look at, by key
+    (`unit_keys`, sorted); all else about a unit its own document gives."""
+
+    key: np.ndarray  # int64
+    bits: np.ndarray  # uint8: the categories that target the unit (`_BIT`)
+    firsts: np.ndarray  # uint8: the categories whose kept copy it is
+    shared: np.ndarray  # bool: in a content cluster spread over two documents or more
+    group: np.ndarray  # int64: its content cluster's number, -1 for none
+    copy: np.ndarray  # int64: the key of the earlier copy of its document that it repeats, -1 for none
+    headline: np.ndarray  # bool: the headline `_headlines` chose for its document
+    ask: np.ndarray  # bool: a line to score (`range_scores`)
+
+    def spread(self, units: UnitTable) -> Spread:
+        """These marks laid over every unit of `units`, in its order."""
+        keys = unit_keys(units)
+        at = np.minimum(np.searchsorted(self.key, keys), max(len(self.key) - 1, 0))
+        return Spread(self, keys, at, self.key[at] == keys if len(self.key) else np.zeros(len(keys), dtype=bool))
+
+    def part(self, lo: int, hi: int) -> Marks:
+        """The marks of the units with keys in [lo, hi): what one range of documents needs."""
+        a, b = np.searchsorted(self.key, [lo, hi])
+        return Marks(*(getattr(self, name)[a:b] for name in Marks.__dataclass_fields__))
+
+
+@dataclass
+class Spread:
+    """`Marks` over all units of a range: `hit` says which units have marks, `at` where they are."""
+
+    marks: Marks
+    key: np.ndarray  # every unit's key
+    at: np.ndarray
+    hit: np.ndarray
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        """A mark of every unit (zero, False or -1 for units without marks), made when first asked for."""
+        values = getattr(self.marks, name)
+        out = np.full(len(self.key), -1 if name in ("group", "copy") else 0, dtype=values.dtype)
+        out[self.hit] = values[self.at[self.hit]]
+        setattr(self, name, out)
+        return out
+
+
+def _marks(sub: UnitTable, groups: list[np.ndarray], found: Found) -> Marks:
+    """The `Marks` of the interesting units (`sub`, in unit order) from what the clusters and templates found."""
+    n = len(sub)
+    key = unit_keys(sub)
+    bits, firsts = _category_bits(found.targets, n)
+    group, member = _members(groups)
+    group_of = np.full(n, -1, dtype=np.int64)
+    group_of[member] = group
+    shared = np.zeros(n, dtype=bool)
+    shared[member] = found.ndocs[group] > 1
+    copy = np.full(n, -1, dtype=np.int64)
+    repeat = found.targets["repeat"]
+    copy[repeat.unit] = key[repeat.match]
+    return Marks(key, bits, firsts, shared, group_of, copy, np.zeros(n, dtype=bool), np.zeros(n, dtype=bool))
+
+
+class Units(Protocol):
+    """Where the per-document stages of `decide` run: over all units at once here (`InMemory`), per range
+    of whole documents where an engine keeps them. A range function gets a `Range` (all units of its
+    documents, in unit order), the texts of its documents and the range's part of the marks."""
+
+    def map_ranges(self, fn: Callable[[Range, Texts, Marks], R], marks: Marks) -> list[R]:
+        """fn(range, texts, marks) for every range, in document order."""
+        ...
+
+
+class InMemory:
+    """All units as one range: the local engine's `Units`."""
+
+    def __init__(self, units: UnitTable, texts: Texts) -> None:
+        self.range, self.texts = Range(units), texts
+
+    def map_ranges(self, fn: Callable[[Range, Texts, Marks], R], marks: Marks) -> list[R]:
+        return [fn(self.range, self.texts, marks)]
+
+
+class Range:
+    """The units of a range of whole documents, and what stage 2 computes from them and stage 1's marks,
+    kept for the stages after it when the same range serves them (`InMemory`)."""
+
+    def __init__(self, units: UnitTable) -> None:
+        self.units = units
+        self.first = int(units.doc[0]) if len(units) else 0  # the range's documents are numbered from it here
+        self.local = replace(units, doc=units.doc - self.first)
+        self.count = int(units.doc[-1]) - self.first + 1 if len(units) else 0
+        self._kept: tuple[tuple[int, ...], Zones, Spread, np.ndarray] | None = None
+
+    def zones(self, learned: set[str], marks: Marks) -> tuple[Zones, Spread, np.ndarray]:
+        """Stage 2: the units' zones, the marks spread over them and their learned-template hits. Zones depend
+        on the marks' keys, bits and shared flags, which stages 2 to 4 share."""
+        same = (id(marks.key), id(marks.bits), id(marks.shared), id(learned))
+        if self._kept is None or self._kept[0] != same:
+            rule_hit, learned_hit = _hits(self.units, learned)
+            spread = marks.spread(self.units)
+            zones = _zones(self.local, rule_hit, learned_hit, (spread.bits & _BIT["boilerplate"]) > 0, spread.shared,
+                           self.count)
+            self._kept = (same, zones, spread, learned_hit)
+        _, zones, spread, learned_hit = self._kept
+        return zones, Spread(marks, spread.key, spread.at, spread.hit), learned_hit
+
+
+def range_facts(part: Range, texts: Texts, marks: Marks, learned: set[str]) -> np.ndarray:
+    """Stage 2 on a range, for its marked units: rows of keys, threatened, before and rank (what `_headlines`
+    needs), int64."""
+    zones, mine, _ = part.zones(learned, marks)
+    rows = np.flatnonzero(mine.hit)
+    return np.stack((mine.key[rows], zones.threatened[rows], zones.before[rows], zones.rank[rows])).astype(np.int64)
+
+
+def range_scores(part: Range, texts: Texts, marks: Marks, learned: set[str]) -> list[tuple[int, float]]:
+    """Stage 3's per-document part on a range: (key, `_headline_scores` score) of each line to score
+    (`Marks.ask`), against the prose of its document, each document read once through `texts`."""
+    zones, mine, _ = part.zones(learned, marks)
+    asked = np.flatnonzero(mine.ask)
+    if len(asked) == 0:
+        return []
+    units, local, first = part.units, part.local, part.first
+    bounds = np.searchsorted(local.doc, np.arange(int(local.doc[-1]) + 2), side="left")
+    work, order = {}, {}
+    for d in np.unique(local.doc[asked]).tolist():
+        lines = asked[local.doc[asked] == d]
+        span = np.arange(bounds[d], bounds[d + 1])
+        prose = span[zones.own[span] & (units.words[span] >= 10) & (units.start[span] >= zones.body_start[d])]
+        work[first + d] = (list(zip(units.start[lines].tolist(), units.end[lines].tolist(),
+                                    mine.group[lines].tolist())),
+                           list(zip(units.start[prose].tolist(), units.end[prose].tolist(),
+                                    mine.group[prose].tolist())))
+        order[first + d] = mine.key[lines].tolist()
+    found = texts.map_documents(_headline_scores, work)
+    return [pair for d in work for pair in zip(order[d], found[d])]
+
+
+@dataclass
+class RangeOutcomes:
+    """Stage 4's results for one range (`range_outcomes`)."""
+
+    first_doc: int  # the range's first document
+    protected: np.ndarray  # keys of its protected headlines
+    context: np.ndarray  # keys of the units the context rule makes boilerplate
+    flagged: np.ndarray  # keys of the units some category flags
+    kept: np.ndarray  # uint8: the categories that flag them (`_act`)
+    content_chars: np.ndarray  # per document of the range: characters of its content (neither chrome nor template)
+
+
+def range_outcomes(part: Range, texts: Texts, marks: Marks, learned: set[str], config: Config) -> RangeOutcomes:
+    """Stage 4 on a range: protected headlines, the context rule and each unit's flagging categories."""
+    zones, mine, learned_hit = part.zones(learned, marks)
+    units, local = part.units, part.local
+    copies = np.flatnonzero(mine.copy >= 0)
+    repeat = Targets.of(copies, np.zeros(len(copies)), np.searchsorted(mine.key, mine.copy[copies]),
+                        np.zeros(len(copies), dtype=bool))
+    protected, context, kept = _document_outcomes(local, mine.bits.copy(), mine.firsts, mine.headline, zones.zone,
+                                                  repeat, learned_hit, config)
+    lengths = units.end - units.start
+    content = (kept & _CHROME) == 0
+    flagged = np.flatnonzero(kept)
+    return RangeOutcomes(part.first, mine.key[protected], mine.key[context], mine.key[flagged], kept[flagged],
+                         _chars(local.doc[content], lengths[content], part.count))
 
 
 def interesting(labels: np.ndarray, matched: np.ndarray) -> np.ndarray:

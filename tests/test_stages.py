@@ -828,3 +828,72 @@ def test_interesting_units_are_cluster_members_and_matches_whatever_the_label_nu
     matched = np.array([False, False, False, False, False, True])
     assert interesting(labels, matched).tolist() == [0, 2, 5]
     assert interesting(np.full(3, -1), np.zeros(3, bool)).tolist() == []
+
+
+class _DocumentRanges:
+    """`decide.Units` as an engine that keeps documents in ranges would run it: each range function sees one
+    range of whole documents and only the marks of its units."""
+
+    def __init__(self, units, texts, cuts):
+        from dedupe.decide import Range
+
+        self.texts = texts
+        bounds = [0, *np.searchsorted(units.doc, cuts).tolist(), len(units)]
+        self.parts = [Range(units.take(np.arange(a, b))) for a, b in zip(bounds, bounds[1:]) if b > a]
+        self.calls = 0
+
+    def map_ranges(self, fn, marks):
+        from dedupe.decide import unit_keys
+
+        out = []
+        for part in self.parts:
+            keys = unit_keys(part.units)
+            out.append(fn(part, self.texts, marks.part(int(keys[0]), int(keys[-1]) + 1)))
+        self.calls += 1
+        return out
+
+
+@pytest.mark.parametrize("pieces", [2, 5, 17])
+def test_decide_gives_the_same_decisions_whatever_ranges_run_its_per_document_stages(generated_docs, pieces,
+                                                                                     monkeypatch):
+    # What an engine relies on to run stages 2 to 4 where its documents are, range by range.
+    from dedupe import Config, decide, pipeline, run
+
+    captured = {}
+    real = pipeline.decide
+
+    def capture(units, labels, docs, texts, learned, config):
+        captured.update(units=units, labels=labels, docs=docs, learned=learned)
+        return real(units, labels, docs, texts, learned, config)
+
+    monkeypatch.setattr(pipeline, "decide", capture)
+    from samples import SAMPLES
+
+    from dedupe.document import Document
+    from dedupe.io import discover, read
+
+    config = Config(context_max_words=6)
+    samples = [d for d in read(discover([str(SAMPLES)]), config) if isinstance(d, Document)]  # headlines, context
+    def footed(i):  # a one-off line between a site's footer lines: the context rule
+        body = [line for line in generated_docs[i]["text"].split("\n") if len(line.split()) >= 15][:4]
+        one_off = ["Weather", "Crossword", "Obituaries", "Puzzles"][i]
+        lines = [f"Story {i} headline about the harbour works", *body, "About us", one_off, "Contact", "Careers"]
+        return Document(f"foot{i}", "\n".join(lines), source="foot")
+
+    footers = [footed(i) for i in range(4)]
+    documents = samples + footers + [Document(d["id"], d["text"], source=d["source"]) for d in generated_docs[:200]]
+    run(documents, config)
+    units, texts = captured["units"], decide.DocumentTexts([d.text for d in documents])
+    args = (units, captured["labels"], captured["docs"], texts, captured["learned"], config)
+    whole = decide.decide(*args)
+    rng = np.random.default_rng(pieces)
+    cuts = np.sort(rng.choice(np.arange(1, len(documents)), pieces - 1, replace=False))
+    where = _DocumentRanges(units, texts, cuts)
+    ranged = decide.decide(*args, where=where)
+    assert where.calls >= 3 and len(where.parts) == pieces  # facts, one or two rounds of scores, outcomes
+    for name in ("flagged", "match", "removed", "protected", "doc_chars"):
+        assert np.array_equal(getattr(ranged, name), getattr(whole, name)), name
+    assert (ranged.cluster, ranged.categories, ranged.dropped) == (whole.cluster, whole.categories, whole.dropped)
+    assert {k: v.tolist() for k, v in ranged.cluster_members.items()} == \
+        {k: v.tolist() for k, v in whole.cluster_members.items()}
+    assert whole.protected.any() and "context" in whole.cluster_members and len(whole.flagged) > 0
