@@ -283,10 +283,10 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Te
     5. duplicate documents (`_duplicate_documents`): on the interesting units and per-document sums.
     What stages 1 and 3 tell stages 2 to 4 about the interesting units travels as `Marks`.
     """
-    where = where if where is not None else InMemory(units, texts)
     n = len(units)
     ranks = doc_ranks(docs)
     rule_hit, learned_hit = _hits(units, learned)
+    where = where if where is not None else InMemory(units, texts, (learned, rule_hit, learned_hit))
     rows = interesting(labels, rule_hit | learned_hit)
     sub = units.take(rows)
     groups = _groups(labels[rows], ranks, sub)
@@ -425,8 +425,9 @@ class Units(Protocol):
 class InMemory:
     """All units as one range: the local engine's `Units`."""
 
-    def __init__(self, units: UnitTable, texts: Texts) -> None:
-        self.range, self.texts = Range(units), texts
+    def __init__(self, units: UnitTable, texts: Texts,
+                 hits: tuple[set[str], np.ndarray, np.ndarray] | None = None) -> None:
+        self.range, self.texts = Range(units, hits), texts
 
     def map_ranges(self, fn: Callable[[Range, Texts, Marks], R], marks: Marks) -> list[R]:
         return [fn(self.range, self.texts, marks)]
@@ -436,8 +437,9 @@ class Range:
     """The units of a range of whole documents, and what stage 2 computes from them and stage 1's marks,
     kept for the stages after it when the same range serves them (`InMemory`)."""
 
-    def __init__(self, units: UnitTable) -> None:
+    def __init__(self, units: UnitTable, hits: tuple[set[str], np.ndarray, np.ndarray] | None = None) -> None:
         self.units = units
+        self.hits = hits  # (learned, rule hits, learned-template hits) of these units, when already known
         self.first = int(units.doc[0]) if len(units) else 0  # the range's documents are numbered from it here
         self.local = replace(units, doc=units.doc - self.first)
         self.count = int(units.doc[-1]) - self.first + 1 if len(units) else 0
@@ -448,7 +450,8 @@ class Range:
         on the marks' keys, bits and shared flags, which stages 2 to 4 share."""
         same = (id(marks.key), id(marks.bits), id(marks.shared), id(learned))
         if self._kept is None or self._kept[0] != same:
-            rule_hit, learned_hit = _hits(self.units, learned)
+            known = self.hits is not None and self.hits[0] is learned
+            rule_hit, learned_hit = self.hits[1:] if known else _hits(self.units, learned)
             spread = marks.spread(self.units)
             zones = _zones(self.local, rule_hit, learned_hit, (spread.bits & _BIT["boilerplate"]) > 0, spread.shared,
                            self.count)
