@@ -172,6 +172,8 @@ class Config:
             raise ConfigError(f"with num_perm {self.num_perm}, a threshold of {self.lsh_threshold} gives one LSH band "
                               f"of {rows} rows, too few to find near-duplicates: raise num_perm or lower threshold "
                               "and long_threshold")
+        if self.max_document_chars >= 2**32:  # a unit's key is (document << 32) | start (`decide.unit_keys`)
+            raise ConfigError(f"max_document_chars must be below 2**32, got {self.max_document_chars}")
         positive = ("word_ngram", "char_ngram", "min_docs", "short_unit_words", "syndicated_min_words",
                     "prose_min_words", "long_boilerplate_min_docs", "template_prefix_max_words", "template_max_words",
                     "max_unit_chars", "max_document_chars")

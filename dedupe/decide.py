@@ -443,13 +443,13 @@ class Range:
         self.first = int(units.doc[0]) if len(units) else 0  # the range's documents are numbered from it here
         self.local = replace(units, doc=units.doc - self.first)
         self.count = int(units.doc[-1]) - self.first + 1 if len(units) else 0
-        self._kept: tuple[tuple[int, ...], Zones, Spread, np.ndarray] | None = None
+        self._kept: tuple[tuple[object, ...], Zones, Spread, np.ndarray] | None = None
 
     def zones(self, learned: set[str], marks: Marks) -> tuple[Zones, Spread, np.ndarray]:
         """Stage 2: the units' zones, the marks spread over them and their learned-template hits. Zones depend
         on the marks' keys, bits and shared flags, which stages 2 to 4 share."""
-        same = (id(marks.key), id(marks.bits), id(marks.shared), id(learned))
-        if self._kept is None or self._kept[0] != same:
+        same = (marks.key, marks.bits, marks.shared, learned)  # held, so compared by identity safely
+        if self._kept is None or any(a is not b for a, b in zip(self._kept[0], same)):
             known = self.hits is not None and self.hits[0] is learned
             rule_hit, learned_hit = self.hits[1:] if known else _hits(self.units, learned)
             spread = marks.spread(self.units)

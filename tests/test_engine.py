@@ -475,7 +475,8 @@ def test_matching_many_lines_gives_each_line_its_own_match():
 
 @pytest.mark.parametrize("bad", [{"seed": -1}, {"seed": 2**32}, {"threshold": "0.5"},
                                  {"extra_rules": {"x": 5}}, {"keep_original_field": "text"},
-                                 {"threshold": 1.0, "long_threshold": 1.0, "num_perm": 16}])
+                                 {"threshold": 1.0, "long_threshold": 1.0, "num_perm": 16},
+                                 {"max_document_chars": 2**32}])
 def test_config_rejects_bad_values_with_config_error(bad):
     from dedupe import ConfigError
 
