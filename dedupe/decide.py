@@ -171,10 +171,11 @@ def _zones(units: UnitTable, rule_hit: np.ndarray, learned_hit: np.ndarray, chro
 Scorer = Callable[[dict[int, list[int]]], dict[int, float]]
 
 
-def _headlines(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, zones: Zones, learned_hit: np.ndarray,
-               docs: list[Document], score: Scorer) -> np.ndarray:
+def _headlines(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, facts: np.ndarray,
+               learned_hit: np.ndarray, docs: list[Document], score: Scorer) -> np.ndarray:
     """The headlines of documents without a title, among the units that clusters and learned templates
-    threaten; `units` (with `zones` and `learned_hit`) may be only those units.
+    threaten; `units` (with `facts`, rows of key, threatened, before and rank per unit from `range_facts`, and
+    `learned_hit`) may be only those units.
 
     Without a title field, the headline is looked for among the lines
     threatened with removal (shared with other documents, as teasers there,
@@ -196,9 +197,9 @@ def _headlines(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, zo
     shared = np.zeros(len(units), dtype=bool)
     for group in cross:
         shared[group] = True
-    threatened, rank = zones.threatened, zones.rank
+    threatened, before, rank = facts[1] > 0, facts[2] > 0, facts[3]  # per unit (`range_facts`)
     opens_alone = np.zeros(len(units), dtype=bool)  # shared, and no other document carries it before its text
-    for group, carriers in zip(cross, _distinct_docs(units, cross, zones.before).tolist()):
+    for group, carriers in zip(cross, _distinct_docs(units, cross, before).tolist()):
         if carriers == 1:
             opens_alone[group] = True
     scores: dict[int, float] = {}
@@ -296,17 +297,17 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Te
                                     texts, config)
     marks = _marks(sub, groups, found)
     facts = np.concatenate(where.map_ranges(partial(range_facts, learned=learned), marks), axis=1)
-    at = np.searchsorted(facts[0], marks.key)  # every interesting unit has its facts
-    zones = Zones(np.zeros(len(sub), bool), facts[2][at] > 0, facts[1][at] > 0, facts[3][at], np.zeros(len(sub), bool),
-                  np.zeros(0, dtype=np.int64))
+    facts = facts[:, np.searchsorted(facts[0], marks.key)]  # every interesting unit has its facts
 
     def score(asked: dict[int, list[int]]) -> dict[int, float]:
-        lines = np.array(sorted(u for found in asked.values() for u in found), dtype=np.int64)
-        ask = replace(marks, ask=np.isin(np.arange(len(sub)), lines))
-        got = dict(itertools.chain.from_iterable(where.map_ranges(partial(range_scores, learned=learned), ask)))
-        return {u: got[int(marks.key[u])] for u in lines.tolist()}
+        lines = [u for found in asked.values() for u in found]
+        ask = np.zeros(len(sub), dtype=bool)
+        ask[lines] = True
+        got = dict(itertools.chain.from_iterable(
+            where.map_ranges(partial(range_scores, learned=learned), replace(marks, ask=ask))))
+        return {u: got[int(marks.key[u])] for u in lines}
 
-    marks.headline[_headlines(sub, groups, found.ndocs, zones, learned_hit[rows], docs, score)] = True
+    marks.headline[_headlines(sub, groups, found.ndocs, facts, learned_hit[rows], docs, score)] = True
     outcomes = where.map_ranges(partial(range_outcomes, learned=learned, config=config), marks)
     keys = unit_keys(units)
     protected = np.zeros(n, dtype=bool)
