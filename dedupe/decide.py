@@ -296,7 +296,8 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Te
     found = _clusters_and_templates(sub, groups, docs, ranks, unmatched_chars, rule_hit[rows], learned_hit[rows],
                                     texts, config)
     marks = _marks(sub, groups, found)
-    facts = np.concatenate(where.map_ranges(partial(range_facts, learned=learned), marks), axis=1)
+    facts = np.concatenate([np.zeros((4, 0), dtype=np.int64),  # an engine may have no range at all
+                            *where.map_ranges(partial(range_facts, learned=learned), marks)], axis=1)
     facts = facts[:, np.searchsorted(facts[0], marks.key)]  # every interesting unit has its facts
 
     def score(asked: dict[int, list[int]]) -> dict[int, float]:
@@ -308,7 +309,8 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Te
         return {u: got[int(marks.key[u])] for u in lines}
 
     marks.headline[_headlines(sub, groups, found.ndocs, facts, learned_hit[rows], docs, score)] = True
-    outcomes = where.map_ranges(partial(range_outcomes, learned=learned, config=config), marks)
+    outcomes = where.map_ranges(partial(range_outcomes, learned=learned, config=config), marks) or [
+        RangeOutcomes(0, *(np.zeros(0, dtype=np.int64),) * 3, np.zeros(0, dtype=np.uint8), np.zeros(0))]
     keys = unit_keys(units)
     protected = np.zeros(n, dtype=bool)
     protected[np.searchsorted(keys, np.concatenate([o.protected for o in outcomes]))] = True
@@ -390,6 +392,8 @@ class Spread:
 
     def __getattr__(self, name: str) -> np.ndarray:
         """A mark of every unit (zero, False or -1 for units without marks), made when first asked for."""
+        if name.startswith("_") or name not in Marks.__dataclass_fields__:  # copy/pickle probes, and typos
+            raise AttributeError(name)
         values = getattr(self.marks, name)
         out = np.full(len(self.key), -1 if name in ("group", "copy") else 0, dtype=values.dtype)
         out[self.hit] = values[self.at[self.hit]]

@@ -897,3 +897,29 @@ def test_decide_gives_the_same_decisions_whatever_ranges_run_its_per_document_st
     assert {k: v.tolist() for k, v in ranged.cluster_members.items()} == \
         {k: v.tolist() for k, v in whole.cluster_members.items()}
     assert whole.protected.any() and "context" in whole.cluster_members and len(whole.flagged) > 0
+
+
+def test_decide_takes_an_engine_with_no_range_and_spread_marks_copy_and_refuse_unknown_names():
+    import copy
+
+    from dedupe import Config
+    from dedupe.decide import Marks, decide
+
+    class NoRanges:
+        def map_ranges(self, fn, marks, texts=False):
+            return []
+
+    empty = UnitTable(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32),
+                      np.zeros(0, np.int8), np.zeros(0, np.int64), np.zeros((0, 4)), [], [], np.zeros(0, bool),
+                      np.zeros(0, bool))
+    decisions = decide(empty, np.zeros(0, np.int64), [], None, set(), Config(), where=NoRanges())
+    assert len(decisions.flagged) == 0 and decisions.dropped == {}
+    marks = Marks(np.array([5]), np.array([1], np.uint8), np.array([0], np.uint8), np.array([True]), np.array([3]),
+                  np.array([-1]), np.array([False]), np.array([False]))
+    units = UnitTable(np.zeros(2, np.int64), np.array([5, 9]), np.array([8, 12]), np.ones(2, np.int32),
+                      np.ones(2, np.int8), np.full(2, -1), np.zeros((0, 4)), [None] * 2, [None] * 2, np.zeros(2, bool),
+                      np.zeros(2, bool))
+    spread = copy.deepcopy(marks.spread(units))
+    assert spread.group.tolist() == [3, -1] and spread.bits.tolist() == [1, 0]
+    with pytest.raises(AttributeError):
+        spread.part  # noqa: B018  (a Marks method, not a mark)
