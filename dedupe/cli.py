@@ -4,11 +4,8 @@ Options are generated from the `Config` dataclass, so every knob of the
 Python API has a flag with the same name. What lives here is what only a
 command line needs: reading files twice, streaming outputs, exit codes.
 
-Exit codes (also in `dedupe --help`): 0 done; 2 usage or configuration error,
-missing input, or an output refused before any work; 3 bad input under
-`--strict`; 4 an output could not be written; 5 `--fail-above` exceeded; 6
-the Spark engine failed; 7 a worker process died; 130 interrupted (Ctrl-C),
-143 terminated (SIGTERM). A crash would be 1.
+Exit codes: the `EXIT_*` constants below, listed for people in `main`'s help
+(`dedupe --help`) and in README; a crash would be 1.
 """
 
 from __future__ import annotations
