@@ -264,18 +264,50 @@ def _headline_scores(text: str, work: tuple[list[tuple[int, int, int]], list[tup
     return scores
 
 
-def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Texts,
-           learned: set[str], config: Config, where: Units | None = None) -> Decisions:
+@dataclass
+class Interesting:
+    """What the cross-document stages of `decide` get from the whole corpus: the interesting units
+    (`interesting`, in unit order) with their cluster labels, and sums over all units."""
+
+    units: UnitTable
+    labels: np.ndarray  # int64 per unit: its cluster label (-1 for none)
+    unmatched_chars: np.ndarray  # per document: characters of its units that no rule matches
+    total: int  # units in the corpus
+    too_long: int  # units too long to be matched (`max_unit_chars`)
+
+
+def in_memory(units: UnitTable, labels: np.ndarray, texts: Texts, learned: set[str], ndocs: int, config: Config
+              ) -> tuple[Interesting, InMemory]:
+    """`decide`'s inputs when all units are in memory (the local engine): one range holds them all."""
+    rule_hit, learned_hit = hits(units, learned)
+    rows = interesting(labels, rule_hit | learned_hit)
+    part = Interesting(units.take(rows), labels[rows], unmatched_chars(units, rule_hit, ndocs), len(units),
+                       too_long(units, config))
+    return part, InMemory(units, texts, (learned, rule_hit, learned_hit))
+
+
+def unmatched_chars(units: UnitTable, rule_hit: np.ndarray, ndocs: int) -> np.ndarray:
+    """Characters per document (numbered from 0 to `ndocs`) of its units that no rule matches."""
+    lengths = units.end - units.start
+    return _chars(units.doc[~rule_hit], lengths[~rule_hit], ndocs)
+
+
+def too_long(units: UnitTable, config: Config) -> int:
+    """How many units are too long to be matched (`max_unit_chars`)."""
+    return int(((units.end - units.start) > config.max_unit_chars).sum())
+
+
+def decide(part: Interesting, docs: list[Document], texts: Texts, learned: set[str], config: Config,
+           where: Units) -> tuple[UnitTable, Decisions]:
     """Apply categories, precedence and actions; see the specification (shared/SPEC.md) and README "Categories".
 
     The cluster rules work on columns: the members of all clusters as rows of (cluster, unit), each
     category's targets as a `Targets`, per-cluster counts as reductions over sorted rows. Python loops remain
     for the quotation check and the headline candidates, and texts are read only through `texts`.
 
-    Stages, so that an engine can run the per-document ones where the documents are (`where`, a `Units`:
-    by default all of `units` as one range) and hand the cross-document ones only the units they look at
-    (members of clusters of two or more, and units that a rule or a learned template matches:
-    `interesting`) plus per-document sums:
+    Stages, so that an engine can run the per-document ones where the documents and their units are
+    (`where`, a `Units`) and hold only the units the cross-document ones look at (`part`: members of
+    clusters of two or more, and units that a rule or a learned template matches) plus per-document sums:
     1. clusters and templates (`_clusters_and_templates`): on the interesting units;
     2. each document's text start and headline zone (`range_facts`): per document;
     3. headlines of documents without a title (`_headlines`): on the interesting units, scoring lines
@@ -283,17 +315,15 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Te
     4. the context rule, headline exemptions and each unit's outcome (`range_outcomes`): per document;
     5. duplicate documents (`_duplicate_documents`): on the interesting units and per-document sums.
     What stages 1 and 3 tell stages 2 to 4 about the interesting units travels as `Marks`.
+
+    Returns the decisions and the units they refer to: the interesting ones and those that stage 4 flags
+    or protects besides (the context rule's units, title headlines), in unit order.
     """
-    n = len(units)
+    sub, labels = part.units, part.labels
     ranks = doc_ranks(docs)
-    rule_hit, learned_hit = _hits(units, learned)
-    where = where if where is not None else InMemory(units, texts, (learned, rule_hit, learned_hit))
-    rows = interesting(labels, rule_hit | learned_hit)
-    sub = units.take(rows)
-    groups = _groups(labels[rows], ranks, sub)
-    lengths = units.end - units.start
-    unmatched_chars = _chars(units.doc[~rule_hit], lengths[~rule_hit], len(docs))
-    found = _clusters_and_templates(sub, groups, docs, ranks, unmatched_chars, rule_hit[rows], learned_hit[rows],
+    rule_hit, learned_hit = hits(sub, learned)
+    groups = _groups(labels, ranks, sub)
+    found = _clusters_and_templates(sub, groups, docs, ranks, part.unmatched_chars, rule_hit, learned_hit,
                                     texts, config)
     marks = _marks(sub, groups, found)
     facts = np.concatenate([np.zeros((4, 0), dtype=np.int64),  # an engine may have no range at all
@@ -305,19 +335,22 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Te
         ask = np.zeros(len(sub), dtype=bool)
         ask[lines] = True
         got = dict(itertools.chain.from_iterable(
-            where.map_ranges(partial(range_scores, learned=learned), replace(marks, ask=ask))))
+            where.map_ranges(partial(range_scores, learned=learned), replace(marks, ask=ask), texts=True)))
         return {u: got[int(marks.key[u])] for u in lines}
 
-    marks.headline[_headlines(sub, groups, found.ndocs, facts, learned_hit[rows], docs, score)] = True
-    outcomes = where.map_ranges(partial(range_outcomes, learned=learned, config=config), marks) or [
-        RangeOutcomes(0, *(np.zeros(0, dtype=np.int64),) * 3, np.zeros(0, dtype=np.uint8), np.zeros(0))]
-    keys = unit_keys(units)
+    marks.headline[_headlines(sub, groups, found.ndocs, facts, learned_hit, docs, score)] = True
+    outcomes = where.map_ranges(partial(range_outcomes, learned=learned, config=config), marks)
+    units = UnitTable.stack([sub, *(o.extra for o in outcomes)])
+    order = np.argsort(unit_keys(units), kind="stable")
+    units, rows = units.take(order), np.argsort(order)[:len(sub)]  # rows: where the interesting units went
+    keys, n = unit_keys(units), len(units)
     protected = np.zeros(n, dtype=bool)
-    protected[np.searchsorted(keys, np.concatenate([o.protected for o in outcomes]))] = True
-    context = np.searchsorted(keys, np.concatenate([o.context for o in outcomes]))
+    protected[np.searchsorted(keys, np.concatenate([np.zeros(0, dtype=np.int64), *(o.protected for o in outcomes)]))] \
+        = True
+    context = np.searchsorted(keys, np.concatenate([np.zeros(0, dtype=np.int64), *(o.context for o in outcomes)]))
     kept = np.zeros(n, dtype=np.uint8)
-    kept[np.searchsorted(keys, np.concatenate([o.flagged for o in outcomes]))] = np.concatenate(
-        [o.kept for o in outcomes])
+    kept[np.searchsorted(keys, np.concatenate([np.zeros(0, dtype=np.int64), *(o.flagged for o in outcomes)]))] = \
+        np.concatenate([np.zeros(0, dtype=np.uint8), *(o.kept for o in outcomes)])
     content_chars = np.zeros(len(docs))
     for o in outcomes:
         content_chars[o.first_doc:o.first_doc + len(o.content_chars)] = o.content_chars
@@ -332,12 +365,12 @@ def decide(units: UnitTable, labels: np.ndarray, docs: list[Document], texts: Te
     dropped = _duplicate_documents(sub, groups, (kept[rows] & _CHROME) == 0, content_chars, ranks, config)
     flagged = np.flatnonzero(kept)
     cluster, match = _primary(targets, flagged, kept, table)
-    return Decisions(flagged, np.array(names, dtype=object)[cluster].tolist(), match, removed, table[kept].tolist(),
-                     dropped, protected, members, np.array([d.chars for d in docs], dtype=np.int64),
-                     {d.id: i for i, d in enumerate(docs)})
+    return units, Decisions(
+        flagged, np.array(names, dtype=object)[cluster].tolist(), match, removed, table[kept].tolist(), dropped,
+        protected, members, np.array([d.chars for d in docs], dtype=np.int64), {d.id: i for i, d in enumerate(docs)})
 
 
-def _hits(units: UnitTable, learned: set[str]) -> tuple[np.ndarray, np.ndarray]:
+def hits(units: UnitTable, learned: set[str]) -> tuple[np.ndarray, np.ndarray]:
     """Per unit: whether a rule matches it, and whether a learned template does (and no rule). Python looks
     only at the units with a template key: `map` finds them at C speed."""
     n = len(units)
@@ -422,8 +455,9 @@ class Units(Protocol):
     of whole documents where an engine keeps them. A range function gets a `Range` (all units of its
     documents, in unit order), the texts of its documents and the range's part of the marks."""
 
-    def map_ranges(self, fn: Callable[[Range, Texts, Marks], R], marks: Marks) -> list[R]:
-        """fn(range, texts, marks) for every range, in document order."""
+    def map_ranges(self, fn: Callable[[Range, Texts, Marks], R], marks: Marks, texts: bool = False) -> list[R]:
+        """fn(range, texts, marks) for every range, in document order; `texts` says whether `fn` reads the
+        documents (an engine may hand the others no texts)."""
         ...
 
 
@@ -434,7 +468,7 @@ class InMemory:
                  hits: tuple[set[str], np.ndarray, np.ndarray] | None = None) -> None:
         self.range, self.texts = Range(units, hits), texts
 
-    def map_ranges(self, fn: Callable[[Range, Texts, Marks], R], marks: Marks) -> list[R]:
+    def map_ranges(self, fn: Callable[[Range, Texts, Marks], R], marks: Marks, texts: bool = False) -> list[R]:
         return [fn(self.range, self.texts, marks)]
 
 
@@ -456,7 +490,7 @@ class Range:
         same = (marks.key, marks.bits, marks.shared, learned)  # held, so compared by identity safely
         if self._kept is None or any(a is not b for a, b in zip(self._kept[0], same)):
             known = self.hits is not None and self.hits[0] is learned
-            rule_hit, learned_hit = self.hits[1:] if known else _hits(self.units, learned)
+            rule_hit, learned_hit = self.hits[1:] if known else hits(self.units, learned)
             spread = marks.spread(self.units)
             zones = _zones(self.local, rule_hit, learned_hit, (spread.bits & _BIT["boilerplate"]) > 0, spread.shared,
                            self.count)
@@ -506,6 +540,7 @@ class RangeOutcomes:
     flagged: np.ndarray  # keys of the units some category flags
     kept: np.ndarray  # uint8: the categories that flag them (`_act`)
     content_chars: np.ndarray  # per document of the range: characters of its content (neither chrome nor template)
+    extra: UnitTable  # the protected and context units without marks (the driver holds only marked ones)
 
 
 def range_outcomes(part: Range, texts: Texts, marks: Marks, learned: set[str], config: Config) -> RangeOutcomes:
@@ -520,8 +555,11 @@ def range_outcomes(part: Range, texts: Texts, marks: Marks, learned: set[str], c
     lengths = units.end - units.start
     content = (kept & _CHROME) == 0
     flagged = np.flatnonzero(kept)
+    extra = protected.copy()
+    extra[context] = True
+    extra &= ~mine.hit
     return RangeOutcomes(part.first, mine.key[protected], mine.key[context], mine.key[flagged], kept[flagged],
-                         _chars(local.doc[content], lengths[content], part.count))
+                         _chars(local.doc[content], lengths[content], part.count), units.take(np.flatnonzero(extra)))
 
 
 def interesting(labels: np.ndarray, matched: np.ndarray) -> np.ndarray:

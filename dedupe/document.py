@@ -101,6 +101,16 @@ class UnitTable:
                          title=self.title[rows], sentence_end=self.sentence_end[rows], sig_keys=self.sig_keys)
 
     @classmethod
+    def stack(cls, tables: list[UnitTable]) -> UnitTable:
+        """The units of `tables` one after the other, with the first table's signatures (which the
+        others' `sig_row` must point into, or be -1)."""
+        if len(tables) == 1:
+            return tables[0]
+        return cls(**{name: np.concatenate([getattr(t, name) for t in tables]) for name in _COLUMNS},
+                   sigs=tables[0].sigs, rule=[r for t in tables for r in t.rule],
+                   template=[k for t in tables for k in t.template], sig_keys=tables[0].sig_keys)
+
+    @classmethod
     def concat(cls, tables: Iterable[UnitTable], num_perm: int, spool: ArraySpool,
                bands: tuple[ArraySpool, int, int] | None = None) -> UnitTable:
         """One table from batches, with signatures made distinct across all of them and kept in `spool`.

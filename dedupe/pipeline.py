@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
+from functools import partial
 from multiprocessing.context import BaseContext
 from typing import Any, TypeVar
 
@@ -28,7 +29,7 @@ import numpy as np
 
 from dedupe import cluster, index, malloc, rules, shingle, signature
 from dedupe.config import Config
-from dedupe.decide import Decisions, DocumentTexts, Texts, decide
+from dedupe.decide import Decisions, DocumentTexts, Interesting, Texts, Units, decide, in_memory
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
 from dedupe.io import (
     ArraySpool,
@@ -192,12 +193,16 @@ def learned_templates(units: UnitTable, config: Config) -> set[str]:
     """Prefixes learned as templates from this corpus (empty when learning is off)."""
     if not config.learn_templates:
         return set()
-    observations = (
+    return rules.learned_prefixes(template_stats(units), config.min_docs)
+
+
+def template_stats(units: UnitTable) -> rules.PrefixStats:
+    """`rules.prefix_stats` of the units with a template key."""
+    return rules.prefix_stats(
         (key[0], key[1], int(units.doc[u]), bool(units.sentence_end[u]))
         for u, key in enumerate(units.template)
         if key is not None
     )
-    return rules.learn_templates(observations, config.min_docs)
 
 
 @dataclass
@@ -205,7 +210,8 @@ class Analysis:
     """What the first pass learned about a corpus. No document text is held in memory."""
 
     docs: list[Document]  # text and record fields dropped
-    units: UnitTable
+    units: UnitTable  # the units the decisions refer to (`decide`)
+    unit_counts: tuple[int, int]  # units in the corpus, and units too long to be matched
     decisions: Decisions
     skips: list[Skip]
     config: Config
@@ -520,7 +526,9 @@ def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip | Lines]
             labels = cluster_units(units, config, min(jobs, os.cpu_count() or 1))
             units = clustered_only(units, labels)  # the other signatures are freed here, before deciding
             timings = {"read_and_sign_s": signed - began, "index_and_cluster_s": time.perf_counter() - signed}
-            analysis = conclude(infos, units, labels, DocumentTexts(store), admission.skips, config, began, timings)
+            texts = DocumentTexts(store)
+            analysis = conclude(infos, partial(local_inputs, units, labels, texts, len(infos), config), texts,
+                                admission.skips, config, began, timings)
     except BaseException:
         store.close()
         raise
@@ -528,18 +536,29 @@ def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip | Lines]
     return analysis
 
 
-def conclude(infos: list[Document], units: UnitTable, labels: np.ndarray, texts: Texts, skips: list[Skip],
-             config: Config, began: float, timings: dict[str, float]) -> Analysis:
+def conclude(infos: list[Document], inputs: Callable[[], tuple[Interesting, Units, set[str]]], texts: Texts,
+             skips: list[Skip], config: Config, began: float, timings: dict[str, float]) -> Analysis:
     """Decisions from clusters: the step after clustering that the local and Spark engines share.
 
-    `units` should hold only the signatures still needed (`clustered_only`), so that the others are freed
-    before deciding.
+    `inputs` gives `decide` the interesting units, where the per-document stages run and the learned
+    templates (`local_inputs` for units in memory); it is timed with the decisions.
     """
     start = time.perf_counter()
     with frozen():  # the first pass's objects live on: collections need not walk them again
-        decisions = decide(units, labels, infos, texts, learned_templates(units, config), config)
-    return Analysis(infos, units, decisions, skips, config, began,
+        part, where, learned = inputs()
+        counts = (part.total, part.too_long)
+        units, decisions = decide(part, infos, texts, learned, config, where)
+        del part, where
+    return Analysis(infos, units, counts, decisions, skips, config, began,
                     {**timings, "decide_s": time.perf_counter() - start})
+
+
+def local_inputs(units: UnitTable, labels: np.ndarray, texts: Texts, ndocs: int, config: Config
+                 ) -> tuple[Interesting, Units, set[str]]:
+    """`conclude`'s inputs from all units in memory. `units` should hold only the signatures still needed
+    (`clustered_only`), so that the others are freed before deciding."""
+    learned = learned_templates(units, config)
+    return (*in_memory(units, labels, texts, learned, ndocs, config), learned)
 
 
 # The second pass of an engine: render(keep, encode, texts) -> (documents, rendered batch) in input order; the
@@ -714,8 +733,8 @@ def second_pass(analysis: Analysis, render: Render, on_cleaned: Callable[[Cleane
 
     Findings are kept in the report (`keep_findings`) and/or streamed to `sink` as they are found.
     """
-    builder = ReportBuilder(analysis.docs, analysis.units, analysis.decisions, analysis.skips, analysis.config,
-                            keep_findings=keep_findings, sink=sink)
+    builder = ReportBuilder(analysis.docs, analysis.units, analysis.unit_counts, analysis.decisions, analysis.skips,
+                            analysis.config, keep_findings=keep_findings, sink=sink)
     began = time.perf_counter()
     with frozen():  # the analysis, and each batch's findings once counted, live to the end of the run
         for cleaned in apply(render(keep_findings, sink is not None, texts), builder):

@@ -352,7 +352,8 @@ class ReportBuilder:
     """Accumulates the report while the second pass goes through the documents."""
 
     docs: list[Document]
-    units: UnitTable
+    units: UnitTable  # the units the decisions refer to
+    unit_counts: tuple[int, int]  # units in the corpus, and units too long to be matched
     decisions: Decisions
     skips: list[Skip]
     config: Config
@@ -382,7 +383,7 @@ class ReportBuilder:
         ranked = heapq.nsmallest(TOP_LINES, lines, key=lambda t: (-len(line_docs[t]), -lines[t], t))
         return {
             "documents": len(self.docs),
-            "units": len(self.units),
+            "units": self.unit_counts[0],
             "characters": total,
             "characters_removed": self.tally.removed_chars,
             "characters_flagged": self.tally.flagged_chars,
@@ -393,7 +394,7 @@ class ReportBuilder:
                            for c, v in self.tally.per_category.items()},
             "top_lines": [{"text": t, "findings": lines[t], "documents": len(line_docs[t])}
                           for t in ranked],
-            "units_too_long_to_match": int(((self.units.end - self.units.start) > self.config.max_unit_chars).sum()),
+            "units_too_long_to_match": self.unit_counts[1],
             "skipped": {
                 "count": len(self.skips),
                 "reasons": dict(sorted(reasons.items())),

@@ -196,27 +196,49 @@ def template_keys(unit_texts: list[str], config: Config) -> list[tuple[str, str]
     return out
 
 
-def learn_templates(
-    observations: Iterable[tuple[str, str, int, bool]], min_docs: int
-) -> set[str]:
-    """Prefixes that head a varying tail in at least `min_docs` documents.
+# Per template prefix: (documents, up to two of its distinct tails, lines ending like sentences, lines).
+PrefixStats = dict[str, tuple[int, frozenset[str], int, int]]
 
-    `observations` are (prefix, tail, doc index, ends like a sentence). A
-    prefix whose lines mostly end like sentences (`He said: "..."`) is a
-    quotation habit, not a template, and is not learned.
-    """
+
+def prefix_stats(observations: Iterable[tuple[str, str, int, bool]]) -> PrefixStats:
+    """What `learn_templates` needs to know of each prefix, from (prefix, tail, doc index, ends like a
+    sentence) observations: enough to merge the stats of disjoint sets of documents (`merge_prefix_stats`)."""
     docs: dict[str, set[int]] = defaultdict(set)
     tails: dict[str, set[str]] = defaultdict(set)
     sentences: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for prefix, tail, doc, sentence in observations:
         docs[prefix].add(doc)
-        tails[prefix].add(tail)
+        if len(tails[prefix]) < 2:
+            tails[prefix].add(tail)
         sentences[prefix][0] += sentence
         sentences[prefix][1] += 1
-    return {
-        prefix
-        for prefix, seen in docs.items()
-        if len(seen) >= min_docs and len(tails[prefix]) >= 2 and 2 * sentences[prefix][0] < sentences[prefix][1]
-    }
+    return {prefix: (len(seen), frozenset(tails[prefix]), *sentences[prefix]) for prefix, seen in docs.items()}
+
+
+def merge_prefix_stats(parts: Iterable[PrefixStats]) -> PrefixStats:
+    """The stats of the union of disjoint sets of documents (ranges of a corpus)."""
+    out: PrefixStats = {}
+    for part in parts:
+        for prefix, (docs, tails, sentences, lines) in part.items():
+            if prefix in out:
+                d, t, s, n = out[prefix]
+                docs, tails, sentences, lines = d + docs, frozenset(sorted(t | tails)[:2]), s + sentences, n + lines
+            out[prefix] = (docs, tails, sentences, lines)
+    return out
+
+
+def learned_prefixes(stats: PrefixStats, min_docs: int) -> set[str]:
+    """Prefixes that head a varying tail in at least `min_docs` documents.
+
+    A prefix whose lines mostly end like sentences (`He said: "..."`) is a
+    quotation habit, not a template, and is not learned.
+    """
+    return {prefix for prefix, (docs, tails, sentences, lines) in stats.items()
+            if docs >= min_docs and len(tails) >= 2 and 2 * sentences < lines}
+
+
+def learn_templates(observations: Iterable[tuple[str, str, int, bool]], min_docs: int) -> set[str]:
+    """`learned_prefixes` of `observations` (prefix, tail, doc index, ends like a sentence)."""
+    return learned_prefixes(prefix_stats(observations), min_docs)
 
 

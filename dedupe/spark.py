@@ -20,13 +20,15 @@ engine's own functions applied per partition:
 
 Every document gets a stable order key when it is read (file rank, range of
 the file, position in the range), so canonical choices never depend on
-partitioning. The driver
-then holds what the local engine holds after clustering (unit columns and
-the clustered units' signatures, but no text) and makes the decisions with
-`pipeline.conclude`: the part that does not scale out yet. The texts stay on
-the executors: the headline and quotation checks of `decide` run there
-(`ExecutorTexts`) and send back scores and the paragraphs that the quotation
-check may compare. The second pass runs on the executors again
+partitioning. Each range's units then become one table where they were
+analysed (`ExecutorUnits`), with its per-document sums and template
+statistics; the driver receives only the interesting units (`decide.Interesting`:
+members of clusters of two or more, rule and learned-template matches) with the
+clustered nodes' signatures, and runs the cross-document stages of `decide`
+(through `pipeline.conclude`): the part that does not scale out yet. The
+per-document stages of `decide` run on the executors over the range tables
+(`ExecutorUnits.map_ranges`), and no text comes to the driver: the quotation
+check's paragraphs come from the executors (`ExecutorTexts`). The second pass runs on the executors again
 (`render_on_executors`): each range of documents is cleaned and its findings
 made by `render.render_batch` with the plans the driver cuts for that
 range (an RDD zipped with the ranges); the driver merges the report's
@@ -50,8 +52,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dedupe import cluster, index
+from dedupe import cluster, index, rules
 from dedupe.config import Config, ConfigError
+from dedupe.decide import DocumentTexts, Interesting, Marks, Range, hits, too_long, unmatched_chars
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
 from dedupe.io import Inputs, count_lines, line_ranges, output_record, read_range, record_to_document
 from dedupe.pipeline import (
@@ -69,6 +72,7 @@ from dedupe.pipeline import (
     second_pass,
     skip_of,
     strict_error,
+    template_stats,
 )
 from dedupe.render import Planner, Rendered, render_batch, without_texts
 from dedupe.report import FindingsSpool, Report
@@ -435,11 +439,18 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
     clock.lap("spark_pairs_and_verify_s")  # localCheckpoint is eager: the stage has run
     labels = components(edges).localCheckpoint()
     clock.lap("spark_components_s")
-    table, label = _driver_units(rows, nodes, labels, config)
     infos = docs.map(lambda pair: info_of(pair[1])).collect()  # in order: ranges of order, sorted within
-    clock.lap("spark_collect_to_driver_s")
-    return conclude(infos, table, label, ExecutorTexts(docs, len(infos)), skips, config, clock.began,
-                    clock.laps), docs
+    where = ExecutorUnits(docs, rows, len(infos), config)  # the units, as tables per range of documents
+    try:
+        clock.lap("spark_range_units_s")
+        part = where.interesting(clustered_nodes(nodes, labels), len(infos))
+        for frame in (rows, nodes):
+            frame.unpersist()
+        clock.lap("spark_collect_to_driver_s")
+        return conclude(infos, lambda: (part, where, where.learned), ExecutorTexts(docs, len(infos)), skips, config,
+                        clock.began, clock.laps), docs
+    finally:
+        where.release()
 
 
 class ExecutorTexts:
@@ -472,6 +483,123 @@ class ExecutorTexts:
 
         busy = [r for r, item in enumerate(items) if item is not None]
         return dict(self.docs.context.runJob(_by_range(self.docs, items), mapped, busy))
+
+
+class ExecutorUnits:
+    """`decide.Units` on the executors: the per-document stages of `decide` run range by range where the
+    documents are, each task with its range's units, its part of the marks and, for a function that reads
+    them, its documents; only the range functions' results come back.
+
+    `rows` were analysed partition by partition from `docs` (a narrow map): each partition holds the units of
+    one range of documents, so each range's table is made where it is (`_range_table`), with no shuffle, and
+    persisted with its per-document sums and template statistics, which the driver collects at once: the
+    learned templates, from the ranges' merged statistics (`rules.merge_prefix_stats`), are `learned`.
+    """
+
+    def __init__(self, docs: RDD, rows: DataFrame, total: int, config: Config) -> None:
+        from pyspark import StorageLevel
+        from pyspark.sql import functions as F
+
+        self.docs, self.total, self.num_perm = docs, total, config.num_perm
+        # A unit without a signature has no sigkey: a flag, since a null would make pandas store the keys as float64.
+        units = rows.where(F.col("kind") == 0).select(
+            *UNIT_COLUMNS, F.col("sigkey").isNotNull().alias("signed"), F.coalesce("sigkey", F.lit(0)).alias("sigkey"))
+        tables = units.mapInPandas(lambda frames: _range_table(frames, config), "table binary, summary binary")
+        # Exactly one element per partition (None for a range without units), as `zip` needs.
+        self.units = tables.rdd.mapPartitions(
+            lambda part: [next(((row.table, row.summary) for row in part), None)], True
+        ).persist(StorageLevel.MEMORY_AND_DISK)
+        if self.units.getNumPartitions() != docs.getNumPartitions():
+            raise RuntimeError("the units are not partitioned like their documents")
+        summaries = [pickle.loads(item) for item in self.units.map(lambda item: item and item[1]).collect() if item]
+        self.sums = [summary[:4] for summary in summaries]
+        self.learned = rules.learned_prefixes(rules.merge_prefix_stats(summary[4] for summary in summaries),
+                                              config.min_docs) if config.learn_templates else set()
+
+    def interesting(self, clustered: pd.DataFrame, ndocs: int) -> Interesting:
+        """The driver's part of the units (`decide.Interesting`): each range picks its interesting units, those
+        of `clustered` nodes (`clustered_nodes`, sent to every executor) and those a rule or a learned template
+        matches, with their nodes' labels; the driver gives them the nodes' signatures (see
+        `pipeline.clustered_only`) and adds up the ranges' sums."""
+        by_key = clustered.iloc[np.argsort(clustered["sigkey"].to_numpy(np.int64))]
+        # Node and label, each padded with -1 for the units whose node is not clustered (row -1).
+        codes = self.docs.context.broadcast((by_key["sigkey"].to_numpy(np.int64),
+                                             *(np.append(by_key[c].to_numpy(np.int64), -1) for c in ("node", "label"))))
+        learned = self.learned
+
+        def picked(item: tuple[bytes, bytes] | None) -> bytes | None:
+            if item is None:
+                return None
+            table, sigkey, signed = pickle.loads(item[0])
+            keys, node, label = codes.value
+            at = _rows_of(sigkey, keys, signed)
+            rule_hit, learned_hit = hits(table, learned)
+            rows = np.flatnonzero((at >= 0) | rule_hit | learned_hit)
+            return pickle.dumps((table.take(rows), node[at[rows]], label[at[rows]]), pickle.HIGHEST_PROTOCOL)
+
+        try:
+            parts = [pickle.loads(item) for item in self.units.map(picked).collect() if item is not None]
+        finally:
+            codes.unpersist()
+        by_node = clustered.iloc[np.argsort(clustered["node"].to_numpy(np.int64))]
+        node_codes = by_node["node"].to_numpy(np.int64)
+        table = UnitTable.stack([_EMPTY_RANGE, *(p[0] for p in parts)])
+        node = np.concatenate([np.zeros(0, dtype=np.int64), *(p[1] for p in parts)])
+        table = replace(table, sig_row=_rows_of(node, node_codes, node >= 0),
+                        sigs=_signatures(by_node, self.num_perm))
+        unmatched = np.zeros(ndocs)
+        for docs, chars, _, _ in self.sums:
+            unmatched[docs] = chars
+        return Interesting(table, np.concatenate([np.zeros(0, dtype=np.int64), *(p[2] for p in parts)]), unmatched,
+                           sum(s[2] for s in self.sums), sum(s[3] for s in self.sums))
+
+    def map_ranges(self, fn: Callable[[Range, Any, Marks], Any], marks: Marks, texts: bool = False) -> list[Any]:
+        first = _range_starts(self.docs, self.total)  # a range's units have keys from its first document's << 32
+        parts = [pickle.dumps(marks.part(a << 32, b << 32), pickle.HIGHEST_PROTOCOL)
+                 for a, b in zip(first[:-1], first[1:])]
+
+        def mapped(items: Iterator[tuple[tuple[list[tuple[int, Document]] | None, tuple[bytes, bytes] | None], bytes]]
+                   ) -> Iterator[Any]:
+            for (keyed, item), pickled in items:
+                units = pickle.loads(item[0])[0] if item is not None else _EMPTY_RANGE
+                by_order = {order: doc.text for order, doc in keyed} if keyed is not None else {}
+                if keyed is not None and not set(np.unique(units.doc).tolist()) <= by_order.keys():
+                    raise RuntimeError("a range's units are not those of its documents")
+                yield fn(Range(units), DocumentTexts(by_order) if texts else None, pickle.loads(pickled))
+
+        ranges = self.docs.glom() if texts else self.units.map(lambda _: None)  # texts only when read
+        zipped = ranges.zip(self.units).zip(self.docs.context.parallelize(parts, len(parts)))
+        return zipped.mapPartitions(mapped).collect()
+
+    def release(self) -> None:
+        self.units.unpersist()
+
+
+_EMPTY_RANGE = UnitTable(*(np.zeros(0, dtype=np.int64),) * 3, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int8),
+                         np.zeros(0, dtype=np.int64), np.zeros((0, 1), dtype=np.uint32), [], [],
+                         np.zeros(0, dtype=bool), np.zeros(0, dtype=bool))
+
+
+def _range_table(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.DataFrame]:
+    """A partition's units as a pickled (`UnitTable` in unit order without signatures, signature keys, signed
+    flags), and its summary: (its documents, their characters that no rule matches, units, units too long,
+    `pipeline.template_stats`)."""
+    import pandas as pd
+
+    batches = list(frames)
+    if not batches:
+        return
+    frame = pd.concat(batches, ignore_index=True)
+    frame = frame.iloc[np.lexsort((frame["start"].to_numpy(np.int64), frame["doc"].to_numpy(np.int64)))]
+    table = _unit_table(frame)
+    docs, local = np.unique(table.doc, return_inverse=True)
+    rule_hit, _ = hits(table, set())
+    summary = (docs, unmatched_chars(replace(table, doc=local), rule_hit, len(docs)), len(table),
+               too_long(table, config), template_stats(table) if config.learn_templates else {})
+    yield pd.DataFrame({
+        "table": [pickle.dumps((table, frame["sigkey"].to_numpy(np.int64), frame["signed"].to_numpy(bool)),
+                               pickle.HIGHEST_PROTOCOL)],
+        "summary": [pickle.dumps(summary, pickle.HIGHEST_PROTOCOL)]})
 
 
 def distinct_nodes(rows: DataFrame) -> DataFrame:
@@ -507,40 +635,14 @@ def candidate_edges(nodes: DataFrame, config: Config, partitions: int, count: in
     return candidates.mapInPandas(lambda frames: _verified(frames, config), "a long, b long")
 
 
-def _driver_units(rows: DataFrame, nodes: DataFrame, labels: DataFrame, config: Config
-                  ) -> tuple[UnitTable, np.ndarray]:
-    """The unit table and a label per unit on the driver, with the clustered units' signatures only
-    (see `pipeline.clustered_only`); releases the cached stages.
-
-    No unit is shuffled: the units' columns come as they are, with their signature's key, and each unit
-    finds its node and label on the driver in the (sigkey, node, label) table of the distinct signatures,
-    which brings the signatures of clustered nodes along: those whose component has other nodes or whose
-    signature has other units.
-    """
+def clustered_nodes(nodes: DataFrame, labels: DataFrame) -> pd.DataFrame:
+    """(sigkey, node, label, sig) of the clustered nodes, on the driver: those whose component has other nodes
+    (they have a label) or whose signature has other units."""
     from pyspark.sql import functions as F
 
-    clustered = F.col("label").isNotNull() | (F.col("units") >= 2)  # no label: a node alone in its component
-    codes = nodes.join(labels, "node", "left").select(
-        "sigkey", "node", F.coalesce("label", "node").alias("label"), F.when(clustered, F.col("sig")).alias("sig")
-    ).toPandas()
-    kept = codes[codes["sig"].notna()]
-    kept = kept.iloc[np.argsort(kept["node"].to_numpy(np.int64))]
-    sigs, node_codes = _signatures(kept, config.num_perm), kept["node"].to_numpy(np.int64)
-    del kept, codes["sig"]
-    by_key = np.argsort(codes["sigkey"].to_numpy(np.int64))
-    keys = codes["sigkey"].to_numpy(np.int64)[by_key]
-    # A unit without a signature has no sigkey: a flag, since a null would make pandas store the keys as float64.
-    units = rows.where(F.col("kind") == 0).select(
-        *UNIT_COLUMNS, F.col("sigkey").isNotNull().alias("signed"), F.coalesce("sigkey", F.lit(0)).alias("sigkey")
-    ).toPandas()
-    units = units.iloc[np.lexsort((units["start"].to_numpy(np.int64), units["doc"].to_numpy(np.int64)))]
-    node, label = np.full(len(units), -1, dtype=np.int64), np.full(len(units), -1, dtype=np.int64)
-    signed = np.flatnonzero(units["signed"].to_numpy(bool))  # every signature key is in `keys`
-    at = by_key[np.searchsorted(keys, units["sigkey"].to_numpy(np.int64)[signed])]
-    node[signed], label[signed] = codes["node"].to_numpy(np.int64)[at], codes["label"].to_numpy(np.int64)[at]
-    for frame in (rows, nodes):
-        frame.unpersist()
-    return _unit_table(units, node, sigs, node_codes), label
+    clustered = F.col("label").isNotNull() | (F.col("units") >= 2)
+    return nodes.join(labels, "node", "left").where(clustered).select(
+        "sigkey", "node", F.coalesce("label", "node").alias("label"), "sig").toPandas()
 
 
 class _Clock:
@@ -556,24 +658,23 @@ class _Clock:
         self.last = now
 
 
-def _rows_of(wanted: np.ndarray, nodes: np.ndarray) -> np.ndarray:
-    """The row of each unit's node in the sorted `nodes`, -1 where it is missing (-1) or not among them."""
-    if len(nodes) == 0:
+def _rows_of(wanted: np.ndarray, keys: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """The row of each `valid` wanted key in the sorted `keys`, -1 where it is not valid or not among them."""
+    if len(keys) == 0:
         return np.full(len(wanted), -1, dtype=np.int64)
-    at = np.minimum(np.searchsorted(nodes, wanted), len(nodes) - 1)
-    return np.where((wanted >= 0) & (nodes[at] == wanted), at, -1)
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    return np.where(valid & (keys[at] == wanted), at, -1)
 
 
-def _unit_table(units: pd.DataFrame, node: np.ndarray, sigs: np.ndarray, nodes: np.ndarray) -> UnitTable:
-    """The driver's unit table, as `pipeline.clustered_only` leaves it locally: `sig_row` is the rank of the
-    unit's `node` among the sorted `nodes` (clustered nodes only; -1 for the others)."""
+def _unit_table(units: pd.DataFrame) -> UnitTable:
+    """A frame of `UNIT_COLUMNS` as a table, without signatures (`sig_row` -1)."""
     tails = [t if isinstance(t, str) else "" for t in units["ttail"].tolist()]
     template = [None if p is None else (p, t) for p, t in zip(_strings(units["tprefix"]), tails)]
     return UnitTable(
         doc=units["doc"].to_numpy(np.int64), start=units["start"].to_numpy(np.int64),
         end=units["end"].to_numpy(np.int64), words=units["words"].to_numpy(np.int32),
-        mode=units["mode"].to_numpy(np.int8), sig_row=_rows_of(node, nodes),
-        sigs=sigs, rule=_strings(units["rule"]), template=template,
+        mode=units["mode"].to_numpy(np.int8), sig_row=np.full(len(units), -1, dtype=np.int64),
+        sigs=np.zeros((0, 1), dtype=np.uint32), rule=_strings(units["rule"]), template=template,
         title=units["title"].to_numpy(bool), sentence_end=units["sentence_end"].to_numpy(bool),
     )
 

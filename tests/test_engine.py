@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from conftest import SEEDS
 from samples import NAMES, SAMPLES, expected_path, findings_of
@@ -377,6 +378,25 @@ def test_learned_templates_need_min_docs_varying_tails_and_no_quotes():
     assert learn_templates(quotes, 3) == set()
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_template_stats_of_document_ranges_merge_to_the_corpus_stats(seed):
+    # What the Spark engine relies on to learn templates from ranges of documents without a shuffle.
+    from dedupe.rules import learned_prefixes, merge_prefix_stats, prefix_stats
+
+    rng = np.random.default_rng(seed)
+    # Prefix k: in at most 2 + 5k documents, with 1 + k % 3 distinct tails, mostly sentences for k = 7.
+    obs = [(f"p{k}", f"t{rng.integers(1 + k % 3)}", int(rng.integers(2 + 5 * k)), bool(rng.random() < (k == 7) * .8))
+           for k in rng.integers(8, size=400).tolist()]
+    whole = learn_templates(obs, 5)
+    cuts = np.sort(rng.choice(np.arange(1, 40), 3, replace=False)).tolist()
+    bounds = [0, *cuts, 40]
+    parts = [prefix_stats(o for o in obs if a <= o[2] < b) for a, b in zip(bounds, bounds[1:])]
+    merged = merge_prefix_stats(parts)
+    assert learned_prefixes(merged, 5) == whole
+    assert {p: s[0] for p, s in merged.items()} == {p: len({o[2] for o in obs if o[0] == p}) for p in merged}
+    assert 0 < len(whole) < 8
+
+
 def test_documents_may_be_dataclasses_and_order_is_by_date_then_input():
     text = ("Same paragraph of reasonable length repeated across two different outlets in this case study today "
             "with enough words to count as content")
@@ -532,7 +552,8 @@ def _tally_report(analysis, docs, size: int, texts: bool = True):
     from dedupe.report import ReportBuilder
 
     planner = Planner(analysis.docs, analysis.units, analysis.decisions)
-    builder = ReportBuilder(analysis.docs, analysis.units, analysis.decisions, analysis.skips, analysis.config)
+    builder = ReportBuilder(analysis.docs, analysis.units, analysis.unit_counts, analysis.decisions, analysis.skips,
+                            analysis.config)
     for first in range(0, len(docs), size):
         batch = docs[first:first + size]
         rendered = render_batch(batch, planner.plans(first, len(batch)), analysis.config, True, False, texts)

@@ -750,19 +750,20 @@ def test_decide_hands_its_cross_document_stages_only_the_interesting_units(gener
             return real(*args, **kwargs)
         monkeypatch.setattr(module, name, wrapped)
 
+    spy(pipeline, "local_inputs")
     spy(pipeline, "decide")
     for name in ("_clusters_and_templates", "_headlines", "_duplicate_documents"):
         spy(decide, name)
     result = run(generated_docs[:300], Config())
-    units, labels, _, _, learned, _ = seen["decide"][0]
+    units, labels = seen["local_inputs"][0][:2]
+    part, learned = seen["decide"][0][0], seen["decide"][0][3]
     counts = np.bincount(labels[labels >= 0])
     in_cluster = (labels >= 0) & (counts[np.maximum(labels, 0)] > 1)
     matched = np.array([r is not None or (t is not None and t[0] in learned)
                         for r, t in zip(units.rule, units.template)])
     expected = np.flatnonzero(in_cluster | matched)
     assert 0 < len(expected) < 0.8 * len(units)  # the stages below see fewer units than the corpus has
-    for name in ("_clusters_and_templates", "_headlines"):
-        sub = seen[name][0][0]
+    for sub in (part.units, seen["_clusters_and_templates"][0][0], seen["_headlines"][0][0]):
         assert list(zip(sub.doc.tolist(), sub.start.tolist())) == list(zip(units.doc[expected].tolist(),
                                                                            units.start[expected].tolist()))
     assert all(len(call[0]) == len(expected) for call in seen["_duplicate_documents"])
@@ -842,13 +843,13 @@ class _DocumentRanges:
         self.parts = [Range(units.take(np.arange(a, b))) for a, b in zip(bounds, bounds[1:]) if b > a]
         self.calls = 0
 
-    def map_ranges(self, fn, marks):
+    def map_ranges(self, fn, marks, texts=False):
         from dedupe.decide import unit_keys
 
         out = []
         for part in self.parts:
             keys = unit_keys(part.units)
-            out.append(fn(part, self.texts, marks.part(int(keys[0]), int(keys[-1]) + 1)))
+            out.append(fn(part, self.texts if texts else None, marks.part(int(keys[0]), int(keys[-1]) + 1)))
         self.calls += 1
         return out
 
@@ -860,12 +861,17 @@ def test_decide_gives_the_same_decisions_whatever_ranges_run_its_per_document_st
     from dedupe import Config, decide, pipeline, run
 
     captured = {}
-    real = pipeline.decide
+    real_inputs, real_decide = pipeline.local_inputs, pipeline.decide
 
-    def capture(units, labels, docs, texts, learned, config):
-        captured.update(units=units, labels=labels, docs=docs, learned=learned)
-        return real(units, labels, docs, texts, learned, config)
+    def inputs(units, labels, texts, ndocs, config):
+        captured.update(units=units, labels=labels)
+        return real_inputs(units, labels, texts, ndocs, config)
 
+    def capture(part, docs, texts, learned, config, where):
+        captured.update(docs=docs, learned=learned)
+        return real_decide(part, docs, texts, learned, config, where)
+
+    monkeypatch.setattr(pipeline, "local_inputs", inputs)
     monkeypatch.setattr(pipeline, "decide", capture)
     from samples import SAMPLES
 
@@ -884,13 +890,18 @@ def test_decide_gives_the_same_decisions_whatever_ranges_run_its_per_document_st
     documents = samples + footers + [Document(d["id"], d["text"], source=d["source"]) for d in generated_docs[:200]]
     run(documents, config)
     units, texts = captured["units"], decide.DocumentTexts([d.text for d in documents])
-    args = (units, captured["labels"], captured["docs"], texts, captured["learned"], config)
-    whole = decide.decide(*args)
+    docs, learned = captured["docs"], captured["learned"]
+    part, one_range = decide.in_memory(units, captured["labels"], texts, learned, len(docs), config)
+    table, whole = decide.decide(part, docs, texts, learned, config, one_range)
     rng = np.random.default_rng(pieces)
     cuts = np.sort(rng.choice(np.arange(1, len(documents)), pieces - 1, replace=False))
     where = _DocumentRanges(units, texts, cuts)
-    ranged = decide.decide(*args, where=where)
+    ranged_table, ranged = decide.decide(part, docs, texts, learned, config, where)
     assert where.calls >= 3 and len(where.parts) == pieces  # facts, one or two rounds of scores, outcomes
+    # The decisions refer to the interesting units plus the context rule's and the title headlines.
+    assert len(part.units) < len(table) < len(units)
+    for column in ("doc", "start", "end", "sig_row"):
+        assert np.array_equal(getattr(ranged_table, column), getattr(table, column)), column
     for name in ("flagged", "match", "removed", "protected", "doc_chars"):
         assert np.array_equal(getattr(ranged, name), getattr(whole, name)), name
     assert (ranged.cluster, ranged.categories, ranged.dropped) == (whole.cluster, whole.categories, whole.dropped)
@@ -903,7 +914,7 @@ def test_decide_takes_an_engine_with_no_range_and_spread_marks_copy_and_refuse_u
     import copy
 
     from dedupe import Config
-    from dedupe.decide import Marks, decide
+    from dedupe.decide import Interesting, Marks, decide
 
     class NoRanges:
         def map_ranges(self, fn, marks, texts=False):
@@ -912,8 +923,9 @@ def test_decide_takes_an_engine_with_no_range_and_spread_marks_copy_and_refuse_u
     empty = UnitTable(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32),
                       np.zeros(0, np.int8), np.zeros(0, np.int64), np.zeros((0, 4)), [], [], np.zeros(0, bool),
                       np.zeros(0, bool))
-    decisions = decide(empty, np.zeros(0, np.int64), [], None, set(), Config(), where=NoRanges())
-    assert len(decisions.flagged) == 0 and decisions.dropped == {}
+    part = Interesting(empty, np.zeros(0, np.int64), np.zeros(0), 0, 0)
+    table, decisions = decide(part, [], None, set(), Config(), NoRanges())
+    assert len(table) == 0 and len(decisions.flagged) == 0 and decisions.dropped == {}
     marks = Marks(np.array([5]), np.array([1], np.uint8), np.array([0], np.uint8), np.array([True]), np.array([3]),
                   np.array([-1]), np.array([False]), np.array([False]))
     units = UnitTable(np.zeros(2, np.int64), np.array([5, 9]), np.array([8, 12]), np.ones(2, np.int32),
