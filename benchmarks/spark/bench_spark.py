@@ -8,8 +8,9 @@ For each size (MB of generated JSONL; benchmarks/perf/generate.py makes it into 
 - `dedupe audit CORPUS --report R --quiet --jobs 2` (local engine);
 - `dedupe audit CORPUS --report R --quiet --engine spark --spark-master local[2] --partitions P`.
 
-It prints medians of wall time, CPU, peak RSS (largest process, and the sampled sum over the process
-tree: Spark's JVM is a child of the driver), time per MB, the ratio of the two engines, and the Spark
+It prints medians of wall time, CPU, peak RSS (largest process, the sampled sum over the process
+tree: Spark's JVM is a child of the driver, and the `dedupe` process's own: with Spark, the driver's
+Python, see driver.py), time per MB, the ratio of the two engines, and the Spark
 engine's time per stage (`summary.timings`), and checks that both reports hold the same findings.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 from pathlib import Path
@@ -28,10 +30,14 @@ sys.path.insert(0, str(HERE.parent / "perf"))
 from bench import corpus_path, measure, stage_timings  # noqa: E402
 from generate import generate  # noqa: E402
 
+DRIVER_RSS = re.compile(r"driver peak RSS MB: (\d+)")  # printed by driver.py
+
 
 def audit(dedupe: list[str], corpus: Path, work: Path, extra: list[str]) -> tuple[dict[str, Any], list]:
     report = work / "report.json"
-    m = measure([*dedupe, "audit", str(corpus), "--report", str(report), "--quiet", *extra], work / "stderr.log")
+    log = work / "stderr.log"
+    m = measure([*dedupe, "audit", str(corpus), "--report", str(report), "--quiet", *extra], log)
+    m["driver_rss_mb"] = float(DRIVER_RSS.findall(log.read_text(errors="replace"))[-1])
     data = json.loads(report.read_text(encoding="utf-8"))
     m["timings"] = stage_timings(data["summary"])
     del m["stdout"]
@@ -53,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/dedupe-bench"))
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    dedupe = [sys.executable, "-m", "dedupe"]
+    dedupe = [sys.executable, str(HERE / "driver.py")]  # `dedupe`, and its own peak RSS (the Spark driver's)
     work = args.cache / "work"
     work.mkdir(parents=True, exist_ok=True)
     engines = {"local --jobs 2": ["--jobs", "2"],
@@ -74,12 +80,13 @@ def main(argv: list[str] | None = None) -> int:
         size_mb = corpus.stat().st_size / 1e6
         results["sizes"][f"{mb:g}"] = {"corpus_mb": size_mb, "same_findings": same, "runs": runs}
         print(f"\n## {mb:g} MB ({size_mb:.1f} MB of JSONL), medians of {args.repeat}; same findings: {same}\n")
-        print("| engine | wall s | s per MB | CPU s | peak RSS MB (largest) | tree RSS MB |")
-        print("|---|---|---|---|---|---|")
+        print("| engine | wall s | s per MB | CPU s | peak RSS MB (largest) | tree RSS MB | dedupe process RSS MB |")
+        print("|---|---|---|---|---|---|---|")
         for name, measured in runs.items():
             wall = median(measured, "wall_s")
             print(f"| {name} | {wall:.1f} | {wall / size_mb:.3f} | {median(measured, 'cpu_s'):.1f} | "
-                  f"{median(measured, 'peak_rss_mb'):.0f} | {median(measured, 'tree_rss_peak_mb'):.0f} |")
+                  f"{median(measured, 'peak_rss_mb'):.0f} | {median(measured, 'tree_rss_peak_mb'):.0f} | "
+                  f"{median(measured, 'driver_rss_mb'):.0f} |")
         local, spark = (median(runs[name], "wall_s") for name in engines)
         print(f"\nSpark / local wall: {spark / local:.2f}x")
         spark_runs = runs[f"spark {args.master}"]
