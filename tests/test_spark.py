@@ -252,6 +252,23 @@ def test_cli_engine_spark_writes_what_the_local_engine_writes(spark, tmp_path):
     assert outputs["local"][0]
 
 
+def test_a_record_that_has_the_kept_original_field_stops_a_spark_run_as_it_stops_a_local_one(spark, tmp_path):
+    # Raised in a task that reads records: the user gets exit 2 and dedupe's message, not exit 6 and a source line.
+    source = tmp_path / "crawl.jsonl"
+    source.write_text("".join(json.dumps({"id": str(i), "text": f"Story {i} on the harbour works.\nRead more: x",
+                                          "orig": "kept"}) + "\n" for i in range(3)), encoding="utf-8")
+    said = {}
+    for name, extra in (("local", []), ("spark", ["--engine", "spark", "--partitions", "2"])):
+        out = tmp_path / f"{name}.jsonl"
+        result = CliRunner().invoke(main, ["clean", str(source), "-o", str(out), "--keep-original-field", "orig",
+                                           "--quiet", *extra])
+        assert result.exit_code == 2, result.output
+        assert not out.exists()
+        said[name] = [line for line in result.output.splitlines() if line.startswith("dedupe:")]
+    assert said["spark"] == said["local"]
+    assert "already has a field 'orig'" in said["local"][0]
+
+
 def test_a_failing_spark_job_is_exit_6_with_sparks_reason_not_a_traceback(tmp_path):
     command = [sys.executable, "-m", "dedupe", "audit", str(ROOT / "corpus_samples" / "wire-story"), "--quiet",
                "--engine", "spark", "--spark-master", "local[1]", "--spark-conf", "spark.driver.memory=1m"]
