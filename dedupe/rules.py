@@ -33,6 +33,13 @@ _STAMP_WORDS = (
     "обновлено|опубликовано|actualizado|publicado|mis à jour|publié|aktualisiert|veröffentlicht|"
     "aggiornato|pubblicato|更新|公開|更新日|公開日"
 )
+# Words after "By" that say when, not who, unless a capitalised word follows ("By May Kirkwood"); case-sensitive
+# like the byline rule.
+_WHEN = (
+    "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|"
+    "August|September|October|November|December|Christmas|Easter|Then|Now|Next|Last|This|Early|Late|Mid|"
+    "Tomorrow|Tonight|Noon|Midnight|Midday|Spring|Summer|Autumn|Winter"
+)
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _TIME = r"\d{1,2}[:.]\d{2}(?:\s*[ap]\.?\s?m\.?)?(?:\s*(?-i:\p{Lu}{2,5}))?"  # a zone in capitals, under (?i) too
 _DATE = (
@@ -77,7 +84,9 @@ BUILTIN_RULES: dict[str, str] = {
     ),
     "copyright": r"(?i)(?:(?:©|\(c\)|copyright)\s*.{0,150}|.{0,120}all rights reserved\.?)",
     "separator": r"[\p{P}\p{S}\s]{3,}",
-    "byline": r"(?:By|BY|by)\s+\p{Lu}[\p{L}.'’-]+(?:\s+\p{Lu}[\p{L}.'’-]+){0,3}(?:\s*(?:,|and|&|\|)\s*.{0,60})?",
+    # "By Monday, ..." and "By Christmas | ..." say when, not who.
+    "byline": r"(?:By|BY|by)\s+(?!(?:" + _WHEN + r")\b(?!\s+\p{Lu}))\p{Lu}[\p{L}.'’-]+(?:\s+\p{Lu}[\p{L}.'’-]+){0,3}"
+              r"(?:\s*(?:,|and|&|\|)\s*.{0,60})?",
 }
 
 

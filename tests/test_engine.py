@@ -347,6 +347,8 @@ def test_rules_can_be_disabled_added_and_must_compile():
     ("Published 12:04 GMT, 3 March 2026 | Updated 14:10 GMT, 3 March 2026", "stamp"),  # a time before the date
     ("Updated 14:10 GMT, 3 March 2026", "stamp"),
     ("By Jane Smith | AP", "byline"),
+    ("By The Associated Press", "byline"),
+    ("By May Kirkwood and Tom Ellis", "byline"),
     ("Share this article on WhatsApp", "share_follow"),
     ("Share via email", "share_follow"),
     ("2026年3月14日 9:30（最終更新 17:40）", "date_line"),
@@ -363,6 +365,10 @@ def test_builtin_rules_match_news_chrome(line, rule):
     "The council met on 3 March 2026 (a Tuesday) to vote.",
     "2026年3月14日、市議会は予算案を可決した。",
     "Posted 9.30 and 12/03/2024 figures",  # a lowercase word after a time is not a time zone
+    "By Monday | the council had voted",  # "By" and a time say when, not who
+    "By Sunday, the fire was under control.",
+    "By March the harbour works had stopped",
+    "By Christmas",
 ])
 def test_builtin_rules_leave_body_sentences_alone(line):
     assert RuleSet.from_config(Config()).match(line) is None
