@@ -314,11 +314,29 @@ def _read_parquet(file: Path, config: Config) -> Iterator[Document | Skip]:
             raise ConfigError(f"{label} has a column {config.keep_original_field!r}, which --keep-original-field "
                               "would overwrite with the original text; choose another name")
         for batch in reader.iter_batches():
-            for record in batch.to_pylist():
+            for record in _parquet_rows(batch):
                 row += 1
-                yield record_to_document(record, config, f"{label}:{row}", str(file))
+                if isinstance(record, dict):
+                    yield record_to_document(record, config, f"{label}:{row}", str(file))
+                else:
+                    yield Skip(f"{label}:{row}", "bad_value", f"a value Python cannot hold ({record})")
     except (OSError, pa.ArrowException) as err:
         yield Skip(f"{label}:{row + 1}", "unreadable_file", f"not readable as Parquet: {err}")
+
+
+def _parquet_rows(batch: Any) -> Iterator[dict[str, Any] | str]:
+    """A Parquet batch's rows as dicts, and for a row with a value that Python cannot hold (a date after the
+    year 9999, a timestamp beyond datetime's range), the reason instead: the batch is then converted row by
+    row, so the other rows are still read."""
+    try:
+        yield from batch.to_pylist()  # converted whole before the first row is yielded
+        return
+    except (OverflowError, ValueError) as err:
+        if batch.num_rows == 1:
+            yield str(err)
+            return
+    for i in range(batch.num_rows):
+        yield from _parquet_rows(batch.slice(i, 1))
 
 
 def read(inputs: Inputs, config: Config, stdin: IO[bytes] | None = None, raw: bool = False

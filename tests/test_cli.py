@@ -122,6 +122,20 @@ def test_a_parquet_file_without_the_text_column_is_one_skip_that_names_its_colum
     assert result.exit_code == 0
 
 
+def test_a_parquet_row_with_a_date_python_cannot_hold_is_a_skip_and_the_other_rows_are_read(tmp_path):
+    source = tmp_path / "in.parquet"
+    texts = [f"Story {i} on the harbour works.\nRead more: the ferry timetable" for i in range(3)]
+    dates = pa.array([19_000, 3_000_000, 19_001], type=pa.date32())  # the second is in the year 10183
+    pq.write_table(pa.table({"id": ["a", "b", "c"], "text": texts, "date": dates}), source)
+    result = invoke("audit", str(source), "--report", str(tmp_path / "r.json"), "--quiet")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "r.json").read_text())["summary"]
+    assert summary["documents"] == 2 and summary["skipped"]["count"] == 1
+    item = summary["skipped"]["items"][0]
+    assert (item["location"], item["reason"]) == (f"{source}:2", "bad_value")
+    assert "out of range" in item["detail"]
+
+
 def test_clean_parquet_keeps_schema(tmp_path):
     source = tmp_path / "in.parquet"
     pq.write_table(pa.Table.from_pylist(records()), source)
