@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import operator
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Protocol, TypeVar
@@ -36,7 +36,9 @@ MAX_DOCS_FOR_COVERAGE = 50
 
 @dataclass
 class Decisions:
-    """What happens to every unit and document."""
+    """What happens to the units of the table that `decide` returns with them (the interesting units and
+    those that the context rule or a title headline adds; every other unit is kept and flagged by nothing),
+    and to every document. Units are rows of that table."""
 
     flagged: np.ndarray  # units that some category flags (a finding each), in unit order
     cluster: list[str]  # per flagged unit: the cluster of its first category's target
@@ -44,7 +46,8 @@ class Decisions:
     removed: np.ndarray  # bool per unit
     categories: list[tuple[str, ...]]  # per unit: categories that flag it (empty: not a finding)
     dropped: dict[int, tuple[int, float]] = field(default_factory=dict)  # doc -> (canonical doc, coverage)
-    protected: np.ndarray | None = None  # bool per unit: a document's own headline
+    protected: np.ndarray | None = None  # bool per unit: a document's own headline (for API users and tests;
+    # what it protects is already in `removed`)
     cluster_members: dict[str, np.ndarray] = field(default_factory=dict)  # name -> units (canonical order,
     # but "context" in unit order)
     doc_chars: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -75,9 +78,9 @@ class Texts(Protocol):
 
 
 class DocumentTexts:
-    """Texts at hand: a list, or the first pass's `io.DocumentStore`."""
+    """Texts at hand: a list, the first pass's `io.DocumentStore`, or a range's texts by document."""
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, texts: Sequence[str] | Mapping[int, str]) -> None:
         self.texts = texts
 
     def map_documents(self, fn: Callable[[str, W], R], work: dict[int, W]) -> dict[int, R]:
@@ -279,7 +282,7 @@ class Interesting:
 def in_memory(units: UnitTable, labels: np.ndarray, texts: Texts, learned: set[str], ndocs: int, config: Config
               ) -> tuple[Interesting, InMemory]:
     """`decide`'s inputs when all units are in memory (the local engine): one range holds them all."""
-    rule_hit, learned_hit = hits(units, learned)
+    rule_hit, learned_hit = unit_hits(units, learned)
     rows = interesting(labels, rule_hit | learned_hit)
     part = Interesting(units.take(rows), labels[rows], unmatched_chars(units, rule_hit, ndocs), len(units),
                        too_long(units, config))
@@ -316,12 +319,12 @@ def decide(part: Interesting, docs: list[Document], texts: Texts, learned: set[s
     5. duplicate documents (`_duplicate_documents`): on the interesting units and per-document sums.
     What stages 1 and 3 tell stages 2 to 4 about the interesting units travels as `Marks`.
 
-    Returns the decisions and the units they refer to: the interesting ones and those that stage 4 flags
-    or protects besides (the context rule's units, title headlines), in unit order.
+    Returns the units that the decisions refer to, in unit order (the interesting ones and those that stage
+    4 flags or protects besides: the context rule's units, title headlines), and the decisions.
     """
     sub, labels = part.units, part.labels
     ranks = doc_ranks(docs)
-    rule_hit, learned_hit = hits(sub, learned)
+    rule_hit, learned_hit = unit_hits(sub, learned)
     groups = _groups(labels, ranks, sub)
     found = _clusters_and_templates(sub, groups, docs, ranks, part.unmatched_chars, rule_hit, learned_hit,
                                     texts, config)
@@ -370,7 +373,7 @@ def decide(part: Interesting, docs: list[Document], texts: Texts, learned: set[s
         protected, members, np.array([d.chars for d in docs], dtype=np.int64), {d.id: i for i, d in enumerate(docs)})
 
 
-def hits(units: UnitTable, learned: set[str]) -> tuple[np.ndarray, np.ndarray]:
+def unit_hits(units: UnitTable, learned: set[str]) -> tuple[np.ndarray, np.ndarray]:
     """Per unit: whether a rule matches it, and whether a learned template does (and no rule). Python looks
     only at the units with a template key: `map` finds them at C speed."""
     n = len(units)
@@ -456,8 +459,9 @@ class Units(Protocol):
     documents, in unit order), the texts of its documents and the range's part of the marks."""
 
     def map_ranges(self, fn: Callable[[Range, Texts, Marks], R], marks: Marks, texts: bool = False) -> list[R]:
-        """fn(range, texts, marks) for every range, in document order; `texts` says whether `fn` reads the
-        documents (an engine may hand the others no texts)."""
+        """fn(range, texts, marks) for every range, in document order. `texts` says that `fn` reads the
+        documents, and only for the lines its marks ask about (`Marks.ask`): an engine may then leave out
+        the ranges without any (and hand the other functions no texts)."""
         ...
 
 
@@ -490,7 +494,7 @@ class Range:
         same = (marks.key, marks.bits, marks.shared, learned)  # held, so compared by identity safely
         if self._kept is None or any(a is not b for a, b in zip(self._kept[0], same)):
             known = self.hits is not None and self.hits[0] is learned
-            rule_hit, learned_hit = self.hits[1:] if known else hits(self.units, learned)
+            rule_hit, learned_hit = self.hits[1:] if known else unit_hits(self.units, learned)
             spread = marks.spread(self.units)
             zones = _zones(self.local, rule_hit, learned_hit, (spread.bits & _BIT["boilerplate"]) > 0, spread.shared,
                            self.count)
@@ -510,10 +514,10 @@ def range_facts(part: Range, texts: Texts, marks: Marks, learned: set[str]) -> n
 def range_scores(part: Range, texts: Texts, marks: Marks, learned: set[str]) -> list[tuple[int, float]]:
     """Stage 3's per-document part on a range: (key, `_headline_scores` score) of each line to score
     (`Marks.ask`), against the prose of its document, each document read once through `texts`."""
+    if not marks.ask.any():
+        return []
     zones, mine, _ = part.zones(learned, marks)
     asked = np.flatnonzero(mine.ask)
-    if len(asked) == 0:
-        return []
     units, local, first = part.units, part.local, part.first
     bounds = np.searchsorted(local.doc, np.arange(int(local.doc[-1]) + 2), side="left")
     work, order = {}, {}

@@ -65,7 +65,7 @@ class CleanedDocument:
 
 @dataclass
 class UnitTable:
-    """All units of a batch of documents, column by column.
+    """Units of documents, column by column: all units of a batch or a corpus, or a part of them (`take`).
 
     Columns are plain arrays so that batches concatenate cheaply, cross
     process boundaries without Python objects per shingle, and can become

@@ -699,6 +699,7 @@ class Result:
 
     documents: list[CleanedDocument]
     report: Report
+    # The units the decisions refer to (see `decide.decide`), not every unit: report.summary["units"] counts those.
     units: UnitTable
     decisions: Decisions
 

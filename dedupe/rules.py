@@ -210,7 +210,7 @@ PrefixStats = dict[str, tuple[int, frozenset[str], int, int]]
 
 
 def prefix_stats(observations: Iterable[tuple[str, str, int, bool]]) -> PrefixStats:
-    """What `learn_templates` needs to know of each prefix, from (prefix, tail, doc index, ends like a
+    """What `learned_prefixes` needs to know of each prefix, from (prefix, tail, doc index, ends like a
     sentence) observations: enough to merge the stats of disjoint sets of documents (`merge_prefix_stats`)."""
     docs: dict[str, set[int]] = defaultdict(set)
     tails: dict[str, set[str]] = defaultdict(set)
@@ -244,10 +244,3 @@ def learned_prefixes(stats: PrefixStats, min_docs: int) -> set[str]:
     """
     return {prefix for prefix, (docs, tails, sentences, lines) in stats.items()
             if docs >= min_docs and len(tails) >= 2 and 2 * sentences < lines}
-
-
-def learn_templates(observations: Iterable[tuple[str, str, int, bool]], min_docs: int) -> set[str]:
-    """`learned_prefixes` of `observations` (prefix, tail, doc index, ends like a sentence)."""
-    return learned_prefixes(prefix_stats(observations), min_docs)
-
-

@@ -56,7 +56,7 @@ import regex
 
 from dedupe import cluster, index, rules
 from dedupe.config import Config, ConfigError
-from dedupe.decide import DocumentTexts, Interesting, Marks, Range, hits, too_long, unmatched_chars
+from dedupe.decide import DocumentTexts, Interesting, Marks, Range, too_long, unit_hits, unmatched_chars
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
 from dedupe.io import (
     InputError,
@@ -470,17 +470,22 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
     labels = components(edges).localCheckpoint()
     clock.lap("spark_components_s")
     infos = docs.map(lambda pair: info_of(pair[1])).collect()  # in order: ranges of order, sorted within
-    where = ExecutorUnits(docs, rows, len(infos), config)  # the units, as tables per range of documents
+    clock.lap("spark_collect_documents_s")
+    where = None
     try:
+        where = ExecutorUnits(docs, rows, len(infos), config)  # the units, as tables per range of documents
         clock.lap("spark_range_units_s")
-        part = where.interesting(clustered_nodes(nodes, labels), len(infos))
-        for frame in (rows, nodes):
+        part = where.interesting(clustered_nodes(nodes, labels))
+        for frame in (rows, nodes):  # the range tables and `part` hold what `decide` needs
             frame.unpersist()
         clock.lap("spark_collect_to_driver_s")
         return conclude(infos, lambda: (part, where, where.learned), ExecutorTexts(docs, len(infos)), skips, config,
                         clock.began, clock.laps), docs
     finally:
-        where.release()
+        for frame in (rows, nodes):  # also when something failed
+            frame.unpersist()
+        if where is not None:
+            where.release()
 
 
 class ExecutorTexts:
@@ -539,14 +544,19 @@ class ExecutorUnits:
         self.units = tables.rdd.mapPartitions(
             lambda part: [next(((row.table, row.summary) for row in part), None)], True
         ).persist(StorageLevel.MEMORY_AND_DISK)
-        if self.units.getNumPartitions() != docs.getNumPartitions():
-            raise RuntimeError("the units are not partitioned like their documents")
-        summaries = [pickle.loads(item) for item in self.units.map(lambda item: item and item[1]).collect() if item]
+        try:
+            if self.units.getNumPartitions() != docs.getNumPartitions():
+                raise RuntimeError("the units are not partitioned like their documents")
+            summaries = [pickle.loads(item) for item in self.units.map(lambda item: item and item[1]).collect()
+                         if item]
+        except BaseException:
+            self.release()
+            raise
         self.sums = [summary[:4] for summary in summaries]
         self.learned = rules.learned_prefixes(rules.merge_prefix_stats(summary[4] for summary in summaries),
                                               config.min_docs) if config.learn_templates else set()
 
-    def interesting(self, clustered: pd.DataFrame, ndocs: int) -> Interesting:
+    def interesting(self, clustered: pd.DataFrame) -> Interesting:
         """The driver's part of the units (`decide.Interesting`): each range picks its interesting units, those
         of `clustered` nodes (`clustered_nodes`, sent to every executor) and those a rule or a learned template
         matches, with their nodes' labels; the driver gives them the nodes' signatures (see
@@ -563,7 +573,7 @@ class ExecutorUnits:
             table, sigkey, signed = pickle.loads(item[0])
             keys, node, label = codes.value
             at = _rows_of(sigkey, keys, signed)
-            rule_hit, learned_hit = hits(table, learned)
+            rule_hit, learned_hit = unit_hits(table, learned)
             rows = np.flatnonzero((at >= 0) | rule_hit | learned_hit)
             return pickle.dumps((table.take(rows), node[at[rows]], label[at[rows]]), pickle.HIGHEST_PROTOCOL)
 
@@ -577,7 +587,7 @@ class ExecutorUnits:
         node = np.concatenate([np.zeros(0, dtype=np.int64), *(p[1] for p in parts)])
         table = replace(table, sig_row=_rows_of(node, node_codes, node >= 0),
                         sigs=_signatures(by_node, self.num_perm))
-        unmatched = np.zeros(ndocs)
+        unmatched = np.zeros(self.total)
         for docs, chars, _, _ in self.sums:
             unmatched[docs] = chars
         return Interesting(table, np.concatenate([np.zeros(0, dtype=np.int64), *(p[2] for p in parts)]), unmatched,
@@ -599,7 +609,11 @@ class ExecutorUnits:
 
         ranges = self.docs.glom() if texts else self.units.map(lambda _: None)  # texts only when read
         zipped = ranges.zip(self.units).zip(self.docs.context.parallelize(parts, len(parts)))
-        return zipped.mapPartitions(mapped).collect()
+        if not texts:
+            return zipped.mapPartitions(mapped).collect()
+        # Only the ranges with lines to read about are computed (`decide.Units.map_ranges`).
+        busy = [r for r, (a, b) in enumerate(zip(first[:-1], first[1:])) if marks.part(a << 32, b << 32).ask.any()]
+        return self.docs.context.runJob(zipped, mapped, busy) if busy else []
 
     def release(self) -> None:
         self.units.unpersist()
@@ -623,7 +637,7 @@ def _range_table(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.
     frame = frame.iloc[np.lexsort((frame["start"].to_numpy(np.int64), frame["doc"].to_numpy(np.int64)))]
     table = _unit_table(frame)
     docs, local = np.unique(table.doc, return_inverse=True)
-    rule_hit, _ = hits(table, set())
+    rule_hit, _ = unit_hits(table, set())
     summary = (docs, unmatched_chars(replace(table, doc=local), rule_hit, len(docs)), len(table),
                too_long(table, config), template_stats(table) if config.learn_templates else {})
     yield pd.DataFrame({

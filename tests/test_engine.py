@@ -12,7 +12,7 @@ from samples import NAMES, SAMPLES, expected_path, findings_of
 from dedupe import Config, Document, clean_documents, run
 from dedupe.io import discover, jsonl_line, read
 from dedupe.report import Finding, FindingsSpool, encode_findings, finding_line
-from dedupe.rules import RuleSet, learn_templates
+from dedupe.rules import RuleSet, learned_prefixes, prefix_stats
 
 
 @pytest.mark.parametrize("sample", NAMES)
@@ -374,6 +374,10 @@ def test_builtin_rules_leave_body_sentences_alone(line):
     assert RuleSet.from_config(Config()).match(line) is None
 
 
+def learn_templates(observations, min_docs):
+    return learned_prefixes(prefix_stats(observations), min_docs)
+
+
 def test_learned_templates_need_min_docs_varying_tails_and_no_quotes():
     obs = [("watch", f"clip {i}", i, False) for i in range(3)]
     assert learn_templates(obs, 3) == {"watch"}
@@ -387,7 +391,7 @@ def test_learned_templates_need_min_docs_varying_tails_and_no_quotes():
 @pytest.mark.parametrize("seed", range(4))
 def test_template_stats_of_document_ranges_merge_to_the_corpus_stats(seed):
     # What the Spark engine relies on to learn templates from ranges of documents without a shuffle.
-    from dedupe.rules import learned_prefixes, merge_prefix_stats, prefix_stats
+    from dedupe.rules import merge_prefix_stats
 
     rng = np.random.default_rng(seed)
     # Prefix k: in at most 2 + 5k documents, with 1 + k % 3 distinct tails, mostly sentences for k = 7.

@@ -849,7 +849,10 @@ class _DocumentRanges:
         out = []
         for part in self.parts:
             keys = unit_keys(part.units)
-            out.append(fn(part, self.texts if texts else None, marks.part(int(keys[0]), int(keys[-1]) + 1)))
+            mine = marks.part(int(keys[0]), int(keys[-1]) + 1)
+            if texts and not mine.ask.any():  # as an engine may: no lines to read about here
+                continue
+            out.append(fn(part, self.texts if texts else None, mine))
         self.calls += 1
         return out
 
