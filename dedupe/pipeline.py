@@ -218,6 +218,9 @@ class Analysis:
     began: float
     timings: dict[str, float]
     store: DocumentStore | None = None  # where the local engine reads documents again, until its second pass
+    # Per flagged unit, its similarity to the copy it matches (NaN: none), when the engine computed them where the
+    # signatures are (Spark: the driver holds none); otherwise `render.Planner` computes them from `units.sigs`.
+    similarities: np.ndarray | None = None
 
     def release(self) -> None:
         """Close the document store: the second pass has read it, or will not run."""
@@ -614,7 +617,8 @@ def _rendering(analysis: Analysis, store: DocumentStore) -> Iterator[int]:
     this process and in workers forked from it."""
     store.flush()  # a forked worker reads the file, not this process's buffer
     token = next(_TOKENS)
-    _RENDERING[token] = (analysis, Planner(analysis.docs, analysis.units, analysis.decisions), store)
+    planner = Planner(analysis.docs, analysis.units, analysis.decisions, analysis.similarities)
+    _RENDERING[token] = (analysis, planner, store)
     try:
         with frozen():  # forked workers' collectors must not touch (and so copy) every object they inherit
             yield token

@@ -476,11 +476,14 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
         where = ExecutorUnits(docs, rows, len(infos), config)  # the units, as tables per range of documents
         clock.lap("spark_range_units_s")
         part = where.interesting(clustered_nodes(nodes, labels))
-        for frame in (rows, nodes):  # the range tables and `part` hold what `decide` needs
-            frame.unpersist()
+        rows.unpersist()  # the range tables and `part` hold what `decide` needs
         clock.lap("spark_collect_to_driver_s")
-        return conclude(infos, lambda: (part, where, where.learned), ExecutorTexts(docs, len(infos)), skips, config,
-                        clock.began, clock.laps), docs
+        analysis = conclude(infos, lambda: (part, where, where.learned), ExecutorTexts(docs, len(infos)), skips,
+                            config, clock.began, clock.laps)
+        began = time.perf_counter()
+        analysis.similarities = similarities(analysis, nodes, where.node_codes)
+        analysis.timings["spark_similarities_s"] = time.perf_counter() - began
+        return analysis, docs
     finally:
         for frame in (rows, nodes):  # also when something failed
             frame.unpersist()
@@ -559,8 +562,9 @@ class ExecutorUnits:
     def interesting(self, clustered: pd.DataFrame) -> Interesting:
         """The driver's part of the units (`decide.Interesting`): each range picks its interesting units, those
         of `clustered` nodes (`clustered_nodes`, sent to every executor) and those a rule or a learned template
-        matches, with their nodes' labels; the driver gives them the nodes' signatures (see
-        `pipeline.clustered_only`) and adds up the ranges' sums."""
+        matches, with their nodes' labels; the driver ranks their nodes among the clustered ones (`sig_row`
+        into `node_codes`, as `pipeline.clustered_only` ranks signatures; the signatures stay on the executors,
+        see `similarities`) and adds up the ranges' sums."""
         by_key = clustered.iloc[np.argsort(clustered["sigkey"].to_numpy(np.int64))]
         # Node and label, each padded with -1 for the units whose node is not clustered (row -1).
         codes = self.docs.context.broadcast((by_key["sigkey"].to_numpy(np.int64),
@@ -581,12 +585,13 @@ class ExecutorUnits:
             parts = [pickle.loads(item) for item in self.units.map(picked).collect() if item is not None]
         finally:
             codes.unpersist()
-        by_node = clustered.iloc[np.argsort(clustered["node"].to_numpy(np.int64))]
-        node_codes = by_node["node"].to_numpy(np.int64)
+        node_codes = np.sort(clustered["node"].to_numpy(np.int64))
         table = UnitTable.stack([_EMPTY_RANGE, *(p[0] for p in parts)])
         node = np.concatenate([np.zeros(0, dtype=np.int64), *(p[1] for p in parts)])
+        # `sig_row` ranks the units' clustered nodes, whose signatures stay on the executors (`similarities`).
         table = replace(table, sig_row=_rows_of(node, node_codes, node >= 0),
-                        sigs=_signatures(by_node, self.num_perm))
+                        sigs=np.zeros((0, self.num_perm), dtype=np.uint32))
+        self.node_codes = node_codes
         unmatched = np.zeros(self.total)
         for docs, chars, _, _ in self.sums:
             unmatched[docs] = chars
@@ -680,13 +685,52 @@ def candidate_edges(nodes: DataFrame, config: Config, partitions: int, count: in
 
 
 def clustered_nodes(nodes: DataFrame, labels: DataFrame) -> pd.DataFrame:
-    """(sigkey, node, label, sig) of the clustered nodes, on the driver: those whose component has other nodes
-    (they have a label) or whose signature has other units."""
+    """(sigkey, node, label) of the clustered nodes, on the driver: those whose component has other nodes (they
+    have a label) or whose signature has other units. Their signatures stay on the executors (`similarities`)."""
     from pyspark.sql import functions as F
 
     clustered = F.col("label").isNotNull() | (F.col("units") >= 2)
     return nodes.join(labels, "node", "left").where(clustered).select(
-        "sigkey", "node", F.coalesce("label", "node").alias("label"), "sig").toPandas()
+        "sigkey", "node", F.coalesce("label", "node").alias("label")).toPandas()
+
+
+def similarities(analysis: Analysis, nodes: DataFrame, node_codes: np.ndarray) -> np.ndarray:
+    """Per flagged unit, the similarity of its signature to its matched copy's (NaN: no copy), as
+    `render.Planner` computes it, computed where the signatures are: the units' `sig_row` are ranks among the
+    clustered `node_codes`; each distinct pair of nodes is joined with both signatures on the executors."""
+    import pandas as pd
+    from pyspark.sql import functions as F
+
+    units, decisions = analysis.units, analysis.decisions
+    out = np.full(len(decisions.flagged), np.nan)
+    matched = np.flatnonzero(decisions.match >= 0)
+    if len(matched) == 0:
+        return out
+    pairs = np.column_stack((node_codes[units.sig_row[decisions.flagged[matched]]],
+                             node_codes[units.sig_row[decisions.match[matched]]]))
+    distinct, at = np.unique(pairs, axis=0, return_inverse=True)
+    wanted = nodes.sparkSession.createDataFrame(pd.DataFrame(
+        {"i": np.arange(len(distinct)), "a": distinct[:, 0], "b": distinct[:, 1]}))
+    side = {s: nodes.select(F.col("node").alias(s), F.col("sig").alias(f"sig_{s}")) for s in ("a", "b")}
+    joined = wanted.join(side["a"], "a").join(side["b"], "b").select("i", "sig_a", "sig_b")
+    num_perm = analysis.config.num_perm
+    found = joined.mapInPandas(lambda frames: _pair_similarities(frames, num_perm), "i long, s double").toPandas()
+    values = np.full(len(distinct), np.nan)
+    values[found["i"].to_numpy(np.int64)] = found["s"].to_numpy(np.float64)
+    out[matched] = values[at.reshape(-1)]
+    return out
+
+
+def _pair_similarities(frames: Iterator[pd.DataFrame], num_perm: int) -> Iterator[pd.DataFrame]:
+    """(i, `cluster.similarity`) of rows that carry both signatures."""
+    import pandas as pd
+
+    for frame in frames:
+        k = len(frame)
+        sigs = np.concatenate([_signatures(frame.rename(columns={side: "sig"}), num_perm)
+                               for side in ("sig_a", "sig_b")])
+        yield pd.DataFrame({"i": frame["i"].to_numpy(np.int64),
+                            "s": cluster.similarity(sigs, np.arange(k), np.arange(k, 2 * k))})
 
 
 class _Clock:
@@ -780,7 +824,7 @@ def render_on_executors(analysis: Analysis, docs: RDD, keep: bool, encode: bool,
     and findings come back.
     """
     first = _range_starts(docs, len(analysis.docs))
-    planner = Planner(analysis.docs, analysis.units, analysis.decisions)
+    planner = Planner(analysis.docs, analysis.units, analysis.decisions, analysis.similarities)
     plans = [(a, pickle.dumps(planner.plans(a, b - a), pickle.HIGHEST_PROTOCOL)) for a, b in zip(first[:-1], first[1:])]
     config = analysis.config
 
