@@ -424,6 +424,21 @@ def test_report_json_round_trips_to_the_same_data():
     assert report.findings and json.loads(report.to_json())["findings"][0]["doc_id"] == "0"
 
 
+def test_report_clusters_are_made_when_read_and_behave_as_a_list(generated_docs):
+    # `Report.clusters` makes each cluster's dict when asked for, so that a report does not hold one dict per
+    # member; it must read as the list it replaces, duplicate-document clusters (after the others) included.
+    report = run(generated_docs[:300] + [dict(generated_docs[0], id="copy-of-0")], Config()).report
+    listed = list(report.clusters)
+    n = len(report.clusters)
+    assert n == len(listed) > 2 and listed[-1]["category"] == "duplicate_document"
+    assert [report.clusters[i] for i in range(n)] == listed and report.clusters[-1] == listed[-1]
+    assert report.clusters[1:3] == listed[1:3] and report.clusters == listed
+    assert sum(c["size"] for c in listed) == sum(len(c["members"]) for c in listed)
+    assert json.loads(report.to_json())["clusters"] == listed == report.to_dict()["clusters"]
+    with pytest.raises(IndexError):
+        report.clusters[n]
+
+
 def test_report_written_from_a_findings_spool_is_byte_identical(tmp_path, generated_docs):
     caption = "Légende : le café de Zürich — 東京の写真 «  photo  »"  # written as UTF-8 from the spool's bytes
     own = {"id": "ü", "text": f"{caption}\n{caption}\nUne phrase à elle, sur la ville et son port, écrite ici."}
