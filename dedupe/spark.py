@@ -709,9 +709,13 @@ def similarities(analysis: Analysis, nodes: DataFrame, node_codes: np.ndarray) -
     pairs = np.column_stack((node_codes[units.sig_row[decisions.flagged[matched]]],
                              node_codes[units.sig_row[decisions.match[matched]]]))
     distinct, at = np.unique(pairs, axis=0, return_inverse=True)
-    wanted = nodes.sparkSession.createDataFrame(pd.DataFrame(
-        {"i": np.arange(len(distinct)), "a": distinct[:, 0], "b": distinct[:, 1]}))
-    side = {s: nodes.select(F.col("node").alias(s), F.col("sig").alias(f"sig_{s}")) for s in ("a", "b")}
+    spark = nodes.sparkSession
+    wanted = spark.createDataFrame(pd.DataFrame({"i": np.arange(len(distinct)), "a": distinct[:, 0],
+                                                 "b": distinct[:, 1]}))
+    # The signatures of the nodes in the pairs only: a broadcast join keeps the other nodes where they are.
+    needed = spark.createDataFrame(pd.DataFrame({"node": np.unique(distinct)}))
+    signed = nodes.join(F.broadcast(needed), "node").select("node", "sig")
+    side = {s: signed.select(F.col("node").alias(s), F.col("sig").alias(f"sig_{s}")) for s in ("a", "b")}
     joined = wanted.join(side["a"], "a").join(side["b"], "b").select("i", "sig_a", "sig_b")
     num_perm = analysis.config.num_perm
     found = joined.mapInPandas(lambda frames: _pair_similarities(frames, num_perm), "i long, s double").toPandas()
