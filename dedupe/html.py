@@ -21,14 +21,14 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from dedupe.config import CATEGORIES, Config
 from dedupe.document import Document
-from dedupe.report import Finding, Report
+from dedupe.report import Finding, Report, briefly
 
 DEFAULT_MAX_DOCS = 200
 DEFAULT_MAX_CLUSTERS = 100
@@ -240,7 +240,7 @@ def _boilerplate_rows(page: _Page) -> list[_Row]:
     for f in page.report.findings:
         if f.category in ("boilerplate", "template"):
             groups[f.cluster_id].append(f)
-    sources = {c["id"]: c.get("sources") for c in page.report.clusters}
+    sources = {c["id"]: c.get("sources") for c in briefly(page.report.clusters)}
     rows = [_Row(name, Counter(f.category for f in fs).most_common(1)[0][0], fs, len({f.doc_id for f in fs}),
                  sources.get(name)) for name, fs in groups.items()]
     rows.sort(key=lambda r: (-r.documents, -len(r.findings), r.cluster))
@@ -265,17 +265,17 @@ def _syndication_clusters(page: _Page) -> list[_Syndicated]:
         if f.category == "syndicated":
             copies[f.cluster_id].append(f)
     out = []
-    for cluster in page.report.clusters:
+    for at, cluster in enumerate(briefly(page.report.clusters)):
         found = copies.get(cluster["id"])
         if not found:
             continue
         kept = Counter(json.dumps(f.match, sort_keys=True) for f in found if f.match).most_common(1)
-        out.append(_Syndicated(cluster, json.loads(kept[0][0]) if kept else None, found))
-    out.sort(key=lambda s: (-s.cluster.get("documents", 0), -s.cluster.get("size", 0), s.cluster["id"]))
+        out.append((at, _Syndicated(cluster, json.loads(kept[0][0]) if kept else None, found)))
+    out.sort(key=lambda s: (-s[1].cluster.get("documents", 0), -s[1].cluster.get("size", 0), s[1].cluster["id"]))
     if len(out) > page.max_clusters:
         page.notes.append(f"Syndication: the {page.max_clusters:,} largest of {len(out):,} clusters are shown "
                           "(<code>--html-max-clusters</code>).")
-    return out[:page.max_clusters]
+    return [replace(s, cluster=page.report.clusters[at]) for at, s in out[:page.max_clusters]]  # with members
 
 
 def _choose_documents(page: _Page, boiler: list[_Row], syndicated: list[_Syndicated],
@@ -470,7 +470,7 @@ def _charts_section(page: _Page) -> str:
                                "10–20: more than 10% up to 20%)."))
         figures.append(_sources_chart(page))
     sizes = Counter()
-    for c in page.report.clusters:
+    for c in briefly(page.report.clusters):
         sizes[max(1, math.ceil(math.log2(max(2, c.get("size", 2)))))] += 1
     bins = [(_short(2 ** k), sizes[k]) for k in range(1, max(sizes, default=1) + 1)]
     figures.append(_figure("Cluster sizes",

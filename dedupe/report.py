@@ -95,9 +95,12 @@ def _match(match: dict[str, Any]) -> str:
 
 class Clusters(Sequence[dict[str, Any]]):
     """The report's clusters, each made as a dict when it is read: a list of them all would hold a dict per
-    member (about 300 bytes each; 0.7 GB for the 2.4 million members of the 1 GB generated corpus)."""
+    member (about 300 bytes each; 0.7 GB for the 2.4 million members of the 1 GB generated corpus).
 
-    def __init__(self, make: Callable[[int], dict[str, Any]], count: int) -> None:
+    It reads like the list it replaces (index, slice, iterate, compare with a list, pickle as a list); each
+    read makes a new dict. `brief` gives them without their members, which is cheap."""
+
+    def __init__(self, make: Callable[[int, bool], dict[str, Any]], count: int) -> None:
         self.make, self.count = make, count
 
     def __len__(self) -> int:
@@ -111,18 +114,36 @@ class Clusters(Sequence[dict[str, Any]]):
 
     def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
         if isinstance(i, slice):
-            return [self.make(j) for j in range(*i.indices(self.count))]
+            return [self.make(j, True) for j in range(*i.indices(self.count))]
         if not -self.count <= i < self.count:
             raise IndexError("cluster index out of range")
-        return self.make(i % self.count)
+        return self.make(int(i) % self.count, True)
+
+    def brief(self) -> Iterator[dict[str, Any]]:
+        """Every cluster without its `members`."""
+        return (self.make(i, False) for i in range(self.count))
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and list(self) == list(other)
+        return isinstance(other, (list, Clusters)) and list(self) == list(other)
 
     __hash__ = None  # type: ignore[assignment]
 
+    def __add__(self, other: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [*self, *other]
+
+    def __radd__(self, other: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [*other, *self]
+
+    def __reduce__(self) -> tuple[type, tuple[list[dict[str, Any]]]]:
+        return list, (list(self),)
+
     def __repr__(self) -> str:
         return f"Clusters({self.count} clusters)"
+
+
+def briefly(clusters: Sequence[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+    """Clusters with or without members, whichever is cheaper (a `Clusters` makes them without)."""
+    return clusters.brief() if isinstance(clusters, Clusters) else clusters
 
 
 @dataclass
@@ -439,38 +460,44 @@ class ReportBuilder:
         }
 
     def _clusters(self) -> Clusters:
-        """Clusters that produced at least one finding, with every member (made when read: `Clusters`)."""
+        """Clusters that produced at least one finding, with every member (made when read: `Clusters`, which
+        keeps only the unit positions and document fields that it needs)."""
         main = self.tally.main_categories()
         named = [(name, members) for name, members in self.decisions.cluster_members.items() if name in main]
         roots: dict[int, list[int]] = defaultdict(list)
         for d in sorted(self.decisions.dropped):
             roots[self.decisions.duplicate_root(d)].append(d)
         duplicates = list(roots.items())
-        units, docs, chars = self.units, self.docs, self.decisions.doc_chars
-        representatives = self.tally.representatives
+        doc, start, end = self.units.doc, self.units.start, self.units.end
+        ids, sources = [d.id for d in self.docs], [d.source for d in self.docs]
+        chars, representatives = self.decisions.doc_chars, self.tally.representatives
 
-        def cluster(i: int) -> dict[str, Any]:
+        def cluster(i: int, with_members: bool) -> dict[str, Any]:
             if i >= len(named):
                 root, dups = duplicates[i - len(named)]
-                return {
-                    "id": f"doc:{docs[root].id}", "category": "duplicate_document", "size": len(dups) + 1,
-                    "documents": len(dups) + 1, "sources": len({docs[d].source for d in [root, *dups]} - {None}),
+                found = {
+                    "id": f"doc:{ids[root]}", "category": "duplicate_document", "size": len(dups) + 1,
+                    "documents": len(dups) + 1, "sources": len({sources[d] for d in [root, *dups]} - {None}),
                     "representative": representatives.get(-1 - root, ""),
-                    "members": [{"doc_id": docs[d].id, "start": 0, "end": int(chars[d])} for d in [root, *dups]],
                 }
+                if with_members:
+                    found["members"] = [{"doc_id": ids[d], "start": 0, "end": int(chars[d])} for d in [root, *dups]]
+                return found
             name, members = named[i]
-            member_docs = units.doc[members].tolist()
+            member_docs = doc[members].tolist()
             distinct = set(member_docs)
-            return {
+            found = {
                 "id": name,
                 "category": main[name],
                 "size": len(members),
                 "documents": len(distinct),  # ids are unique
-                "sources": len({docs[d].source for d in distinct if docs[d].source}),
+                "sources": len({sources[d] for d in distinct if sources[d]}),
                 "representative": representatives.get(int(members[0]), ""),
-                "members": [{"doc_id": docs[d].id, "start": start, "end": end} for d, start, end in
-                            zip(member_docs, units.start[members].tolist(), units.end[members].tolist())],
             }
+            if with_members:
+                found["members"] = [{"doc_id": ids[d], "start": a, "end": b} for d, a, b in
+                                    zip(member_docs, start[members].tolist(), end[members].tolist())]
+            return found
 
         return Clusters(cluster, len(named) + len(duplicates))
 

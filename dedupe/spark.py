@@ -23,8 +23,8 @@ the file, position in the range), so canonical choices never depend on
 partitioning. Each range's units then become one table where they were
 analysed (`ExecutorUnits`), with its per-document sums and template
 statistics; the driver receives only the interesting units (`decide.Interesting`:
-members of clusters of two or more, rule and learned-template matches) with the
-clustered nodes' signatures, and runs the cross-document stages of `decide`
+members of clusters of two or more, rule and learned-template matches), no
+signature, and runs the cross-document stages of `decide`
 (through `pipeline.conclude`): the part that does not scale out yet. The
 per-document stages of `decide` run on the executors over the range tables
 (`ExecutorUnits.map_ranges`), and no text comes to the driver: the quotation
@@ -456,37 +456,42 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
     clock = _Clock()
     docs, skips = admit(keyed, config, partitions)
     clock.lap("spark_read_and_admit_s")
-    frame = spark.createDataFrame(docs.map(lambda pair: (pair[0], pair[1].text, pair[1].title or "")),
-                                  "order long, text string, title string")
-    rows = frame.mapInPandas(lambda frames: _analysed(frames, config), UNIT_SCHEMA).persist(
-        StorageLevel.MEMORY_AND_DISK)
-    rows.count()  # materialise the stage
-    clock.lap("spark_sign_s")
-    nodes = distinct_nodes(rows).persist(StorageLevel.MEMORY_AND_DISK)
-    count = nodes.count()  # materialise the stage
-    clock.lap("spark_distinct_s")
-    edges = candidate_edges(nodes, config, partitions, count).localCheckpoint()
-    clock.lap("spark_pairs_and_verify_s")  # localCheckpoint is eager: the stage has run
-    labels = components(edges).localCheckpoint()
-    clock.lap("spark_components_s")
-    infos = docs.map(lambda pair: info_of(pair[1])).collect()  # in order: ranges of order, sorted within
-    clock.lap("spark_collect_documents_s")
-    where = None
+    rows = nodes = where = None
     try:
+        frame = spark.createDataFrame(docs.map(lambda pair: (pair[0], pair[1].text, pair[1].title or "")),
+                                      "order long, text string, title string")
+        rows = frame.mapInPandas(lambda frames: _analysed(frames, config), UNIT_SCHEMA).persist(
+            StorageLevel.MEMORY_AND_DISK)
+        rows.count()  # materialise the stage
+        clock.lap("spark_sign_s")
+        nodes = distinct_nodes(rows).persist(StorageLevel.MEMORY_AND_DISK)
+        count = nodes.count()  # materialise the stage
+        clock.lap("spark_distinct_s")
+        edges = candidate_edges(nodes, config, partitions, count).localCheckpoint()
+        clock.lap("spark_pairs_and_verify_s")  # localCheckpoint is eager: the stage has run
+        labels = components(edges).localCheckpoint()
+        clock.lap("spark_components_s")
+        infos = docs.map(lambda pair: info_of(pair[1])).collect()  # in order: ranges of order, sorted within
+        clock.lap("spark_collect_documents_s")
         where = ExecutorUnits(docs, rows, len(infos), config)  # the units, as tables per range of documents
         clock.lap("spark_range_units_s")
         part = where.interesting(clustered_nodes(nodes, labels))
         rows.unpersist()  # the range tables and `part` hold what `decide` needs
         clock.lap("spark_collect_to_driver_s")
-        analysis = conclude(infos, lambda: (part, where, where.learned), ExecutorTexts(docs, len(infos)), skips,
-                            config, clock.began, clock.laps)
+        held = [(part, where, where.learned)]
+        del part  # `conclude` takes it (`held.pop`) and frees it after deciding: `analysis.units` replaces it
+        analysis = conclude(infos, held.pop, ExecutorTexts(docs, len(infos)), skips, config, clock.began, clock.laps)
         began = time.perf_counter()
         analysis.similarities = similarities(analysis, nodes, where.node_codes)
         analysis.timings["spark_similarities_s"] = time.perf_counter() - began
         return analysis, docs
+    except BaseException:
+        docs.unpersist()  # the caller unpersists them after the second pass
+        raise
     finally:
-        for frame in (rows, nodes):  # also when something failed
-            frame.unpersist()
+        for cached in (rows, nodes):
+            if cached is not None:
+                cached.unpersist()
         if where is not None:
             where.release()
 
@@ -719,8 +724,11 @@ def similarities(analysis: Analysis, nodes: DataFrame, node_codes: np.ndarray) -
     joined = wanted.join(side["a"], "a").join(side["b"], "b").select("i", "sig_a", "sig_b")
     num_perm = analysis.config.num_perm
     found = joined.mapInPandas(lambda frames: _pair_similarities(frames, num_perm), "i long, s double").toPandas()
+    got = found["i"].to_numpy(np.int64)
+    if len(got) != len(distinct) or len(np.unique(got)) != len(distinct):  # each pair exactly once
+        raise RuntimeError(f"similarities: {len(np.unique(got))} of {len(distinct)} node pairs found their signatures")
     values = np.full(len(distinct), np.nan)
-    values[found["i"].to_numpy(np.int64)] = found["s"].to_numpy(np.float64)
+    values[got] = found["s"].to_numpy(np.float64)
     out[matched] = values[at.reshape(-1)]
     return out
 

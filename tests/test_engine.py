@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import numpy as np
 import pytest
@@ -437,6 +438,9 @@ def test_report_clusters_are_made_when_read_and_behave_as_a_list(generated_docs)
     assert json.loads(report.to_json())["clusters"] == listed == report.to_dict()["clusters"]
     with pytest.raises(IndexError):
         report.clusters[n]
+    assert pickle.loads(pickle.dumps(report.clusters)) == listed and report.clusters + [] == listed
+    assert report.clusters != tuple(listed)  # compares as a list does
+    assert list(report.clusters.brief()) == [{k: v for k, v in c.items() if k != "members"} for c in listed]
 
 
 def test_report_written_from_a_findings_spool_is_byte_identical(tmp_path, generated_docs):
