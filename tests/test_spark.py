@@ -122,6 +122,48 @@ def test_deciding_reads_texts_on_the_executors_as_the_local_engine_reads_them(sp
     assert there.map_documents(_slices, {}) == {}
 
 
+def test_the_driver_gets_the_interesting_units_and_sums_that_the_local_engine_decides_on(spark, tmp_path,
+                                                                                          monkeypatch):
+    # The contract behind the driver holding only the interesting units: `decide` gets the same units, clusters,
+    # per-document sums and learned templates from both engines, and gives the same decisions.
+    from dedupe import pipeline
+    from dedupe.decide import unit_keys
+
+    seen: list[tuple] = []
+    real = pipeline.decide
+
+    def spy(part, docs, texts, learned, config, where):
+        units, decisions = real(part, docs, texts, learned, config, where)
+        seen.append((part, learned, units, decisions))
+        return units, decisions
+
+    monkeypatch.setattr(pipeline, "decide", spy)
+    source = tmp_path / "corpus.jsonl"
+    docs = generate(400, seed=5)
+    for i, doc in enumerate(docs[:12]):  # a site's own template line, for the engines to learn
+        doc["text"] += f"\nFiled under: {['harbour', 'council', 'ferries', 'schools'][i % 4]} desk {i}"
+    source.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
+    both_engines([str(source)], Config(context_max_words=6), 3)
+    (local, local_learned, local_units, local_decided), (there, learned, units, decided) = seen
+
+    def groups(part):
+        keys, labels = unit_keys(part.units), part.labels
+        found: dict[int, list[int]] = {}
+        for key, label in zip(keys.tolist(), labels.tolist()):
+            if label >= 0:
+                found.setdefault(label, []).append(key)
+        return sorted(tuple(g) for g in found.values() if len(g) > 1)
+
+    assert np.array_equal(unit_keys(there.units), unit_keys(local.units)) and len(local.units) > 100
+    assert groups(there) == groups(local) and len(groups(local)) > 10
+    assert np.array_equal(there.unmatched_chars, local.unmatched_chars)
+    assert (there.total, there.too_long) == (local.total, local.too_long) and there.total > len(there.units)
+    assert learned == local_learned and learned
+    assert np.array_equal(unit_keys(units), unit_keys(local_units))
+    assert np.array_equal(decided.flagged, local_decided.flagged) and decided.categories == local_decided.categories
+    assert there.units.sigs.size == 0  # no signature on the driver
+
+
 @pytest.mark.parametrize("partitions", [1, 2, 7])
 def test_corpus_samples_give_the_local_engines_output(spark, partitions):
     for sample in SAMPLES:
