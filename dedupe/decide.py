@@ -1,9 +1,11 @@
 """Turn clusters and rule matches into categories and actions (SPEC's policy).
 
-Input: the unit table, a cluster label per unit, and the documents' stable
-order. Output: for every unit the categories that target it, whether it is
-removed, and the copy it matches; for every document whether it is dropped
-as a duplicate. Everything here is a function of stable keys (document
+Input: the interesting units (cluster members, rule and template matches)
+with their cluster labels, sums over all units, where the per-document
+stages run, and the documents' stable order. Output: for the units that the
+decisions refer to, the categories that target each, whether it is removed,
+and the copy it matches; for every document whether it is dropped as a
+duplicate. Everything here is a function of stable keys (document
 date, then input order, then offset), never of processing order.
 """
 
@@ -343,9 +345,12 @@ def decide(part: Interesting, docs: list[Document], texts: Texts, learned: set[s
 
     marks.headline[_headlines(sub, groups, found.ndocs, facts, learned_hit, docs, score)] = True
     outcomes = where.map_ranges(partial(range_outcomes, learned=learned, config=config), marks)
-    units = UnitTable.stack([sub, *(o.extra for o in outcomes)])
-    order = np.argsort(unit_keys(units), kind="stable")
-    units, rows = units.take(order), np.argsort(order)[:len(sub)]  # rows: where the interesting units went
+    extra = [o.extra for o in outcomes if len(o.extra)]
+    units, rows = sub, np.arange(len(sub))  # rows: where the interesting units are in the returned table
+    if extra:
+        units = UnitTable.stack([sub, *extra])
+        order = np.argsort(unit_keys(units), kind="stable")
+        units, rows = units.take(order), np.argsort(order)[:len(sub)]
     keys, n = unit_keys(units), len(units)
     protected = np.zeros(n, dtype=bool)
     protected[np.searchsorted(keys, np.concatenate([np.zeros(0, dtype=np.int64), *(o.protected for o in outcomes)]))] \
