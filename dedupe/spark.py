@@ -201,6 +201,8 @@ def reason(error: BaseException) -> str:
     found = (causes[0] if causes else next((line for line in lines if line), type(error).__name__))[:500]
     if "OutOfMemoryError" in str(error):
         found += " (give Spark more memory, e.g. --spark-conf spark.driver.memory=16g, or more partitions)"
+    elif "stopped SparkContext" in str(error):  # what is left to say once a master never answered
+        found += " (Spark stopped the application: is the master in --spark-master reachable? see the log above)"
     return found
 
 
@@ -232,8 +234,25 @@ def keyed_files(spark: SparkSession, inputs: Inputs, config: Config, partitions:
         seen[rank] = seen.get(rank, 0) + count
     work = [(rank, part, item, start, end, first_line.get((rank, part), 1)) for rank, part, item, start, end in pieces]
     rdd = context.parallelize(work, max(1, min(len(work), partitions)))
-    return rdd.flatMap(lambda piece: (((piece[0], piece[1], pos), record) for pos, record in
-                                      enumerate(read_range(piece[2], piece[3], piece[4], piece[5], config))))
+    return rdd.flatMap(lambda piece: _read_piece(piece, config))
+
+
+# A skip reason that only the Spark readers give: a ConfigError that a record raised in a task (one that already
+# has the `keep_original_field` field), carried to the driver as data and raised there by `admit`, in input
+# order as the local engine would raise it, without a task failure and its logged traceback.
+REFUSED = "refused"
+
+
+def _read_piece(piece: tuple[int, int, Any, int, int, int], config: Config
+                ) -> Iterator[tuple[tuple[int, int, int], Document | Skip]]:
+    """(order key, record) of one file or line range of a file (`keyed_files`)."""
+    rank, part, item, start, end, first = piece
+    pos = -1
+    try:
+        for pos, record in enumerate(read_range(item, start, end, first, config)):
+            yield (rank, part, pos), record
+    except ConfigError as err:
+        yield (rank, part, pos + 1), Skip(str(item.file), REFUSED, str(err))
 
 
 def keyed_frame(frame: DataFrame, config: Config) -> RDD:
@@ -244,9 +263,13 @@ def keyed_frame(frame: DataFrame, config: Config) -> RDD:
     cluster (file splits depend on its settings); sort it by a column first
     (`frame.orderBy("url")`) when the canonical copy must not depend on that.
     """
-    def to_document(row_index: tuple[Any, int]) -> tuple[tuple[int, int], Document | Skip]:
+    def to_document(row_index: tuple[Any, int]) -> tuple[tuple[int, int, int], Document | Skip]:
         row, position = row_index
-        return (0, 0, position), record_to_document(row.asDict(recursive=True), config, record_origin(position))
+        origin = record_origin(position)
+        try:
+            return (0, 0, position), record_to_document(row.asDict(recursive=True), config, origin)
+        except ConfigError as err:
+            return (0, 0, position), Skip(origin, REFUSED, str(err))
 
     return frame.rdd.zipWithIndex().map(to_document)
 
@@ -282,9 +305,10 @@ def admit(keyed: RDD, config: Config, partitions: int) -> tuple[RDD, list[Skip]]
         return key, skip_of(item, (DUPLICATE_ID, duplicate_detail(item)))
 
     skips = [skip for _, skip in sorted(records.filter(skipped).map(as_skip).collect(), key=lambda pair: pair[0])]
-    if skips and config.strict:
+    first = skips[0] if skips and config.strict else next((s for s in skips if s.reason == REFUSED), None)
+    if first is not None:  # what stops the local engine's reading first
         records.unpersist()
-        raise strict_error(skips[0])
+        raise ConfigError(first.detail) if first.reason == REFUSED else strict_error(first)
     kept = records.filter(lambda pair: not skipped(pair))
     count, chars = kept.map(lambda pair: (1, len(pair[1].text))).fold((0, 0), lambda a, b: (a[0] + b[0], a[1] + b[1]))
     total = max(1, count)

@@ -309,6 +309,10 @@ def test_a_record_that_has_the_kept_original_field_stops_a_spark_run_as_it_stops
         said[name] = [line for line in result.output.splitlines() if line.startswith("dedupe:")]
     assert said["spark"] == said["local"]
     assert "already has a field 'orig'" in said["local"][0]
+    # It travels as data, not as a failed task (whose traceback Spark would log): the reader yields it.
+    item = discover([str(source)]).files[0]
+    read = list(engine._read_piece((0, 0, item, 0, -1, 1), Config(keep_original_field="orig")))
+    assert [r.reason for _, r in read] == [engine.REFUSED] and read[0][0] == (0, 0, 0)
 
 
 def test_a_failing_spark_job_is_exit_6_with_sparks_reason_not_a_traceback(tmp_path):
@@ -318,3 +322,13 @@ def test_a_failing_spark_job_is_exit_6_with_sparks_reason_not_a_traceback(tmp_pa
     assert done.returncode == 6, done.stderr
     assert "dedupe: the Spark engine failed:" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_stopped_context_is_explained_by_what_usually_stops_it():
+    # An unreachable --spark-master ends, after Spark's retries, in "Cannot call methods on a stopped
+    # SparkContext": the message points at the master.
+    error = RuntimeError("An error occurred while calling o42.count.\n: java.lang.IllegalStateException: Cannot "
+                         "call methods on a stopped SparkContext.\n\tat org.apache.spark.SparkContext.assert")
+    said = engine.reason(error)
+    assert said.startswith("java.lang.IllegalStateException: Cannot call methods on a stopped SparkContext")
+    assert "--spark-master" in said and "\tat" not in said
