@@ -40,7 +40,6 @@ therefore the local engine's, byte for byte, for any number of partitions
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pickle
 import shutil
@@ -52,14 +51,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import regex
 
 from dedupe import cluster, index, rules
 from dedupe.config import Config, ConfigError
 from dedupe.decide import DocumentTexts, Interesting, Marks, Range, too_long, unit_hits, unmatched_chars
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
 from dedupe.io import (
-    InputError,
     Inputs,
     count_lines,
     line_ranges,
@@ -159,25 +156,6 @@ def is_spark_error(error: BaseException) -> bool:
     from pyspark.errors import PySparkException
 
     return isinstance(error, (Py4JError, PySparkException))
-
-
-# The last line of a task's Python traceback when dedupe raised one of the errors it reports to the user.
-_RAISED_IN_TASK = regex.compile(r"^dedupe\.[\w.]+\.(ConfigError|InputError): (.+)$", regex.MULTILINE)
-
-
-@contextlib.contextmanager
-def raised_in_tasks() -> Iterator[None]:
-    """Raise a `ConfigError` or `InputError` that a task raised (say, a record that already has the field
-    that `keep_original_field` names) as itself again, as the local engine would, instead of inside the
-    Spark failure that carries it to the driver."""
-    try:
-        yield
-    except Exception as error:
-        found = _RAISED_IN_TASK.findall(str(error)) if is_spark_error(error) else []
-        if not found:
-            raise
-        name, message = found[-1]
-        raise (ConfigError if name == "ConfigError" else InputError)(message) from error
 
 
 def _quiet_logging() -> str:
@@ -468,7 +446,6 @@ def components(edges: DataFrame) -> DataFrame:
 # ---------------------------------------------------------------- the first pass
 
 
-@raised_in_tasks()
 def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: int) -> tuple[Analysis, RDD]:
     """The first pass on Spark: the same `Analysis` as `pipeline.analyse_corpus`, and the admitted documents
     as an RDD of (order, Document) in input order, for the second pass."""
