@@ -351,6 +351,12 @@ def _signatures(frame: pd.DataFrame, num_perm: int) -> np.ndarray:
     return np.frombuffer(b"".join(frame["sig"].tolist()), dtype=np.uint32).reshape(-1, num_perm)
 
 
+def _pair_signatures(frame: pd.DataFrame, num_perm: int) -> np.ndarray:
+    """The signatures of a frame of pairs (`sig_a`, `sig_b` columns): rows 0..k-1 the a sides, k..2k-1 the b
+    sides, so that row i pairs with row k + i."""
+    return np.concatenate([_signatures(frame.rename(columns={side: "sig"}), num_perm) for side in ("sig_a", "sig_b")])
+
+
 def _band_keys(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.DataFrame]:
     """(band, key, node, grp) for every band of every node: `index.band_keys`, as locally,
     and the node's rule group (`pipeline.rule_codes`)."""
@@ -394,8 +400,7 @@ def _verified(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.Dat
 
     for frame in frames:
         k = len(frame)
-        sigs = np.concatenate([_signatures(frame.rename(columns={side: "sig"}), config.num_perm)
-                               for side in ("sig_a", "sig_b")])
+        sigs = _pair_signatures(frame, config.num_perm)
         words = np.concatenate([frame["words_a"].to_numpy(), frame["words_b"].to_numpy()])
         thresholds = np.where(words >= config.syndicated_min_words, config.long_threshold, config.threshold)
         local = np.column_stack((np.arange(k), np.arange(k, 2 * k))).astype(np.int64)
@@ -740,8 +745,7 @@ def _pair_similarities(frames: Iterator[pd.DataFrame], num_perm: int) -> Iterato
 
     for frame in frames:
         k = len(frame)
-        sigs = np.concatenate([_signatures(frame.rename(columns={side: "sig"}), num_perm)
-                               for side in ("sig_a", "sig_b")])
+        sigs = _pair_signatures(frame, num_perm)
         yield pd.DataFrame({"i": frame["i"].to_numpy(np.int64),
                             "s": cluster.similarity(sigs, np.arange(k), np.arange(k, 2 * k))})
 
