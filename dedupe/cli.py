@@ -146,6 +146,8 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
         engine = _Engine(overrides.pop("engine"), overrides.pop("spark_master"), overrides.pop("partitions"), jobs,
                          dict(_key_value(item, "--spark-conf") for item in spark_conf))
         config = _config(config_file, actions, disabled, overrides)
+        if out is None:  # audit writes no record, so no record's field can clash with the original's
+            config = dataclasses.replace(config, keep_original_field=None)
         _warn_ignored(engine)
         found = discover(inputs)
         _check_paths(found, [p for p in (report_path, findings_path, html_path) if p], findings_path)
@@ -273,7 +275,11 @@ def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: s
                              findings_file=findings_path, texts=writer is not None or keep_texts)
         report.spool = spool
         if writer is not None:
-            writer.commit()
+            writer.commit(analysis.skips)
+            if writer.omitted:
+                click.echo(f"dedupe: warning: no cleaned output for {len(writer.omitted)} input file(s) that could "
+                           f"not be read (see summary.skipped): {', '.join(writer.omitted[:5])}"
+                           f"{', ...' if len(writer.omitted) > 5 else ''}", err=True)
             writer = None
     except BaseException as error:
         if writer is not None:

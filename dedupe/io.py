@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import array
 import contextlib
+import errno
 import glob
 import gzip
 import io
@@ -45,11 +46,15 @@ class OutputRefused(OutputError):
 
 
 def unwritable(folder: Path) -> str | None:
-    """Why files cannot be created in `folder` (the system's words, e.g. a read-only file system), or None."""
+    """Why files cannot be created in `folder` (the system's words, e.g. a read-only file system), or None.
+    A folder that exists but takes no new file (/proc, /sys) answers "No such file or directory", which
+    would point at the wrong thing: that is said plainly instead."""
     try:
         with tempfile.TemporaryFile(dir=folder):
             return None
     except OSError as err:
+        if err.errno == errno.ENOENT and folder.is_dir():
+            return "its file system does not let files be created there"
         return err.strerror or str(err)
 
 
@@ -948,6 +953,7 @@ class OutputWriter:
         self.stdout = stdout or sys.stdout.buffer
         self.single: InputFile | None = None
         self.staging: Path | None = None
+        self.omitted: list[str] = []  # inputs that `commit` wrote no output for, as they could not be read
         if self.target is None:
             return
         if inputs.stdin and inputs.files:
@@ -1034,16 +1040,23 @@ class OutputWriter:
                 return item
         raise OutputError(f"no input file for {path}")
 
-    def commit(self) -> list[str]:
-        """Close every file, add empty outputs for JSONL/Parquet inputs that kept nothing, move into place."""
+    def commit(self, skips: Iterable[Skip] = ()) -> list[str]:
+        """Close every file, add empty outputs for JSONL/Parquet inputs that kept nothing, move into place.
+
+        An input that could not be read (`unread`, from the run's `skips`) and gave no document gets no
+        output, as a skipped .txt file gets none: an empty file would stand for an input that held nothing.
+        """
         if self.target is None:
             self.stdout.flush()
             return ["<stdout>"]
         self._staging()
         assert self.staging is not None
         items = [self.single] if self.single is not None else self.inputs.files
+        failed = unread(self.inputs, skips)
+        self.omitted = sorted(str(item.file) for item in items if item.kind != "txt" and str(item.file) in failed
+                              and str(item.file) not in self.sinks)
         for item in items:
-            if str(item.file) not in self.sinks and item.kind != "txt":
+            if str(item.file) not in self.sinks and item.kind != "txt" and str(item.file) not in failed:
                 try:
                     self.sinks[str(item.file)] = _Sink(item.kind, self._sink_path(item), item.file, self.config)
                 except (OSError, ValueError):
@@ -1054,6 +1067,9 @@ class OutputWriter:
             sink.close()
         if self.single is not None:
             produced = next(iter(self.sinks.values())).path if self.sinks else None
+            if produced is None and str(self.single.file) in failed:
+                shutil.rmtree(self.staging, ignore_errors=True)
+                return []
             if produced is None:  # a single .txt document that was dropped: an empty file
                 produced = self.staging / "single"
                 produced.write_bytes(b"")
@@ -1082,6 +1098,22 @@ class OutputWriter:
             parent, prefix = self._place()
             for staging in parent.glob(glob.escape(prefix) + "*"):
                 shutil.rmtree(staging, ignore_errors=True)
+
+
+def unread(inputs: Inputs, skips: Iterable[Skip]) -> set[str]:
+    """The input files that a skip reports as not read to the end, or not read at all: an `unreadable_file`
+    skip at any line, or a skip of the file as a whole (its location is the file itself, such as a Parquet
+    file without the text column)."""
+    files = {str(item.file) for item in inputs.files}
+    found = set()
+    for skip in skips:
+        if skip.location in files:
+            found.add(skip.location)
+        elif skip.reason == "unreadable_file":
+            path, _, line = skip.location.rpartition(":")
+            if path in files and line.isdigit():
+                found.add(path)
+    return found
 
 
 @contextlib.contextmanager

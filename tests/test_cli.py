@@ -109,6 +109,9 @@ def test_keep_original_field_never_overwrites_a_field(tmp_path):
                     "--quiet")
     assert result.exit_code == 2 and "has a column 'extra'" in result.output
     assert not out.exists() and not (tmp_path / "out.parquet").exists()
+    # audit writes no record: a config shared with clean does not stop it
+    for path in (source, parquet):
+        assert invoke("audit", str(path), "--keep-original-field", "extra", "--quiet").exit_code == 0
 
 
 def test_a_parquet_file_without_the_text_column_is_one_skip_that_names_its_columns(tmp_path):
@@ -378,7 +381,9 @@ def test_outputs_that_a_later_run_would_read_as_input_are_refused(tmp_path):
 def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(tmp_path, monkeypatch):
     from dedupe import cli, io
 
-    assert io.unwritable(tmp_path) is None and io.unwritable(tmp_path / "missing") is not None
+    assert io.unwritable(tmp_path) is None and io.unwritable(tmp_path / "missing") == "No such file or directory"
+    if Path("/proc").is_dir():  # a folder that takes no file says so, not "No such file or directory"
+        assert io.unwritable(Path("/proc")) not in (None, "No such file or directory")
     source = write_jsonl(tmp_path / "in.jsonl", records())
     locked = tmp_path / "locked"
     locked.mkdir()
@@ -528,6 +533,28 @@ def test_clean_with_an_unreadable_parquet_input_writes_the_rest(tmp_path):
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["good.jsonl"]
     assert findings.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_clean_writes_no_output_for_inputs_it_could_not_read(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    data = gzip.compress(b"".join(json.dumps(r).encode() + b"\n" for r in records(50)))
+    (folder / "cut.jsonl.gz").write_bytes(data[:30])  # cut inside the gzip header: not one line read
+    (folder / "half.jsonl.gz").write_bytes(data[: len(data) // 2])  # lines up to the cut are read
+    pq.write_table(pa.table({"id": ["x"], "body": ["no text column"]}), folder / "notext.parquet")
+    write_jsonl(folder / "junk.jsonl", [], [b"{broken\n", b"[1, 2]\n"])  # read to the end, every line skipped
+    write_jsonl(folder / "good.jsonl", records())
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["clean", str(folder), "-o", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["good.jsonl", "half.jsonl.gz", "junk.jsonl"]
+    assert (out / "junk.jsonl").read_bytes() == b""
+    assert "no cleaned output for 2 input file(s)" in result.stderr
+    assert str(folder / "cut.jsonl.gz") in result.stderr and str(folder / "notext.parquet") in result.stderr
+    single = tmp_path / "single.parquet"
+    result = CliRunner().invoke(main, ["clean", str(folder / "notext.parquet"), "-o", str(single), "--quiet"])
+    assert result.exit_code == 0 and not single.exists() and "no cleaned output for 1" in result.stderr
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
 @pytest.mark.parametrize("stage", ["segment", "render_batch"])  # called in workers of the first, second pass
