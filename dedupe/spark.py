@@ -530,8 +530,8 @@ class ExecutorTexts:
                     raise RuntimeError("a range does not hold the documents its work names")
                 yield from found
 
-        busy = [r for r, item in enumerate(items) if item is not None]
-        return dict(self.docs.context.runJob(_by_range(self.docs, items), mapped, busy))
+        return dict(_run_ranges(_by_range(self.docs, items), mapped,
+                                [r for r, item in enumerate(items) if item is not None]))
 
 
 class ExecutorUnits:
@@ -624,12 +624,10 @@ class ExecutorUnits:
                 yield fn(Range(units), DocumentTexts(by_order) if texts else None, pickle.loads(pickled))
 
         ranges = self.docs.glom() if texts else self.units.map(lambda _: None)  # texts only when read
-        zipped = ranges.zip(self.units).zip(self.docs.context.parallelize(parts, len(parts)))
-        if not texts:
-            return zipped.mapPartitions(mapped).collect()
-        # Only the ranges with lines to read about are computed (`decide.Units.map_ranges`).
-        busy = [r for r, (a, b) in enumerate(zip(first[:-1], first[1:])) if marks.part(a << 32, b << 32).ask.any()]
-        return self.docs.context.runJob(zipped, mapped, busy) if busy else []
+        zipped = _with_items(ranges.zip(self.units), parts)
+        # With texts, only the ranges with lines to read about are computed (`decide.Units.map_ranges`).
+        return _run_ranges(zipped, mapped, [r for r, (a, b) in enumerate(zip(first[:-1], first[1:]))
+                                            if marks.part(a << 32, b << 32).ask.any()] if texts else None)
 
     def release(self) -> None:
         self.units.unpersist()
@@ -828,7 +826,21 @@ def _range_starts(docs: RDD, total: int) -> list[int]:
 
 def _by_range(docs: RDD, items: list[Any]) -> RDD:
     """One element per range of `docs`: its documents as a list of (order, Document), and `items[range]`."""
-    return docs.glom().zip(docs.context.parallelize(items, len(items)))
+    return _with_items(docs.glom(), items)
+
+
+def _with_items(ranges: RDD, items: list[Any]) -> RDD:
+    """Each element of `ranges` (one per partition) paired with `items[partition]`: the driver's work for
+    a range travels to that range's task only."""
+    return ranges.zip(ranges.context.parallelize(items, len(items)))
+
+
+def _run_ranges(zipped: RDD, fn: Callable[[Iterator[Any]], Iterator[Any]], busy: list[int] | None) -> list[Any]:
+    """`fn` over the partitions of `zipped` that are `busy` (every partition when None; none when empty):
+    one job, whose results come back in partition order."""
+    if busy is None:
+        return zipped.mapPartitions(fn).collect()
+    return zipped.context.runJob(zipped, fn, busy) if busy else []
 
 
 def render_on_executors(analysis: Analysis, docs: RDD, keep: bool, encode: bool, texts: bool) -> RDD:
