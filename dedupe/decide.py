@@ -34,6 +34,8 @@ PRECEDENCE = ("template", "boilerplate", "syndicated", "repeat")
 # A cluster spread over more documents than this is chrome, not a reprint,
 # and is left out of the document-pair coverage count.
 MAX_DOCS_FOR_COVERAGE = 50
+# Share of a long cluster's families that must be on sites where it is site-wide for it to be boilerplate.
+SITE_MAJORITY = 0.25
 
 
 @dataclass
@@ -56,7 +58,8 @@ class Decisions:
     doc_index: dict[str, int] = field(default_factory=dict)
 
     def duplicate_root(self, d: int) -> int:
-        """The earliest kept document that a dropped one duplicates (through chains of duplicates)."""
+        """The kept document that a dropped one duplicates (`_duplicate_documents` drops a document only for
+        one that stays; a caller may hand in decisions that chain)."""
         while d in self.dropped:
             d = self.dropped[d][0]
         return d
@@ -371,6 +374,7 @@ def decide(part: Interesting, docs: list[Document], texts: Texts, learned: set[s
         names = [*names, "context"]
     removed, table = _outcomes(kept, config)
     dropped = _duplicate_documents(sub, groups, (kept[rows] & _CHROME) == 0, content_chars, ranks, config)
+    _keep_a_surviving_copy(targets["syndicated"], kept, units, dropped, ranks, config)
     flagged = np.flatnonzero(kept)
     cluster, match = _primary(targets, flagged, kept, table)
     return units, Decisions(
@@ -746,7 +750,11 @@ def _boilerplate(group: np.ndarray, doc: np.ndarray, family: np.ndarray, docs: l
                  long: np.ndarray, config: Config) -> tuple[np.ndarray, np.ndarray]:
     """Per group: whether it is boilerplate, and whether it still counts as long (see `_content_targets`).
 
-    Families, not documents, are counted, so that a page scraped twice does not make its own lines recur."""
+    Families, not documents, are counted, so that a page scraped twice does not make its own lines recur. A
+    long group is chrome (a site's "About us" footer, an archive's or a consent vendor's notice on many sites)
+    when the sites where it is site-wide hold at least `SITE_MAJORITY` of its families: a paragraph that many
+    outlets print once or twice each (a wire lede, a quoted statement) is not furniture however often one of
+    them repeats it, and stays syndicated."""
     fam = family[doc]
     order, first = _by_pair(group, fam)
     group, fam = group[order[first]], fam[order[first]]  # one row per (group, family)
@@ -763,9 +771,11 @@ def _boilerplate(group: np.ndarray, doc: np.ndarray, family: np.ndarray, docs: l
     pair_group, pair_source = pair // len(per_source), pair % len(per_source)
     most_on_one_site = np.zeros(len(most), dtype=np.int64)
     np.maximum.at(most_on_one_site, pair_group, count)
-    site_wide = np.zeros(len(most), dtype=bool)
-    site_wide[pair_group[(count >= config.long_boilerplate_min_docs)
-                         & (count >= config.boilerplate_site_share * per_source[pair_source])]] = True
+    on_site = (count >= config.long_boilerplate_min_docs) & (count >= config.boilerplate_site_share
+                                                             * per_source[pair_source])
+    # Families on the sites where the group is site-wide, against all of its families.
+    site_wide = (np.bincount(pair_group[on_site], weights=count[on_site], minlength=len(most))
+                 >= SITE_MAJORITY * np.bincount(group, minlength=len(most)))
     chrome = check & (most < config.syndicated_min_words) & (most_on_one_site >= config.min_docs)
     return np.where(check & ~chrome, site_wide, boiler), long & ~chrome
 
@@ -908,6 +918,26 @@ def _act(repeat: Targets, bits: np.ndarray, firsts: np.ndarray, protected: np.nd
     return kept
 
 
+def _keep_a_surviving_copy(syndicated: Targets, kept: np.ndarray, units: UnitTable,
+                           dropped: dict[int, tuple[int, float]], ranks: np.ndarray, config: Config) -> None:
+    """Under keep-first, a syndicated cluster whose kept (canonical) copy is in a dropped duplicate document
+    keeps its earliest copy in a document that stays: the dropped document's duplicate need not hold that
+    paragraph, and the corpus would otherwise lose every copy. Clears that copy's syndicated bit in `kept`."""
+    if _policy("syndicated", config) != "keep-first" or not dropped or len(syndicated.unit) == 0:
+        return
+    gone = np.zeros(len(ranks), dtype=bool)
+    gone[list(dropped)] = True
+    doc = units.doc[syndicated.unit]
+    lost = np.unique(syndicated.cluster[syndicated.first & gone[doc]])
+    rows = np.flatnonzero(np.isin(syndicated.cluster, lost) & ~gone[doc])
+    if len(rows) == 0:
+        return
+    rows = rows[np.lexsort((units.start[syndicated.unit[rows]], ranks[doc[rows]], syndicated.cluster[rows]))]
+    cluster = syndicated.cluster[rows]
+    earliest = rows[np.concatenate(([True], cluster[1:] != cluster[:-1]))]
+    kept[syndicated.unit[earliest]] &= np.uint8(0xFF ^ _BIT["syndicated"])
+
+
 def _policy(category: str, config: Config) -> str:
     """What the category's action does to the copies (flag-only acts like the category's default)."""
     action = config.actions[category]
@@ -957,7 +987,7 @@ def _families(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, rul
     lengths = units.end - units.start
     shared = ~content & ~rule_hit  # in `units`, counted in unmatched_chars, but not content
     content_chars = unmatched_chars - _chars(units.doc[shared], lengths[shared], len(ranks))
-    dropped = _duplicate_documents(units, groups, content, content_chars, ranks, config)
+    dropped = _duplicate_documents(units, groups, content, content_chars, ranks, config, chains=True)
     family = np.arange(len(ranks))
     for d in sorted(dropped, key=lambda d: ranks[d]):
         family[d] = family[dropped[d][0]]
@@ -965,12 +995,15 @@ def _families(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, rul
 
 
 def _duplicate_documents(units: UnitTable, groups: list[np.ndarray], content: np.ndarray, content_chars: np.ndarray,
-                         ranks: np.ndarray, config: Config) -> dict[int, tuple[int, float]]:
-    """Documents whose content units are covered, at the configured share, by one earlier document.
+                         ranks: np.ndarray, config: Config, chains: bool = False) -> dict[int, tuple[int, float]]:
+    """Documents whose content units are covered, at the configured share, by one earlier document that is
+    not dropped itself (with `chains`, by any earlier document).
 
     For every group spread over 2 to MAX_DOCS_FOR_COVERAGE documents, each document's content characters in
     the group count as shared with each earlier document of the group; a document is dropped for the
-    earlier document that covers most of it (the earliest of equals). `content_chars` are each document's
+    earlier kept document that covers most of it (the earliest of equals). Dropping for a document that is
+    dropped too would chain: the later one's own lines, not in the document that stays, would be lost;
+    families (`_families`) want the chains, versions of one page. `content_chars` are each document's
     content characters, of all its units (`units` may hold only the groups' members). Vectorised: one row
     per (group, document), then one per (group, document, earlier document).
     """
@@ -1001,10 +1034,14 @@ def _duplicate_documents(units: UnitTable, groups: list[np.ndarray], content: np
     coverage = np.where(covered, total / np.where(covered, content_chars[d], 1), 0.0)
     ok = coverage >= config.duplicate_doc_coverage
     d, e, coverage = d[ok], e[ok], coverage[ok]
-    order = np.lexsort((ranks[e], -coverage, d))  # per document: most covered first, then the earliest
-    d, e, coverage = d[order], e[order], coverage[order]
-    best = np.flatnonzero(np.concatenate(([True], d[1:] != d[:-1]))) if len(d) else np.zeros(0, dtype=np.int64)
-    return {int(a): (int(b), min(float(c), 1.0)) for a, b, c in zip(d[best], e[best], coverage[best])}
+    # Documents in canonical order, each one's candidates most covered first, then the earliest: a document is
+    # dropped for the best earlier document that stays, decided before it.
+    order = np.lexsort((ranks[e], -coverage, ranks[d]))
+    dropped: dict[int, tuple[int, float]] = {}
+    for a, b, c in zip(d[order].tolist(), e[order].tolist(), coverage[order].tolist()):
+        if a not in dropped and (chains or b not in dropped):
+            dropped[a] = (b, min(c, 1.0))
+    return dict(sorted(dropped.items()))
 
 
 def _members(groups: list[np.ndarray], keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

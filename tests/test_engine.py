@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import pickle
+import random
 
 import numpy as np
 import pytest
-from conftest import SEEDS
+from conftest import SEEDS, sentence
 from samples import NAMES, SAMPLES, expected_path, findings_of
 
 from dedupe import Config, Document, clean_documents, run
@@ -199,6 +200,51 @@ def test_duplicate_document_is_dropped_and_reported_once():
     assert len(dup) == 1 and dup[0].doc_id == "two" and dup[0].match["doc_id"] == "one"
     assert 0.95 < dup[0].similarity < 1.0
     assert [c.document.id for c in clean_documents(docs)] == ["one"]
+
+
+def test_no_paragraph_is_lost_through_a_chain_of_duplicate_documents():
+    """`late` repeats most of `middle`, which repeats most of `first`; `middle` is dropped for `first`, and
+    `late` is compared with the documents that stay: `first` covers too little of it, so it stays. The
+    paragraphs that only `middle` and `late` share keep their copy in `late` (their canonical copy was in
+    `middle`, which is dropped); every paragraph of the corpus survives somewhere."""
+    rng = random.Random(5)
+    para = [sentence(rng, 25) for _ in range(20)]
+    extra = [sentence(rng, 25) for _ in range(5)]
+    docs = [{"id": "first", "date": "2026-01-01", "text": "\n".join(para)},  # 18/20 of `middle`, 15/20 of `late`
+            {"id": "middle", "date": "2026-01-02", "text": "\n".join(para[:18] + extra[:2])},  # 17/20 of `late`
+            {"id": "late", "date": "2026-01-03", "text": "\n".join(para[:15] + extra)}]
+    result = run(docs, Config())
+    assert [c.dropped for c in result.documents] == [False, True, False]
+    dup = [f for f in result.report.findings if f.category == "duplicate_document"]
+    assert [(f.doc_id, f.match["doc_id"]) for f in dup] == [("middle", "first")]
+    kept = "\n".join(c.text for c in result.documents if not c.dropped)
+    assert all(p in kept for p in para + extra)
+
+
+def test_a_paragraph_many_outlets_print_stays_syndicated_though_one_site_repeats_it():
+    """One site repeats a statement on 6 of its 20 pages (site-wide by itself: 5+ pages, 10%+ of them), but 25
+    other outlets print it once each: it is not that site's furniture, one copy stays. A notice that is on
+    every page of the sites that carry it is boilerplate on all of them."""
+    rng = random.Random(11)
+    statement = sentence(rng, 30)
+    notice = sentence(rng, 30)
+    docs = []
+    for i in range(20):
+        body = [sentence(rng, 22) for _ in range(3)]
+        docs.append({"id": f"own{i:02d}", "source": "site", "date": f"2026-02-{1 + i:02d}",
+                     "text": "\n".join(body + ([statement] if i % 3 == 0 else []) + [notice])})
+    for i in range(25):
+        body = [sentence(rng, 22) for _ in range(3)]
+        docs.append({"id": f"out{i:02d}", "source": f"outlet{i}", "date": "2026-03-01",
+                     "text": "\n".join(body + [statement])})
+    result = run(docs, Config())
+    kept = [c for c in result.documents if statement in c.text]
+    assert [c.document.id for c in kept] == ["own00"]
+    texts, by_text = {d["id"]: d["text"] for d in docs}, {}
+    for f in result.report.findings:
+        by_text.setdefault(texts[f.doc_id][f.start:f.end], set()).add(f.category)
+    assert by_text[statement] == {"syndicated"}
+    assert by_text[notice] == {"boilerplate"} and not any(notice in c.text for c in result.documents)
 
 
 def test_own_headline_survives_teaser_dedup_by_title_field():

@@ -500,7 +500,7 @@ def test_array_spool_refuses_rows_it_does_not_hold():
                 spool.take(np.array(rows))
 
 
-def _covered_by_loops(doc, length, groups, content, ranks, share, most_docs):
+def _covered_by_loops(doc, length, groups, content, ranks, share, most_docs, chains):
     """The duplicate-document rule written plainly, one group and one pair at a time."""
     content_chars = [0] * len(ranks)
     for u in range(len(doc)):
@@ -517,12 +517,17 @@ def _covered_by_loops(doc, length, groups, content, ranks, share, most_docs):
                 for e in per_doc:
                     if ranks[e] < ranks[d]:
                         shared[(d, e)] = shared.get((d, e), 0) + chars
-    best = {}
-    for (d, e), chars in sorted(shared.items(), key=lambda item: (item[0][0], ranks[item[0][1]])):
-        coverage = chars / content_chars[d] if content_chars[d] else 0.0
-        if coverage >= share and (d not in best or coverage > best[d][1]):
-            best[d] = (e, min(coverage, 1.0))
-    return best
+    dropped = {}
+    for d in sorted(range(len(ranks)), key=lambda d: ranks[d]):  # earlier documents are decided first
+        best = None
+        for e in sorted(range(len(ranks)), key=lambda e: ranks[e]):
+            chars = shared.get((d, e), 0)
+            coverage = chars / content_chars[d] if content_chars[d] else 0.0
+            if (chains or e not in dropped) and chars and coverage >= share and (best is None or coverage > best[1]):
+                best = (e, min(coverage, 1.0))
+        if best is not None:
+            dropped[d] = best
+    return dict(sorted(dropped.items()))
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -544,11 +549,12 @@ def test_duplicate_documents_match_the_rule_written_with_loops(seed):
     content = rng.random(len(doc)) < 0.8
     ranks = rng.permutation(n_docs)
     share = float(rng.choice([0.3, 0.5, 0.8]))
-    expected = _covered_by_loops(doc.tolist(), length.tolist(), [g.tolist() for g in groups], content, ranks,
-                                 share, MAX_DOCS_FOR_COVERAGE)
     content_chars = np.bincount(doc[content], weights=length[content], minlength=n_docs)
-    assert _duplicate_documents(units, groups, content, content_chars, ranks,
-                                Config(duplicate_doc_coverage=share)) == expected
+    for chains in (False, True):
+        expected = _covered_by_loops(doc.tolist(), length.tolist(), [g.tolist() for g in groups], content, ranks,
+                                     share, MAX_DOCS_FOR_COVERAGE, chains)
+        assert _duplicate_documents(units, groups, content, content_chars, ranks,
+                                    Config(duplicate_doc_coverage=share), chains) == expected
     assert _distinct_docs(units, groups).tolist() == [len(set(doc[g].tolist())) for g in groups]
     assert _distinct_docs(units, groups, content).tolist() == [len(set(doc[g[content[g]]].tolist())) for g in groups]
 
@@ -556,7 +562,7 @@ def test_duplicate_documents_match_the_rule_written_with_loops(seed):
 def _content_targets_by_loops(units, groups, family, sources, texts, config):
     """The content-cluster rule written plainly, one cluster and one member at a time:
     {unit: {category: (cluster, match, first)}}."""
-    from dedupe.decide import _reprinted_from
+    from dedupe.decide import SITE_MAJORITY, _reprinted_from
 
     per_source = {}
     for s in sources:
@@ -582,8 +588,9 @@ def _content_targets_by_loops(units, groups, family, sources, texts, config):
                 long = False
             else:
                 share = config.boilerplate_site_share
-                boiler = any(c >= config.long_boilerplate_min_docs and c >= share * per_source[s]
-                             for s, c in counts.items())
+                wide = sum(c for s, c in counts.items()  # families on the sites where it is site-wide
+                           if c >= config.long_boilerplate_min_docs and c >= share * per_source[s])
+                boiler = wide > 0 and wide >= SITE_MAJORITY * len(families)
         for u, d in zip(members, docs):
             first = first_in_doc[d]
             mine = targets.setdefault(u, {})
