@@ -640,7 +640,7 @@ def _document_outcomes(units: UnitTable, bits: np.ndarray, firsts: np.ndarray, h
         protected[title_units[first]] = True
     context = _context(units, bits, protected, zone, config)
     bits[context] |= _BIT["boilerplate"]
-    return protected, context, _act(repeat, bits, firsts, protected, learned_hit, config)
+    return protected, context, _act(repeat, bits, firsts, protected, learned_hit | units.title, config)
 
 
 @dataclass
@@ -896,21 +896,24 @@ def _template_targets(units: UnitTable, ranks: np.ndarray, hit: np.ndarray, base
             dict(zip(index, np.split(found, starts[1:]))))
 
 
-def _act(repeat: Targets, bits: np.ndarray, firsts: np.ndarray, protected: np.ndarray, learned_hit: np.ndarray,
+def _act(repeat: Targets, bits: np.ndarray, firsts: np.ndarray, protected: np.ndarray, template_exempt: np.ndarray,
          config: Config) -> np.ndarray:
     """The categories (`_BIT`s) that flag each unit: those that target it, but not the kept copy of a
     keep-first category.
 
-    A protected headline is exempt from boilerplate, syndication and learned
-    templates (a site's `Study: ...` headlines are not its `Watch: ...` links);
-    a built-in rule is never a headline. It is a repeat only of an earlier copy
-    that stays: when that copy is a teaser removed as boilerplate or template,
-    the headline is the copy the document keeps.
+    A protected headline is exempt from boilerplate and syndication, and from
+    templates where `template_exempt` says so: a learned template (a site's
+    `Study: ...` headlines are not its `Watch: ...` links), or any rule when
+    the headline is its document's title field (`PHOTOS: ...` as a title is
+    the article's own headline). A guessed headline matched by a built-in rule
+    is not exempt. A headline is a repeat only of an earlier copy that stays:
+    when that copy is a teaser removed as boilerplate or template, the
+    headline is the copy the document keeps.
     """
     keep_first = sum(_BIT[c] for c in PRECEDENCE if _policy(c, config) == "keep-first")
     kept = bits & ~(firsts & keep_first)
     headline = np.flatnonzero(protected & (bits > 0))
-    exempt = np.where(learned_hit[headline], _BIT["template"], 0) | _BIT["boilerplate"] | _BIT["syndicated"]
+    exempt = np.where(template_exempt[headline], _BIT["template"], 0) | _BIT["boilerplate"] | _BIT["syndicated"]
     at, repeats = repeat.find(headline)
     copy = repeat.match[at[repeats]]
     exempt[repeats] |= np.where(~protected[copy] & ((bits[copy] & _CHROME) > 0), _BIT["repeat"], 0)

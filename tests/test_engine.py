@@ -247,6 +247,17 @@ def test_a_paragraph_many_outlets_print_stays_syndicated_though_one_site_repeats
     assert by_text[notice] == {"boilerplate"} and not any(notice in c.text for c in result.documents)
 
 
+def test_a_title_that_a_rule_matches_is_still_its_documents_headline():
+    title = "PHOTOS: Crowds line the harbour as the tall ships arrive"
+    docs = [{"id": "own", "title": title, "text": f"{title}\nPhotos: Ana Ruiz\nThe ships arrived at dawn, crews said."},
+            {"id": "untitled", "text": f"{title}\nThe ships arrived at dawn, the harbour master said."}]
+    result = run(docs, Config())
+    texts = {c.document.id: c.text for c in result.documents}
+    assert texts["own"].startswith(title + "\n") and "Photos: Ana Ruiz" not in texts["own"]
+    assert title not in texts["untitled"]  # without a title field, a built-in rule's match is no headline
+    assert {f.cluster_id for f in result.report.findings if f.doc_id == "own"} == {"rule:picture_credit"}
+
+
 def test_own_headline_survives_teaser_dedup_by_title_field():
     headline = "Fire tears through the harbour sheds overnight"
     docs = [{"id": "own", "title": headline,
