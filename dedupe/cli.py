@@ -350,7 +350,8 @@ def print_summary(report: Report, ignored: list[str]) -> None:
     console.print(table)
     console.print(f"duplicated share of characters: {s['duplicated_share']:.2%}   "
                   f"removed: {s['characters_removed']:,}   documents dropped: {s['duplicate_documents_dropped']}   "
-                  f"time: {s['wall_time_s']:.2f} s")
+                  + (f"emptied: {s['documents_emptied']}   " if s.get("documents_emptied") else "")
+                  + f"time: {s['wall_time_s']:.2f} s")
     top = top_boilerplate(report)
     if top:
         console.print("top boilerplate and template lines:")

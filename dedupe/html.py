@@ -348,6 +348,8 @@ def _summary_section(page: _Page) -> str:
               f"{s.get('documents_affected', 0):,}"),
         _card("duplicate documents dropped", "duplicate_documents_dropped", s.get("duplicate_documents_dropped", 0),
               f"{s.get('duplicate_documents_dropped', 0):,}"),
+        _card("documents left empty", "documents_emptied", s.get("documents_emptied", 0),
+              f"{s.get('documents_emptied', 0):,}"),
     ]
     per = []
     for c in CATEGORIES:

@@ -132,10 +132,12 @@ def render_batch(docs: Sequence[Document], plans: Sequence[Plan], config: Config
         text = doc.text
         if plan.duplicate is not None:
             cleaned, removed_chars, rows = "", len(text), [_dropped(doc, plan.duplicate, config)]
+            emptied = False
         else:
             spans = [(start, end) for start, end, _, _, removed, *_ in plan.flags if removed]
             cleaned = clean_text(text, spans) if spans and texts else text
             removed_chars = sum(e - s for s, e in spans)
+            emptied = bool(spans) and not _anything_left(text, spans)
             rows = [(start, end, categories[0], categories, cluster, sim, "removed" if removed else "flagged",
                      truncate(text[start:end]), match, source)
                     for start, end, categories, cluster, removed, sim, match, source in plan.flags]
@@ -143,7 +145,7 @@ def render_batch(docs: Sequence[Document], plans: Sequence[Plan], config: Config
             out.texts.append(cleaned)
             out.removed_chars.append(removed_chars)
             out.dropped.append(plan.duplicate is not None)
-        tally.add(doc, plan, rows, removed_chars)
+        tally.add(doc, plan, rows, removed_chars, emptied)
         if keep:
             out.findings.extend(Finding.of(doc.id, row) for row in rows)
         if encode:
@@ -151,6 +153,17 @@ def render_batch(docs: Sequence[Document], plans: Sequence[Plan], config: Config
     if encode:
         out.lines = "".join(lines).encode("utf-8")
     return out
+
+
+def _anything_left(text: str, spans: list[tuple[int, int]]) -> bool:
+    """Whether the text outside the removed spans (in offset order) holds more than whitespace; stops at
+    the first gap that does, most often the first."""
+    at = 0
+    for start, end in spans:
+        if text[at:start].strip():
+            return True
+        at = max(at, end)
+    return bool(text[at:].strip())
 
 
 def without_texts(rendered: Rendered) -> Rendered:

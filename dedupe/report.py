@@ -343,14 +343,17 @@ class Tally:
     flagged_chars: int = 0
     affected: int = 0
     dropped: int = 0
+    emptied: int = 0  # documents kept with nothing but whitespace left: every unit removed
 
-    def add(self, doc: Document, plan: Plan, rows: list[Row], removed_chars: int) -> None:
-        """Count one document's findings and keep the texts its plan says the report quotes."""
+    def add(self, doc: Document, plan: Plan, rows: list[Row], removed_chars: int, emptied: bool = False) -> None:
+        """Count one document's findings and keep the texts its plan says the report quotes; `emptied` says
+        that the removals leave the document nothing but whitespace."""
         text = doc.text
         for key, start, end in plan.representatives:
             self.representatives[key] = truncate(text[start:end])
         self.removed_chars += removed_chars
         self.dropped += plan.duplicate is not None
+        self.emptied += emptied
         self.affected += bool(rows)
         for start, end, category, categories, cluster_id, _, _, line, match, source in rows:
             entry = self.per_category[category]
@@ -398,6 +401,7 @@ class Tally:
         self.flagged_chars += other.flagged_chars
         self.affected += other.affected
         self.dropped += other.dropped
+        self.emptied += other.emptied
 
 
 @dataclass
@@ -443,6 +447,7 @@ class ReportBuilder:
             "duplicated_share": round(self.tally.flagged_chars / total, 6) if total else 0.0,
             "documents_affected": self.tally.affected,
             "duplicate_documents_dropped": self.tally.dropped,
+            "documents_emptied": self.tally.emptied,
             "categories": {c: {"findings": v[0], "characters": v[1], "documents": len(v[2])}
                            for c, v in self.tally.per_category.items()},
             "top_lines": [{"text": t, "findings": lines[t], "documents": len(line_docs[t])}

@@ -535,6 +535,17 @@ def test_clean_with_an_unreadable_parquet_input_writes_the_rest(tmp_path):
     assert findings.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
+def test_audit_and_clean_count_the_documents_they_leave_empty(tmp_path):
+    menu = ["Home", "World news", "Contact the newsroom"]
+    docs = [{"id": f"d{i}", "text": "\n".join(menu + [f"Story {i} about the harbour, told once."])} for i in range(4)]
+    docs.append({"id": "chrome-only", "text": "\n".join(menu)})
+    source, report = write_jsonl(tmp_path / "in.jsonl", docs), tmp_path / "r.json"
+    for args in (("audit",), ("clean", "-o", str(tmp_path / "out.jsonl"))):
+        result = invoke(args[0], str(source), *args[1:], "--report", str(report))
+        assert result.exit_code == 0 and "emptied: 1" in result.output
+        assert json.loads(report.read_text())["summary"]["documents_emptied"] == 1
+
+
 def test_clean_writes_no_output_for_inputs_it_could_not_read(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()

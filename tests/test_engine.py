@@ -258,6 +258,19 @@ def test_a_title_that_a_rule_matches_is_still_its_documents_headline():
     assert {f.cluster_id for f in result.report.findings if f.doc_id == "own"} == {"rule:picture_credit"}
 
 
+def test_documents_left_with_nothing_are_counted_in_the_summary():
+    menu = ["Home", "World news", "Contact the newsroom"]
+    docs = [{"id": f"d{i}", "text": "\n".join(menu + [f"Story {i} has a paragraph of its own about harbour {i}."])}
+            for i in range(4)]
+    docs.append({"id": "chrome-only", "text": "\n".join(menu) + "\n\n"})  # a page of nothing but chrome
+    docs.append({"id": "read-more", "text": "Read more: Harbour reopens\n  \n"})  # a rule, then whitespace
+    for jobs in (1, 2):
+        result = run(docs, Config(), jobs=jobs)
+        texts = {c.document.id: c.text for c in result.documents}
+        assert not texts["chrome-only"].strip() and not texts["read-more"].strip() and texts["d0"].strip()
+        assert result.report.summary["documents_emptied"] == 2
+
+
 def test_own_headline_survives_teaser_dedup_by_title_field():
     headline = "Fire tears through the harbour sheds overnight"
     docs = [{"id": "own", "title": headline,

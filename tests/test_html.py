@@ -77,7 +77,7 @@ def test_cards_equal_the_report_summary(samples):
     page = Page(render_html(result.report, docs.values()))
     s = result.report.summary
     for key in ("documents", "units", "characters", "duplicated_share", "characters_removed", "documents_affected",
-                "duplicate_documents_dropped"):
+                "duplicate_documents_dropped", "documents_emptied"):
         assert float(page.cards[key]) == s[key], key
     for c in CATEGORIES:
         for field in ("findings", "characters", "documents"):
@@ -267,7 +267,7 @@ def test_report_in_headless_chromium(tmp_path_factory, browser, capsys):
     s = data["summary"]
     shown = {key: value.replace(",", "") for key, value in facts["cards"].items()}
     for key in ("documents", "units", "characters", "characters_removed", "documents_affected",
-                "duplicate_documents_dropped"):
+                "duplicate_documents_dropped", "documents_emptied"):
         assert int(shown[key]) == s[key], key
     assert shown["duplicated_share"] == f"{s['duplicated_share']:.2%}"
     for c in CATEGORIES:
