@@ -41,6 +41,7 @@ _WHEN = (
     "Tomorrow|Tonight|Noon|Midnight|Midday|Spring|Summer|Autumn|Winter"
 )
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_WEEKDAY = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?"
 _TIME = r"\d{1,2}[:.]\d{2}(?:\s*[ap]\.?\s?m\.?)?(?:\s*(?-i:\p{Lu}{2,5}))?"  # a zone in capitals, under (?i) too
 _DATE = (
     rf"(?:\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{1,4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s+\d{{4}}"
@@ -61,22 +62,31 @@ BUILTIN_RULES: dict[str, str] = {
     ),
     "stamp": (
         rf"(?i)(?:.{{0,60}}\|\s*)?(?:{_STAMP_WORDS})"
-        rf"(?:\s*(?:[:：]|\bon\b|\bat\b)\s*.{{0,60}}\d.{{0,40}}|\s+(?:{_TIME}\s*,?\s*)?{_DATE}.{{0,40}})"
+        rf"(?:\s*(?:[:：]|\bon\b|\bat\b)\s*.{{0,60}}\d.{{0,40}}"
+        rf"|\s+(?:{_TIME}\s*,?\s*)?(?:{_WEEKDAY}\s+)?{_DATE}.{{0,40}}"
+        rf"|\s+(?:\d{{1,3}}|an?)\s+(?:sec|second|min|minute|hr|hour|day|week|month)s?\s+ago|\s+just now)"
     ),
-    "date_line": rf"(?i)(?:\p{{L}}+,?\s+)?{_DATE}(?:[,\s|@-]+{_TIME})?(?:\s*[（(][^（()）]{{1,30}}[)）])?",
+    # A date with a time after it (`, 7:08 AM`, `at 7:08 AM`, `— 3:25pm`) or before it (`2:21 PM 07/16/2018`).
+    "date_line": (
+        rf"(?i)(?:{_TIME}\s+)?(?:\p{{L}}+,?\s+)?{_DATE}(?:(?:\s*(?:[,|@–—-]|\bat\b)\s*|\s+){_TIME})?"
+        rf"(?:\s*[（(][^（()）]{{1,30}}[)）])?"
+    ),
     "picture_credit": (
-        r"(?i)(?:picture|photo|photograph|image|pic|credit|photo credit|image credit|image source"
+        r"(?i)\(?(?:picture|photo|photograph|image|pic|credit|photo credit|image credit|image source"
         r"|foto|фото|写真)s?\s*[:：]\s*.{1,80}"
     ),
+    # `AP Photo / Jane Doe`, and the other way round, `Jane Doe / Getty Images`.
     "agency_credit": (
-        r"(?i)\(?(?:ap|afp|reuters|getty images|getty|epa|pa|pa media|shutterstock|alamy|bloomberg|ap photo)"
-        r"(?:\s*/\s*[\p{L} .'-]{1,40})?\)?"
+        r"(?i)\(?(?:(?:ap|afp|reuters|getty images|getty|epa|pa|pa media|shutterstock|alamy|bloomberg|ap photo)"
+        r"(?:\s*/\s*[\p{L} .'-]{1,40})?|[\p{L} .'-]{1,40}\s*/\s*(?:ap|afp|reuters|getty images|getty|epa"
+        r"|pa media|shutterstock|alamy|bloomberg|ap photo|file))\)?"
     ),
     "share_follow": (
-        r"(?i)(?:share(?: this(?: article| story| page)?)?(?: (?:on|via) \p{L}+)?|tweet|email|print|copy link"
-        r"|follow us(?: on \p{L}+)?|follow [\p{L} ]{1,30} on \p{L}+|like us on facebook|whatsapp|facebook"
-        r"|twitter|linkedin|reddit|pinterest|telegram)"
-        r"(?:\s*[:|/,]?\s*(?:facebook|twitter|x|linkedin|whatsapp|email|reddit|pinterest|telegram|messenger))*"
+        r"(?i)(?:share(?: this(?: article| story| page| post)?)?(?: (?:on|via) \p{L}+)?|tweet|email|print"
+        r"|copy link|follow us(?: on \p{L}+)?|follow [\p{L} ]{1,30} on \p{L}+|like us on facebook|whatsapp"
+        r"|facebook|twitter|linkedin|reddit|pinterest|telegram)"
+        r"(?:\s*[:|/,]?\s*(?:(?:share )?(?:on |via )?(?:facebook|twitter|x|linkedin|whatsapp|email|reddit"
+        r"|pinterest|telegram|messenger)))*"
     ),
     "language_menu": rf"(?i)(?:{_LANGUAGES})",
     "newsletter": (
@@ -85,8 +95,9 @@ BUILTIN_RULES: dict[str, str] = {
     "copyright": r"(?i)(?:(?:©|\(c\)|copyright)\s*.{0,150}|.{0,120}all rights reserved\.?)",
     "separator": r"[\p{P}\p{S}\s]{3,}",
     # "By Monday, ..." and "By Christmas | ..." say when, not who.
+    # A name, then a second name, an agency or the time of writing (`By Ann Lee July 16 at 7:44 AM`).
     "byline": r"(?:By|BY|by)\s+(?!(?:" + _WHEN + r")\b(?!\s+\p{Lu}))\p{Lu}[\p{L}.'’-]+(?:\s+\p{Lu}[\p{L}.'’-]+){0,3}"
-              r"(?:\s*(?:,|and|&|\|)\s*.{0,60})?",
+              r"(?:\s*(?:,|and|&|\|)\s*.{0,60}|\s+\d{1,2}\b.{0,60})?",
 }
 
 

@@ -423,6 +423,17 @@ def test_rules_can_be_disabled_added_and_must_compile():
     ("Share this article on WhatsApp", "share_follow"),
     ("Share via email", "share_follow"),
     ("2026年3月14日 9:30（最終更新 17:40）", "date_line"),
+    # Found left in by a new-user review (session 12), written anew here.
+    ("Updated 8:30 AM ET, Sun March 15, 2026", "stamp"),
+    ("Updated 6 minutes ago", "stamp"),
+    ("March 16, 2026 at  7:08 AM", "date_line"),
+    ("March 14, 2026 — 3:25pm", "date_line"),
+    ("2:21 PM 03/16/2026", "date_line"),
+    ("Share on Facebook Share on Twitter", "share_follow"),
+    ("Share this post on Facebook", "share_follow"),
+    ("(Photo: Jane Doe, AP)", "picture_credit"),
+    ("Ana Ruiz / Getty Images", "agency_credit"),
+    ("By Tom Ellis March 16 at 7:44 AM Email the author", "byline"),
 ])
 def test_builtin_rules_match_news_chrome(line, rule):
     assert RuleSet.from_config(Config()).match(line) == rule
@@ -440,6 +451,10 @@ def test_builtin_rules_match_news_chrome(line, rule):
     "By Sunday, the fire was under control.",
     "By March the harbour works had stopped",
     "By Christmas",
+    "Updated figures out on 3 March 2026 showed the council had overspent on roads by a wide margin this year.",
+    "On March 16, 2026 at 7:08 AM the first ferry left the harbour with all its passengers.",
+    "Income rose 4% / inflation fell",
+    "He shared a photo on Facebook of the flooded street.",
 ])
 def test_builtin_rules_leave_body_sentences_alone(line):
     assert RuleSet.from_config(Config()).match(line) is None
