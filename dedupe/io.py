@@ -1053,16 +1053,18 @@ class OutputWriter:
         assert self.staging is not None
         items = [self.single] if self.single is not None else self.inputs.files
         failed = unread(self.inputs, skips)
-        self.omitted = sorted(str(item.file) for item in items if item.kind != "txt" and str(item.file) in failed
-                              and str(item.file) not in self.sinks)
         for item in items:
-            if str(item.file) not in self.sinks and item.kind != "txt" and str(item.file) not in failed:
-                try:
-                    self.sinks[str(item.file)] = _Sink(item.kind, self._sink_path(item), item.file, self.config)
-                except (OSError, ValueError):
-                    if item.kind != "parquet":
-                        raise
-                    continue  # a Parquet input whose schema cannot be read was skipped and reported: no output
+            if str(item.file) in self.sinks or item.kind == "txt":
+                continue
+            if str(item.file) in failed:
+                self.omitted.append(str(item.file))
+                continue
+            try:
+                self.sinks[str(item.file)] = _Sink(item.kind, self._sink_path(item), item.file, self.config)
+            except (OSError, ValueError):
+                if item.kind != "parquet":
+                    raise
+                # a Parquet input whose schema cannot be read was skipped and reported: no output
         for sink in self.sinks.values():
             sink.close()
         if self.single is not None:

@@ -345,7 +345,7 @@ class Tally:
     dropped: int = 0
     emptied: int = 0  # documents kept with nothing but whitespace left: every unit removed
 
-    def add(self, doc: Document, plan: Plan, rows: list[Row], removed_chars: int, emptied: bool = False) -> None:
+    def add(self, doc: Document, plan: Plan, rows: list[Row], removed_chars: int, emptied: bool) -> None:
         """Count one document's findings and keep the texts its plan says the report quotes; `emptied` says
         that the removals leave the document nothing but whitespace."""
         text = doc.text

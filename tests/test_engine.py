@@ -744,7 +744,7 @@ def test_tally_merge_keeps_the_document_cap_of_top_lines(monkeypatch):
     parts = []
     for i in range(5):
         part = report.Tally()
-        part.add(Document(str(i), "Menu"), Plan(), [row] * 2, 4)
+        part.add(Document(str(i), "Menu"), Plan(), [row] * 2, 4, False)
         parts.append(part)
     merged = report.Tally()
     for part in parts:
@@ -767,8 +767,8 @@ def test_a_clusters_category_is_that_of_most_of_its_findings_the_first_counted_a
     merged, whole = report.Tally(), report.Tally()
     for i, rows in enumerate(batches):
         part = report.Tally()
-        part.add(Document(str(i), "Text"), Plan(), rows, 0)
+        part.add(Document(str(i), "Text"), Plan(), rows, 0, False)
         merged.merge(part)
-        whole.add(Document(str(i), "Text"), Plan(), rows, 0)
+        whole.add(Document(str(i), "Text"), Plan(), rows, 0, False)
     assert merged.main_categories() == whole.main_categories() == {
         "c1": "boilerplate", "c2": "template", "c3": "boilerplate"}
