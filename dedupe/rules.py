@@ -41,6 +41,7 @@ _WHEN = (
     "Tomorrow|Tonight|Noon|Midnight|Midday|Spring|Summer|Autumn|Winter"
 )
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_AGENCIES = "ap|afp|reuters|getty images|getty|epa|pa media|shutterstock|alamy|bloomberg|ap photo"
 _WEEKDAY = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?"
 _TIME = r"\d{1,2}[:.]\d{2}(?:\s*[ap]\.?\s?m\.?)?(?:\s*(?-i:\p{Lu}{2,5}))?"  # a zone in capitals, under (?i) too
 _DATE = (
@@ -77,9 +78,8 @@ BUILTIN_RULES: dict[str, str] = {
     ),
     # `AP Photo / Jane Doe`, and the other way round, `Jane Doe / Getty Images`.
     "agency_credit": (
-        r"(?i)\(?(?:(?:ap|afp|reuters|getty images|getty|epa|pa|pa media|shutterstock|alamy|bloomberg|ap photo)"
-        r"(?:\s*/\s*[\p{L} .'-]{1,40})?|[\p{L} .'-]{1,40}\s*/\s*(?:ap|afp|reuters|getty images|getty|epa"
-        r"|pa media|shutterstock|alamy|bloomberg|ap photo|file))\)?"
+        rf"(?i)\(?(?:(?:{_AGENCIES}|pa)(?:\s*/\s*[\p{{L}} .'-]{{1,40}})?"
+        rf"|[\p{{L}} .'-]{{1,40}}\s*/\s*(?:{_AGENCIES}|file))\)?"
     ),
     "share_follow": (
         r"(?i)(?:share(?: this(?: article| story| page| post)?)?(?: (?:on|via) \p{L}+)?|tweet|email|print"
