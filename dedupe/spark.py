@@ -611,8 +611,8 @@ class ExecutorUnits:
 
     def map_ranges(self, fn: Callable[[Range, Any, Marks], Any], marks: Marks, texts: bool = False) -> list[Any]:
         first = _range_starts(self.docs, self.total)  # a range's units have keys from its first document's << 32
-        parts = [pickle.dumps(marks.part(a << 32, b << 32), pickle.HIGHEST_PROTOCOL)
-                 for a, b in zip(first[:-1], first[1:])]
+        pieces = [marks.part(a << 32, b << 32) for a, b in zip(first[:-1], first[1:])]
+        parts = [pickle.dumps(piece, pickle.HIGHEST_PROTOCOL) for piece in pieces]
 
         def mapped(items: Iterator[tuple[tuple[list[tuple[int, Document]] | None, tuple[bytes, bytes] | None], bytes]]
                    ) -> Iterator[Any]:
@@ -626,8 +626,7 @@ class ExecutorUnits:
         ranges = self.docs.glom() if texts else self.units.map(lambda _: None)  # texts only when read
         zipped = _with_items(ranges.zip(self.units), parts)
         # With texts, only the ranges with lines to read about are computed (`decide.Units.map_ranges`).
-        return _run_ranges(zipped, mapped, [r for r, (a, b) in enumerate(zip(first[:-1], first[1:]))
-                                            if marks.part(a << 32, b << 32).ask.any()] if texts else None)
+        return _run_ranges(zipped, mapped, [r for r, piece in enumerate(pieces) if piece.ask.any()] if texts else None)
 
     def release(self) -> None:
         self.units.unpersist()
