@@ -925,7 +925,8 @@ def _keep_a_surviving_copy(syndicated: Targets, kept: np.ndarray, units: UnitTab
                            dropped: dict[int, tuple[int, float]], ranks: np.ndarray, config: Config) -> None:
     """Under keep-first, a syndicated cluster whose kept (canonical) copy is in a dropped duplicate document
     keeps its earliest copy in a document that stays: the dropped document's duplicate need not hold that
-    paragraph, and the corpus would otherwise lose every copy. Clears that copy's syndicated bit in `kept`."""
+    paragraph, and the corpus would otherwise lose every copy. Clears that copy's syndicated bit in `kept`.
+    A copy that matched a copy in a dropped document matches its cluster's kept copy instead."""
     if _policy("syndicated", config) != "keep-first" or not dropped or len(syndicated.unit) == 0:
         return
     gone = np.zeros(len(ranks), dtype=bool)
@@ -933,12 +934,17 @@ def _keep_a_surviving_copy(syndicated: Targets, kept: np.ndarray, units: UnitTab
     doc = units.doc[syndicated.unit]
     lost = np.unique(syndicated.cluster[syndicated.first & gone[doc]])
     rows = np.flatnonzero(np.isin(syndicated.cluster, lost) & ~gone[doc])
-    if len(rows) == 0:
-        return
     rows = rows[np.lexsort((units.start[syndicated.unit[rows]], ranks[doc[rows]], syndicated.cluster[rows]))]
-    cluster = syndicated.cluster[rows]
-    earliest = rows[np.concatenate(([True], cluster[1:] != cluster[:-1]))]
-    kept[syndicated.unit[earliest]] &= np.uint8(0xFF ^ _BIT["syndicated"])
+    instead = rows[np.concatenate(([True], syndicated.cluster[rows[1:]] != syndicated.cluster[rows[:-1]]))] \
+        if len(rows) else rows
+    kept[syndicated.unit[instead]] &= np.uint8(0xFF ^ _BIT["syndicated"])
+    keepers = np.concatenate((np.flatnonzero(syndicated.first & ~gone[doc]), instead))
+    keepers = keepers[np.argsort(syndicated.cluster[keepers], kind="stable")]
+    saved, match = syndicated.cluster[keepers], syndicated.match
+    stale = np.flatnonzero(np.isin(syndicated.cluster, saved) & (match >= 0) & gone[units.doc[np.maximum(match, 0)]])
+    now = syndicated.unit[keepers[np.searchsorted(saved, syndicated.cluster[stale])]]
+    mine = now == syndicated.unit[stale]
+    match[stale[~mine]] = now[~mine]
 
 
 def _policy(category: str, config: Config) -> str:

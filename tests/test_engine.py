@@ -206,19 +206,25 @@ def test_no_paragraph_is_lost_through_a_chain_of_duplicate_documents():
     """`late` repeats most of `middle`, which repeats most of `first`; `middle` is dropped for `first`, and
     `late` is compared with the documents that stay: `first` covers too little of it, so it stays. The
     paragraphs that only `middle` and `late` share keep their copy in `late` (their canonical copy was in
-    `middle`, which is dropped); every paragraph of the corpus survives somewhere."""
+    `middle`, which is dropped); every paragraph of the corpus survives somewhere. `fourth`, an article of
+    its own, prints one of them too: its copy is removed and names the copy kept in `late` as its match."""
     rng = random.Random(5)
     para = [sentence(rng, 25) for _ in range(20)]
     extra = [sentence(rng, 25) for _ in range(5)]
     docs = [{"id": "first", "date": "2026-01-01", "text": "\n".join(para)},  # 18/20 of `middle`, 15/20 of `late`
             {"id": "middle", "date": "2026-01-02", "text": "\n".join(para[:18] + extra[:2])},  # 17/20 of `late`
-            {"id": "late", "date": "2026-01-03", "text": "\n".join(para[:15] + extra)}]
+            {"id": "late", "date": "2026-01-03", "text": "\n".join(para[:15] + extra)},
+            {"id": "fourth", "date": "2026-01-04",
+             "text": "\n".join([sentence(rng, 25) for _ in range(6)] + extra[:1])}]
     result = run(docs, Config())
-    assert [c.dropped for c in result.documents] == [False, True, False]
+    assert [c.dropped for c in result.documents] == [False, True, False, False]
     dup = [f for f in result.report.findings if f.category == "duplicate_document"]
     assert [(f.doc_id, f.match["doc_id"]) for f in dup] == [("middle", "first")]
     kept = "\n".join(c.text for c in result.documents if not c.dropped)
     assert all(p in kept for p in para + extra)
+    copies = [f for f in result.report.findings if f.doc_id == "fourth"]
+    assert [(f.category, docs[3]["text"][f.start:f.end], f.match["doc_id"]) for f in copies] == [
+        ("syndicated", extra[0], "late")]
 
 
 def test_a_paragraph_many_outlets_print_stays_syndicated_though_one_site_repeats_it():
