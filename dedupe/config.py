@@ -36,6 +36,7 @@ DEFAULT_ACTIONS = {
 # One line per field for `--help` (the CLI has a flag per scalar field); README "Configuration file" says more.
 FIELD_HELP = {
     "unit": "Unit judged: a non-empty line, a blank-line separated paragraph, or a sentence.",
+    "unwrap": "Join the lines of hard-wrapped (fixed-width) documents into one unit per paragraph.",
     "max_unit_chars": "Longer units are not matched (counted in the report).",
     "max_document_chars": "Longer documents are skipped (counted).",
     "fold_digits": "Fold digits to 0 before matching.",
@@ -85,6 +86,7 @@ class Config:
 
     # units
     unit: str = "line"
+    unwrap: bool = True
     max_unit_chars: int = 20_000
     max_document_chars: int = 10_000_000
     # normalisation and shingles

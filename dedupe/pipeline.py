@@ -70,7 +70,7 @@ def analyse(texts: list[str], titles: list[str | None], config: Config) -> UnitT
     """
     doc, start, end, units = [], [], [], []
     for offset, text in enumerate(texts):
-        for s, e in segment(text, config.unit):
+        for s, e in segment(text, config.unit, config.unwrap):
             doc.append(offset)
             start.append(s)
             end.append(e)

@@ -3,6 +3,13 @@
 A unit's span leaves out indentation, list bullets and trailing spaces, so
 that `text[start:end]` is exactly the words that were judged, and the same
 caption printed as `  • caption` and `    caption` is one repeated unit.
+
+Scraped text has a paragraph per line, but fixed-width text (wire archives,
+e-mail, plain-text dumps) breaks every paragraph into lines of about the
+same width. A line of such text is a fragment of a sentence, and fragments
+such as `Inc said it` recur across documents without being boilerplate; so,
+with `unwrap`, a document that looks hard-wrapped (`_hard_wrapped`) has its
+wrapped lines joined into one unit per paragraph.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import regex
 _LEAD = regex.compile(
     r"[^\S\n]*(?:(?:[•·◦▪▫‣⁃●○■□➤►▶–—]|[-*+>](?=\s)|\d{1,3}[.)](?=\s))[^\S\n]*)*"
 )
-_SENTENCE = regex.compile(r"[^.!?。！？\n]+(?:[.!?。！？]+[\"'”’)\]]*|$)", regex.MULTILINE)
+_SENTENCE = regex.compile(r"[^.!?。！？]+(?:[.!?。！？]+[\"'”’)\]]*|$)", regex.MULTILINE)
 
 
 def trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -43,20 +50,62 @@ def lines(text: str) -> Iterator[tuple[int, int]]:
 _MARKS = frozenset("•·◦▪▫‣⁃●○■□➤►▶–—-*+>0123456789")
 
 
-def _line_units(text: str) -> Iterator[tuple[int, int]]:
-    pos = 0
-    for line in text.split("\n"):
+def _line_units(text: str, unwrap: bool = False) -> Iterator[tuple[int, int]]:
+    pos, spans, raw = 0, [], text.split("\n")
+    for line in raw:
         end = pos + len(line)
         if line and (line[0] in _MARKS or line[0].isspace()):
             s, e = trim(text, pos, end)
         else:  # the common case: no indentation or bullet, only trailing space to cut
             s, e = pos, pos + len(line.rstrip())
-        if e > s:
-            yield s, e
+        spans.append((s, e))
         pos = end + 1
+    joins = _joins(raw) if unwrap else None
+    start = None
+    for i, (s, e) in enumerate(spans):
+        if e > s:
+            start = s if start is None else start
+            if joins is None or not joins[i]:
+                yield start, e
+                start = None
 
 
-def _paragraph_units(text: str) -> Iterator[tuple[int, int]]:
+# A hard-wrapped document: its lines are cut at a width between these (90th percentile of line lengths)...
+WRAP_WIDTHS = (40, 100)
+# ... a line that reaches this share of the width runs on into the next (unless that one opens a paragraph) ...
+WRAP_FULL = 0.6
+# ... and at least this share of its lines are full lines whose next line goes on in lower case.
+WRAP_EVIDENCE = 0.2
+_TERMINAL = tuple(".!?:;\"'”’)]")
+
+
+def _joins(raw: list[str]) -> list[bool] | None:
+    """Per line of a hard-wrapped document, whether it runs on into the next line (None if not wrapped).
+
+    A line runs on into a next line that is not blank, indented or a list item (a new paragraph) when it is
+    full, or when it opens a paragraph, does not end a sentence and the next line is full (a first line cut
+    short by a dateline). Short lines in a row (a menu) and separators stay apart."""
+    lengths = [len(line.rstrip()) for line in raw]
+    filled = sorted(n for n in lengths if n)
+    if len(filled) < 3:
+        return None
+    width = filled[int(0.9 * (len(filled) - 1))]
+    if not WRAP_WIDTHS[0] <= width <= WRAP_WIDTHS[1]:
+        return None
+    joins, evidence = [False] * len(raw), 0
+    for i in range(len(raw) - 1):
+        line, after = raw[i].rstrip(), raw[i + 1]
+        if not line or not after.strip() or after[0] in _MARKS or after[0].isspace():
+            continue
+        full = len(line) >= WRAP_FULL * width
+        opens = i == 0 or not raw[i - 1].strip() or line[0] in _MARKS or line[0].isspace()
+        joins[i] = any(c.isalnum() for c in line) and (full or (
+            opens and not line.endswith(_TERMINAL) and len(after.rstrip()) >= WRAP_FULL * width))
+        evidence += full and after[0].islower()
+    return joins if evidence >= max(2, WRAP_EVIDENCE * len(filled)) else None
+
+
+def _paragraph_units(text: str, unwrap: bool = False) -> Iterator[tuple[int, int]]:  # noqa: ARG001 (no lines)
     block_start = None
     block_end = 0
     for start, end in lines(text):
@@ -75,8 +124,8 @@ def _paragraph_units(text: str) -> Iterator[tuple[int, int]]:
             yield s, e
 
 
-def _sentence_units(text: str) -> Iterator[tuple[int, int]]:
-    for start, end in _line_units(text):
+def _sentence_units(text: str, unwrap: bool = False) -> Iterator[tuple[int, int]]:
+    for start, end in _line_units(text, unwrap):
         for match in _SENTENCE.finditer(text, start, end):
             s, e = trim(text, match.start(), match.end())
             if e > s:
@@ -86,6 +135,7 @@ def _sentence_units(text: str) -> Iterator[tuple[int, int]]:
 _KINDS = {"line": _line_units, "paragraph": _paragraph_units, "sentence": _sentence_units}
 
 
-def segment(text: str, kind: str = "line") -> list[tuple[int, int]]:
-    """Return the units of `text` as (start, end) spans, in order."""
-    return list(_KINDS[kind](text))
+def segment(text: str, kind: str = "line", unwrap: bool = False) -> list[tuple[int, int]]:
+    """Return the units of `text` as (start, end) spans, in order; with `unwrap`, the lines of a hard-wrapped
+    document are joined into paragraphs (line and sentence units)."""
+    return list(_KINDS[kind](text, unwrap))

@@ -370,6 +370,26 @@ def test_own_headline_shaped_like_a_learned_template_is_kept():
     assert all(f.category == "template" for f in result.report.findings if f.text in lines.values())
 
 
+def test_a_wrapped_line_shared_by_two_stories_is_not_boilerplate():
+    # Fixed-width wire copy: the line "dividend payable to shareholders of record on" is a fragment of a
+    # sentence in both stories. Joined into paragraphs, nothing is shared; judged line by line, the fragment
+    # is boilerplate and cuts a sentence.
+    docs = [{"id": "a", "text": "Harbour Ferries Co said its board declared a quarterly\n"
+                                "dividend payable to shareholders of record on\n"
+                                "April 2, after a strong winter on the island routes lifted\n"
+                                "ticket sales by a fifth, the operator said in a statement.\n"
+                                "    Two new boats join the fleet in May.\n"},
+            {"id": "b", "text": "Valley Orchards Inc, the apple grower, raised its special\n"
+                                "dividend payable to shareholders of record on\n"
+                                "May 9 and said frost had spared most of the northern\n"
+                                "slopes this spring, leaving its harvest forecast unchanged.\n"
+                                "    Its cider unit will be sold.\n"}]
+    assert run(docs, Config()).report.findings == []
+    split = run(docs, Config(unwrap=False)).report.findings  # (in `a`, the line is taken for its headline)
+    assert [(f.doc_id, f.text, f.category) for f in split] == [
+        ("b", "dividend payable to shareholders of record on", "boilerplate")]
+
+
 def test_short_lines_inside_chrome_are_boilerplate_by_context():
     words = [("otter", "maple", "quartz"), ("heron", "cedar", "garnet"), ("badger", "willow", "opal")]
     docs = []

@@ -31,6 +31,44 @@ def test_paragraph_and_sentence_units():
         "First line.", "Same paragraph!", "Second one?", "Yes.", "Done"]
 
 
+WRAPPED = ("Harbour Ferries Co said\n"
+           "it would add two boats to the island route from May, raising\n"
+           "capacity by a third before the summer season.\n"
+           "    The company said the boats, built in Norway, cost 40 mln\n"
+           "dlrs and would run on the early and late crossings.\n"
+           "    Shr 1.20 dlrs vs 95 cts\n"
+           "    Net 4.1 mln vs 3.2 mln\n"
+           " Reuter\n")
+
+
+def test_hard_wrapped_lines_are_joined_into_paragraphs():
+    units = [WRAPPED[s:e] for s, e in segment(WRAPPED, "line", unwrap=True)]
+    assert units == [
+        "Harbour Ferries Co said\nit would add two boats to the island route from May, raising\n"
+        "capacity by a third before the summer season.",
+        "The company said the boats, built in Norway, cost 40 mln\ndlrs and would run on the early and late "
+        "crossings.",
+        "Shr 1.20 dlrs vs 95 cts", "Net 4.1 mln vs 3.2 mln", "Reuter"]
+    assert len(segment(WRAPPED, "line")) == 8  # without unwrap: a unit per line
+    sentences = [WRAPPED[s:e] for s, e in segment(WRAPPED, "sentence", unwrap=True)]
+    assert sentences[0] == units[0] and sentences[1] == units[1]
+
+
+@pytest.mark.parametrize("text", [
+    # scraped text: a paragraph per line, some of them long
+    "Ferries return\nHome\nNews\nThe island route gets two more boats from May, the operator said on "
+    "Tuesday, raising capacity by a third.\nRead more: timetable\nPassengers welcomed the news.",
+    # a menu of short lines and a separator, in a document whose widths look wrapped
+    "Politics\nInternational\nTechnology\n----------------\nShare this article\nLatest headlines from the "
+    "harbour desk today",
+    # lines of the same width that each end a sentence and start with capitals (a list of teasers)
+    "Council approves the harbour budget for next year.\nFerry operator adds two boats to island route.\n"
+    "Museum reopens its doors after a long repair.\nSchools close early as the storm reaches the coast.",
+])
+def test_text_that_is_not_hard_wrapped_keeps_a_unit_per_line(text):
+    assert segment(text, "line", unwrap=True) == segment(text, "line")
+
+
 def test_normalize_folds_case_width_punctuation_and_optionally_digits():
     assert normalize("  Ｒead MORE: «Straße»… 2026!") == "read more strasse 2026"
     assert normalize("Updated 11:30", fold_digits=True) == "updated 00 00"
