@@ -44,8 +44,9 @@ _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _AGENCIES = "ap|afp|reuters|getty images|getty|epa|pa media|shutterstock|alamy|bloomberg|ap photo"
 _WEEKDAY = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?"
 _TIME = r"\d{1,2}[:.]\d{2}(?:\s*[ap]\.?\s?m\.?)?(?:\s*(?-i:\p{Lu}{2,5}))?"  # a zone in capitals, under (?i) too
+# A numeric date repeats its separator (16.07.2018, 07/16/2018, 2018-07-16): `27.35/40` is a price, `5-7/8` a rate.
 _DATE = (
-    rf"(?:\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{1,4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s+\d{{4}}"
+    rf"(?:\d{{1,4}}(?:\.\d{{1,2}}\.|/\d{{1,2}}/|-\d{{1,2}}-)\d{{1,4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s+\d{{4}}"
     rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{4}}年\d{{1,2}}月\d{{1,2}}日)"
 )
 
@@ -92,7 +93,12 @@ BUILTIN_RULES: dict[str, str] = {
     "newsletter": (
         r"(?i).{0,60}\b(?:sign up|subscribe|register)\b.{0,60}\b(?:newsletters?|bulletin|alerts|briefing)\b.{0,60}"
     ),
-    "copyright": r"(?i)(?:(?:©|\(c\)|copyright)\s*.{0,150}|.{0,120}all rights reserved\.?)",
+    # Not prose such as `copyrights and trademarks.`, nor a footnote's `(C) - ...`: `(c)` stands alone or
+    # before a name or year.
+    "copyright": (
+        r"(?i)(?:(?:©|copyright(?!(?-i:s\s+\p{Ll})))\s*.{0,150}"
+        r"|\(c\)(?:[\s:]*[\p{L}\d©].{0,150})?|.{0,120}all rights reserved\.?)"
+    ),
     "separator": r"[\p{P}\p{S}\s]{3,}",
     # "By Monday, ..." and "By Christmas | ..." say when, not who.
     # A name, then a second name, an agency or the time of writing (`By Ann Lee July 16 at 7:44 AM`).

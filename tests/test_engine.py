@@ -460,6 +460,12 @@ def test_rules_can_be_disabled_added_and_must_compile():
     ("(Photo: Jane Doe, AP)", "picture_credit"),
     ("Ana Ruiz / Getty Images", "agency_credit"),
     ("By Tom Ellis March 16 at 7:44 AM Email the author", "byline"),
+    ("16.07.2026 10:15", "date_line"),
+    ("2026-07-16", "date_line"),
+    ("© 2026 The Harbour Gazette", "copyright"),
+    ("Copyright 2026 Harbour Gazette Ltd", "copyright"),
+    ("(c) Harbour Gazette", "copyright"),
+    ("Copyright ©", "copyright"),
 ])
 def test_builtin_rules_match_news_chrome(line, rule):
     assert RuleSet.from_config(Config()).match(line) == rule
@@ -481,6 +487,11 @@ def test_builtin_rules_match_news_chrome(line, rule):
     "On March 16, 2026 at 7:08 AM the first ferry left the harbour with all its passengers.",
     "Income rose 4% / inflation fell",
     "He shared a photo on Facebook of the flooded street.",
+    # Found matched by a new-user review on reuters21578 (session 13), written anew here.
+    "YEN 145.10/20",
+    "six       5-7/8",
+    "copyrights and trademarks.",
+    "(C) - Sales made on the growers' own account.",
 ])
 def test_builtin_rules_leave_body_sentences_alone(line):
     assert RuleSet.from_config(Config()).match(line) is None
