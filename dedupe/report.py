@@ -320,9 +320,6 @@ def truncate(text: str) -> str:
     return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1] + "…"
 
 
-LINE_DOCS_CAP = 10_000  # documents counted per top line: enough to rank them, bounded for chrome on every page
-
-
 @dataclass
 class Tally:
     """The report's counters over some documents, and the texts it quotes from them.
@@ -335,8 +332,8 @@ class Tally:
     per_category: dict[str, list] = field(default_factory=lambda: {c: [0, 0, set()] for c in CATEGORIES})
     cluster_categories: Counter = field(default_factory=Counter)  # findings by (cluster, category): one
     # flat counter, as a counter per cluster costs an object per cluster and batch, merged one by one
-    lines: Counter = field(default_factory=Counter)
-    line_docs: dict[str, set] = field(default_factory=lambda: defaultdict(set))
+    lines: Counter = field(default_factory=Counter)  # boilerplate and template findings per line
+    line_docs: Counter = field(default_factory=Counter)  # documents per line: each document adds itself once
     pairs: Counter = field(default_factory=Counter)
     representatives: dict[int, str] = field(default_factory=dict)
     removed_chars: int = 0
@@ -355,6 +352,7 @@ class Tally:
         self.dropped += plan.duplicate is not None
         self.emptied += emptied
         self.affected += bool(rows)
+        chrome = set()
         for start, end, category, categories, cluster_id, _, _, line, match, source in rows:
             entry = self.per_category[category]
             entry[0] += 1
@@ -364,10 +362,10 @@ class Tally:
             self.cluster_categories[cluster_id, category] += 1
             if category in ("boilerplate", "template"):
                 self.lines[line] += 1
-                if len(self.line_docs[line]) < LINE_DOCS_CAP:
-                    self.line_docs[line].add(doc.id)
+                chrome.add(line)
             if "syndicated" in categories and match:
                 self.pairs[(doc.source or "", source)] += 1
+        self.line_docs.update(chrome)
 
     def main_categories(self) -> dict[str, str]:
         """The category of most of each cluster's findings (the first counted, among equals)."""
@@ -386,15 +384,7 @@ class Tally:
             entry[2] |= docs
         self.cluster_categories.update(other.cluster_categories)
         self.lines.update(other.lines)
-        for text, docs in other.line_docs.items():
-            mine = self.line_docs[text]
-            if len(mine) + len(docs) <= LINE_DOCS_CAP:
-                mine |= docs
-                continue
-            for doc_id in docs:
-                if len(mine) >= LINE_DOCS_CAP:
-                    break
-                mine.add(doc_id)
+        self.line_docs.update(other.line_docs)
         self.pairs.update(other.pairs)
         self.representatives.update(other.representatives)
         self.removed_chars += other.removed_chars
@@ -437,7 +427,7 @@ class ReportBuilder:
         bands, rows = lsh_params(self.config.lsh_threshold, self.config.num_perm)
         reasons = Counter(s.reason for s in self.skips)
         lines, line_docs = self.tally.lines, self.tally.line_docs
-        ranked = heapq.nsmallest(TOP_LINES, lines, key=lambda t: (-len(line_docs[t]), -lines[t], t))
+        ranked = heapq.nsmallest(TOP_LINES, lines, key=lambda t: (-line_docs[t], -lines[t], t))
         return {
             "documents": len(self.docs),
             "units": self.unit_counts[0],
@@ -450,7 +440,7 @@ class ReportBuilder:
             "documents_emptied": self.tally.emptied,
             "categories": {c: {"findings": v[0], "characters": v[1], "documents": len(v[2])}
                            for c, v in self.tally.per_category.items()},
-            "top_lines": [{"text": t, "findings": lines[t], "documents": len(line_docs[t])}
+            "top_lines": [{"text": t, "findings": lines[t], "documents": line_docs[t]}
                           for t in ranked],
             "units_too_long_to_match": self.unit_counts[1],
             "skipped": {
