@@ -544,7 +544,9 @@ def _boilerplate_section(page: _Page, rows: list[_Row]) -> str:
                     ["example", "category", "cluster", "count", "documents", "sources", "example in"], cells)
              if cells else "<p>No boilerplate or template lines were found.</p>")
     return (f"<section id=lines><h2>Boilerplate lines and templates</h2><p>One row per cluster: a near-duplicate "
-            f"line, a rule (<code>rule:NAME</code>) or a learned template (<code>template:PREFIX</code>). "
+            f"line, a rule (<code>rule:NAME</code>), a learned template (<code>template:PREFIX</code>), or "
+            f"<code>context</code>: unrelated short lines that sit among chrome (the context rule). For a rule, a "
+            f"template or <code>context</code>, the example is one line of many. "
             f"Use the arrow keys to move between rows and Enter to open the example.</p>{table}</section>")
 
 
