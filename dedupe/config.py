@@ -56,6 +56,8 @@ FIELD_HELP = {
     "prose_min_words": "Words from which a sentence-like unit that recurs across sources is content-length.",
     "quote_share": "Share inside quotation marks from which two matching paragraphs quote one speaker rather than "
                    "reprint each other (0: off).",
+    "own_sentence_share": "A copy with a sentence (prose-min-words or more) under this share of whose words are in the "
+                          "earlier copy adds reporting of its own and is not syndicated (0: off).",
     "boilerplate_site_share": "Share of a source's documents a content-length unit must be on to be boilerplate.",
     "long_boilerplate_min_docs": "Documents of one source a content-length unit must be on to be boilerplate.",
     "duplicate_doc_coverage": "Share of a document's content another document must cover to make it a duplicate.",
@@ -107,6 +109,7 @@ class Config:
     syndicated_min_words: int = 20
     prose_min_words: int = 8
     quote_share: float = 0.5
+    own_sentence_share: float = 0.5
     boilerplate_site_share: float = 0.1
     long_boilerplate_min_docs: int = 5
     duplicate_doc_coverage: float = 0.8
@@ -182,8 +185,9 @@ class Config:
         for name in positive:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if not 0.0 <= self.quote_share <= 1.0:
-            raise ConfigError(f"quote_share must be in [0, 1] (0: off), got {self.quote_share!r}")
+        for name in ("quote_share", "own_sentence_share"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"{name} must be in [0, 1] (0: off), got {getattr(self, name)!r}")
         for name in ("context_max_words", "context_max_run"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be 0 (off) or positive, got {getattr(self, name)}")

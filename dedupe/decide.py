@@ -730,7 +730,7 @@ def _content_targets(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarr
         position = np.searchsorted(every, heads)
         opening = heads == start[group[heads]]  # the canonical copy, matching the next document's
         match = np.where(opening, member[every[np.minimum(position + 1, len(every) - 1)]], -1)
-        if config.quote_share <= 0:
+        if config.quote_share <= 0 and config.own_sentence_share <= 0:
             match[~opening] = member[start[group[heads[~opening]]]]
         else:
             earliest = np.searchsorted(every, start[group[heads]])
@@ -739,7 +739,7 @@ def _content_targets(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarr
             text_of = unit_texts(texts, units, member[heads[checked[group[heads]]]])
             for i in np.flatnonzero(~opening).tolist():
                 found = _reprinted_from(int(member[heads[i]]), member[every[earliest[i]:position[i]]].tolist(),
-                                        text_of, config.quote_share)
+                                        text_of, config)
                 match[i] = -1 if found is None else found
         ok = match >= 0
         targets["syndicated"] = Targets.of(member[heads[ok]], group[heads[ok]], match[ok], opening[ok])
@@ -789,9 +789,31 @@ _QUOTE = regex.compile(
 )
 
 
-def _reprinted_from(u: int, earlier: list[int], text_of: dict[int, str], share: float) -> int | None:
-    """The earliest copy that `u` reprints: not one that merely quotes the same speaker (see below)."""
-    return next((v for v in earlier if not _same_quote_only(text_of[u], text_of[v], share)), None)
+def _reprinted_from(u: int, earlier: list[int], text_of: dict[int, str], config: Config) -> int | None:
+    """The earliest copy that `u` reprints: not one that merely quotes the same speaker (`_same_quote_only`),
+    nor one that `u` adds reporting of its own to (`_adds_own_sentence`)."""
+    copy = text_of[u]
+    return next((v for v in earlier if not _same_quote_only(copy, text_of[v], config.quote_share)
+                 and not _adds_own_sentence(copy, text_of[v], config.own_sentence_share, config.prose_min_words)),
+                None)
+
+
+# Where a sentence ends inside a paragraph: after its closing punctuation (and quotes or brackets), before space.
+_SENTENCE_BREAK = regex.compile(r"(?<=[.!?。！？][\"'”’)\]]*)\s+")
+
+
+def _adds_own_sentence(copy: str, canonical: str, share: float, min_words: int) -> bool:
+    """True when `copy` has a sentence of at least `min_words` words under `share` of whose words are in
+    `canonical`: an outlet's own reporting (a sentence added to the wire paragraph, or the rest of a
+    paragraph that the earlier copy cut short with "..."), which removing the copy would lose. 0: off."""
+    if share <= 0:
+        return False
+    known = set(normalize(canonical).split())
+    for sentence in _SENTENCE_BREAK.split(copy):
+        words = normalize(sentence).split()
+        if len(words) >= min_words and sum(w in known for w in words) < share * len(words):
+            return True
+    return False
 
 
 def _same_quote_only(copy: str, canonical: str, share: float) -> bool:
@@ -803,7 +825,10 @@ def _same_quote_only(copy: str, canonical: str, share: float) -> bool:
     of them are shared the pair is not a reprint; nor is it when one prints the quotation bare (an embedded
     tweet or statement) and the other in quotation marks, with nothing else around it. Words quoted in either
     text are set aside in both, so an edit that breaks a quote mark does not turn a reprint into a quotation.
+    A `share` of 0 turns the check off.
     """
+    if share <= 0:
+        return False
     found = [_QUOTE.findall(text) for text in (copy, canonical)]
     if not found[0] and not found[1]:  # no quotation at all (most paragraphs): no quoted share to reach
         return False

@@ -146,7 +146,29 @@ def test_outlets_quoting_one_speaker_are_not_reprints_but_wire_copies_of_the_quo
     found = {f.doc_id: f for f in run(docs, Config()).report.findings}
     assert set(found) == {"wire2"} and found["wire2"].category == "syndicated"
     assert found["wire2"].match["doc_id"] == "wire1"  # the reprint it copies, not the paper that quotes the post
-    assert set(f.doc_id for f in run(docs, Config(quote_share=0)).report.findings) == {"wire1", "wire2"}
+    # The quotation check off (and the own-sentence one: the wire's attribution is a sentence the post lacks).
+    off = Config(quote_share=0, own_sentence_share=0)
+    assert set(f.doc_id for f in run(docs, off).report.findings) == {"wire1", "wire2"}
+
+
+def test_a_copy_that_adds_reporting_of_its_own_is_not_removed_as_syndicated():
+    # The earliest outlet cut the wire paragraph short ("..."), one outlet reprints it whole, one edits a word,
+    # one adds a sentence of its own. Removing the whole or the lengthened copy would lose words the corpus has
+    # nowhere else; the lightly edited copy is a reprint.
+    first = ("Ferry operators on the Wrenfield route said on Monday that two new boats would join the fleet in "
+             "May, raising capacity on the island crossing by a third before the summer season begins.")
+    second = "Both boats were built at the Ashby yard, and crews will start training on them next week."
+    wire = f"{first} {second}"
+    texts = {"teaser": f"{first} Both boats were ...", "whole": wire, "edited": wire.replace("Monday", "Tuesday"),
+             "added": wire + " Harbour staff said the old boats would be sold to a museum in the north."}
+    own = dict(zip(texts, [*_OUTLET_OWN, "Rowers from six clubs raced on the estuary on Sunday, and the Ashby crew "
+                                         "won the county cup for the first time since the old boathouse burned down."]))
+    docs = [{"id": key, "source": key, "date": f"2026-07-16T0{i}:00", "text": f"{text}\n{own[key]}"}
+            for i, (key, text) in enumerate(texts.items())]
+    found = {f.doc_id: f for f in run(docs, Config()).report.findings if f.category == "syndicated"}
+    assert set(found) == {"edited"} and found["edited"].match["doc_id"] == "whole"
+    off = run(docs, Config(own_sentence_share=0)).report.findings
+    assert {f.doc_id for f in off if f.category == "syndicated"} == {"whole", "edited", "added"}
 
 
 def test_a_post_printed_bare_or_in_single_quotes_is_a_quotation_not_a_reprint():

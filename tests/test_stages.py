@@ -641,9 +641,9 @@ def _content_targets_by_loops(units, groups, family, sources, texts, config):
                     mine["syndicated"] = (number, first_in_doc[doc_list[1]], True)
                 else:
                     earlier = [first_in_doc[e] for e in doc_list[:doc_list.index(d)]]
-                    match = earlier[0] if config.quote_share <= 0 else _reprinted_from(
-                        u, earlier, {v: texts[units.doc[v]][units.start[v]:units.end[v]] for v in [u, *earlier]},
-                        config.quote_share)
+                    match = earlier[0] if config.quote_share <= 0 and config.own_sentence_share <= 0 else \
+                        _reprinted_from(u, earlier, {v: texts[units.doc[v]][units.start[v]:units.end[v]]
+                                                     for v in [u, *earlier]}, config)
                     if match is not None:
                         mine["syndicated"] = (number, match, False)
     return {u: t for u, t in targets.items() if t}
@@ -655,6 +655,8 @@ _PARAGRAPHS = [
     '"The plan will cut costs across the region by next spring," a spokesman told reporters on Monday',
     "Share this article",
     "Officials said the bridge would reopen after repairs to the damaged section were complete today",
+    "Officials said the bridge would reopen after repairs were complete. Drivers on the coast road must wait "
+    "another month for the second lane to open again",  # a sentence of its own
 ]
 
 
@@ -688,7 +690,7 @@ def test_content_cluster_targets_match_the_rule_written_with_loops(seed):
     docs = [Document(id=str(d), text=texts[d], source=str(rng.choice(["a", "b", "c", ""]))) for d in range(n_docs)]
     config = Config(min_docs=int(rng.choice([2, 3])), long_boilerplate_min_docs=int(rng.choice([2, 5])),
                     boilerplate_site_share=float(rng.choice([0.1, 0.6])), syndicated_min_words=int(rng.choice([9, 20])),
-                    quote_share=float(rng.choice([0.0, 0.5])))
+                    quote_share=float(rng.choice([0.0, 0.5])), own_sentence_share=float(rng.choice([0.0, 0.5])))
     expected = _content_targets_by_loops(units, groups, family, [d.source or "" for d in docs], texts, config)
     found = {}
     for category, t in _content_targets(units, groups, _distinct_docs(units, groups), family, docs,
