@@ -8,7 +8,7 @@ Scraped text has a paragraph per line, but fixed-width text (wire archives,
 e-mail, plain-text dumps) breaks every paragraph into lines of about the
 same width. A line of such text is a fragment of a sentence, and fragments
 such as `Inc said it` recur across documents without being boilerplate; so,
-with `unwrap`, a document that looks hard-wrapped (`_hard_wrapped`) has its
+with `unwrap`, a document that looks hard-wrapped (`_joins`) has its
 wrapped lines joined into one unit per paragraph.
 """
 
@@ -105,7 +105,7 @@ def _joins(raw: list[str]) -> list[bool] | None:
     return joins if evidence >= max(2, WRAP_EVIDENCE * len(filled)) else None
 
 
-def _paragraph_units(text: str, unwrap: bool = False) -> Iterator[tuple[int, int]]:  # noqa: ARG001 (no lines)
+def _paragraph_units(text: str) -> Iterator[tuple[int, int]]:
     block_start = None
     block_end = 0
     for start, end in lines(text):
@@ -132,7 +132,7 @@ def _sentence_units(text: str, unwrap: bool = False) -> Iterator[tuple[int, int]
                 yield s, e
 
 
-_KINDS = {"line": _line_units, "paragraph": _paragraph_units, "sentence": _sentence_units}
+_KINDS = {"line": _line_units, "paragraph": lambda text, _unwrap: _paragraph_units(text), "sentence": _sentence_units}
 
 
 def segment(text: str, kind: str = "line", unwrap: bool = False) -> list[tuple[int, int]]:
