@@ -95,10 +95,10 @@ def _joins(raw: list[str]) -> list[bool] | None:
     joins, evidence = [False] * len(raw), 0
     for i in range(len(raw) - 1):
         line, after = raw[i].rstrip(), raw[i + 1]
-        if not line or not after.strip() or after[0] in _MARKS or after[0].isspace():
+        if not line or not after.strip() or _LEAD.match(after).end():  # a new paragraph or list item
             continue
         full = len(line) >= WRAP_FULL * width
-        opens = i == 0 or not raw[i - 1].strip() or line[0] in _MARKS or line[0].isspace()
+        opens = i == 0 or not raw[i - 1].strip() or _LEAD.match(line).end() > 0
         joins[i] = any(c.isalnum() for c in line) and (full or (
             opens and not line.endswith(_TERMINAL) and len(after.rstrip()) >= WRAP_FULL * width))
         evidence += full and after[0].islower()

@@ -34,8 +34,10 @@ def test_paragraph_and_sentence_units():
 WRAPPED = ("Harbour Ferries Co said\n"
            "it would add two boats to the island route from May, raising\n"
            "capacity by a third before the summer season.\n"
-           "    The company said the boats, built in Norway, cost 40 mln\n"
-           "dlrs and would run on the early and late crossings.\n"
+           "    The company said the boats, built in Norway, would cost\n"
+           "40 mln dlrs and would run on the early and late crossings\n"
+           "from the first week of June, a spokesman said.\n"
+           "    1. Boats\n"
            "    Shr 1.20 dlrs vs 95 cts\n"
            "    Net 4.1 mln vs 3.2 mln\n"
            " Reuter\n")
@@ -46,10 +48,11 @@ def test_hard_wrapped_lines_are_joined_into_paragraphs():
     assert units == [
         "Harbour Ferries Co said\nit would add two boats to the island route from May, raising\n"
         "capacity by a third before the summer season.",
-        "The company said the boats, built in Norway, cost 40 mln\ndlrs and would run on the early and late "
-        "crossings.",
-        "Shr 1.20 dlrs vs 95 cts", "Net 4.1 mln vs 3.2 mln", "Reuter"]
-    assert len(segment(WRAPPED, "line")) == 8  # without unwrap: a unit per line
+        "The company said the boats, built in Norway, would cost\n40 mln dlrs and would run on the early and late "
+        "crossings\nfrom the first week of June, a spokesman said.",  # a line may start with a number; a list item
+        # ("1. ") opens a new unit
+        "Boats", "Shr 1.20 dlrs vs 95 cts", "Net 4.1 mln vs 3.2 mln", "Reuter"]
+    assert len(segment(WRAPPED, "line")) == 10  # without unwrap: a unit per line
     sentences = [WRAPPED[s:e] for s, e in segment(WRAPPED, "sentence", unwrap=True)]
     assert sentences[0] == units[0] and sentences[1] == units[1]
 
