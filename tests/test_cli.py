@@ -63,7 +63,7 @@ def test_audit_corpus_samples_reports_json_and_findings_jsonl(tmp_path):
     assert json.loads(streamed.read_text())["findings_file"] == "f.jsonl"
     data = json.loads(report.read_text())
     assert data["schema_version"] == "1.0"
-    assert data["summary"]["documents"] == 14
+    assert data["summary"]["documents"] == 17  # 4 + 4 + 3 + 6 files and records in the four samples
     assert {"repeat", "boilerplate", "template", "syndicated", "duplicate_document"} <= {
         c for c, v in data["summary"]["categories"].items() if v["findings"]}
     lines = findings.read_text().splitlines()

@@ -89,7 +89,7 @@ def test_every_finding_is_a_highlighted_span_with_its_exact_text(samples):
     result, docs = samples
     page = Page(render_html(result.report, docs.values()))
     anchors = anchors_of(page, result)
-    assert len(anchors) == len(docs) == 14  # the default cap shows every sample document
+    assert len(anchors) == len(docs) == 17  # the default cap shows every sample document
     marked = {(m["doc"], m["start"], m["end"], m["category"]): m for m in page.marks}
     for f in result.report.findings:
         mark = marked.pop((anchors[f.doc_id], f.start, f.end, f.category))
