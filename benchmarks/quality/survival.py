@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -86,7 +85,6 @@ def main() -> None:
           f"{dropped:,} documents dropped, {emptied:,} kept but emptied")
     for cats, count in lost.most_common(8):
         print(f"  {count:6,}  {cats}")
-    sys.stdout.flush()
 
 
 if __name__ == "__main__":
