@@ -16,7 +16,8 @@ import operator
 import re
 import string
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
 from typing import Protocol, TypeVar
@@ -76,22 +77,42 @@ def doc_ranks(docs: list[Document]) -> np.ndarray:
 
 
 class Texts(Protocol):
-    """Where deciding reads document texts: only through `map_documents`, so that each document is read
-    once per step, in document order locally (`DocumentTexts`) or where it lives on Spark."""
+    """Where a range function reads its documents' texts: only through `map_documents`, so that each
+    document is read once per step, in document order."""
 
     def map_documents(self, fn: Callable[[str, W], R], work: dict[int, W]) -> dict[int, R]:
         """fn(text of document d, work[d]) for every d in `work`."""
         ...
 
 
+# Judges pairs (k, 2) of rows of a unit table, (copy, earlier copy): whether each copy reprints its earlier copy.
+Judge = Callable[[np.ndarray], np.ndarray]
+
+
+class Reprints(Protocol):
+    """Where the cross-document stages ask whether syndicated copies reprint earlier copies (`reprints`).
+    They never read a text themselves: an engine judges the pairs where the texts are."""
+
+    def judge(self, units: UnitTable, wanted: np.ndarray, config: Config) -> AbstractContextManager[Judge]:
+        """A `Judge` of pairs among the `wanted` rows of `units`, valid inside the context."""
+        ...
+
+
 class DocumentTexts:
-    """Texts at hand: a list, the first pass's `io.DocumentStore`, or a range's texts by document."""
+    """Texts at hand: a list, the first pass's `io.DocumentStore`, or a range's texts by document. Its
+    judge of reprints slices the wanted units once and compares their texts here."""
 
     def __init__(self, texts: Sequence[str] | Mapping[int, str]) -> None:
         self.texts = texts
 
     def map_documents(self, fn: Callable[[str, W], R], work: dict[int, W]) -> dict[int, R]:
         return {d: fn(self.texts[d], work[d]) for d in sorted(work)}
+
+    @contextmanager
+    def judge(self, units: UnitTable, wanted: np.ndarray, config: Config) -> Iterator[Judge]:
+        text_of = unit_texts(self, units, wanted)
+        yield lambda pairs: np.fromiter((reprints(text_of[u], text_of[v], config) for u, v in pairs.tolist()),
+                                        dtype=bool, count=len(pairs))
 
 
 def unit_texts(texts: Texts, units: UnitTable, wanted: np.ndarray) -> dict[int, str]:
@@ -307,13 +328,14 @@ def too_long(units: UnitTable, config: Config) -> int:
     return int(((units.end - units.start) > config.max_unit_chars).sum())
 
 
-def decide(part: Interesting, docs: list[Document], texts: Texts, learned: set[str], config: Config,
+def decide(part: Interesting, docs: list[Document], texts: Reprints, learned: set[str], config: Config,
            where: Units) -> tuple[UnitTable, Decisions]:
     """Apply categories, precedence and actions; see the specification (shared/SPEC.md) and README "Categories".
 
     The cluster rules work on columns: the members of all clusters as rows of (cluster, unit), each
     category's targets as a `Targets`, per-cluster counts as reductions over sorted rows. Python loops remain
-    for the quotation check and the headline candidates, and texts are read only through `texts`.
+    for the headline candidates; texts are read only where the range functions run (`where`), and the reprint
+    checks of syndicated copies are judged by `texts`, where the texts are.
 
     Stages, so that an engine can run the per-document ones where the documents and their units are
     (`where`, a `Units`) and hold only the units the cross-document ones look at (`part`: members of
@@ -615,7 +637,7 @@ class Found:
 
 def _clusters_and_templates(units: UnitTable, groups: list[np.ndarray], docs: list[Document], ranks: np.ndarray,
                             unmatched_chars: np.ndarray, rule_hit: np.ndarray, learned_hit: np.ndarray,
-                            texts: Texts, config: Config) -> Found:
+                            texts: Reprints, config: Config) -> Found:
     """Repeats, boilerplate and syndication from the content clusters, templates from rules and learned
     templates. Needs only the interesting units (`interesting`), and each document's characters outside
     rule matches (`unmatched_chars`) for the families."""
@@ -693,7 +715,7 @@ def _content_names(units: UnitTable, groups: list[np.ndarray]) -> list[str]:
 
 
 def _content_targets(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, family: np.ndarray,
-                     docs: list[Document], texts: Texts, config: Config) -> dict[str, Targets]:
+                     docs: list[Document], texts: Reprints, config: Config) -> dict[str, Targets]:
     """Repeat, boilerplate and syndicated targets of the content clusters (cluster index = group number).
 
     In a cluster, each document's later copies repeat its first one. A cluster in `min_docs` families or
@@ -738,11 +760,10 @@ def _content_targets(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarr
             earliest = np.searchsorted(every, start[group[heads]])
             checked = np.zeros(len(start), dtype=bool)  # groups where a later document's copy is checked
             checked[group[heads[~opening]]] = True
-            text_of = unit_texts(texts, units, member[heads[checked[group[heads]]]])
-            for i in np.flatnonzero(~opening).tolist():
-                found = _reprinted_from(int(member[heads[i]]), member[every[earliest[i]:position[i]]].tolist(),
-                                        text_of, config)
-                match[i] = -1 if found is None else found
+            later = np.flatnonzero(~opening)
+            with texts.judge(units, member[heads[checked[group[heads]]]], config) as judge:
+                match[later] = first_reprinted(member[heads[later]], [
+                    member[every[a:b]] for a, b in zip(earliest[later].tolist(), position[later].tolist())], judge)
         ok = match >= 0
         targets["syndicated"] = Targets.of(member[heads[ok]], group[heads[ok]], match[ok], opening[ok])
     return targets
@@ -791,13 +812,38 @@ _QUOTE = regex.compile(
 )
 
 
-def _reprinted_from(u: int, earlier: list[int], text_of: dict[int, str], config: Config) -> int | None:
-    """The earliest copy that `u` reprints: not one that merely quotes the same speaker (`_same_quote_only`),
-    nor one that `u` adds reporting of its own to (`_adds_own_sentence`)."""
-    copy = text_of[u]
-    return next((v for v in earlier if not _same_quote_only(copy, text_of[v], config.quote_share)
-                 and not _adds_own_sentence(copy, text_of[v], config.own_sentence_share, config.prose_min_words)),
-                None)
+def reprints(copy: str, canonical: str, config: Config) -> bool:
+    """Whether a paragraph reprints an earlier copy of it: it does not merely quote the same speaker
+    (`_same_quote_only`), nor add reporting of its own (`_adds_own_sentence`)."""
+    return not _same_quote_only(copy, canonical, config.quote_share) and \
+        not _adds_own_sentence(copy, canonical, config.own_sentence_share, config.prose_min_words)
+
+
+def first_reprinted(copies: np.ndarray, earlier: list[np.ndarray], judge: Judge) -> np.ndarray:
+    """For each copy, the first of its earlier copies (in canonical order) that it reprints, -1 for none.
+
+    The pairs are judged in rounds, each copy's next few earlier copies at a time, four times as many each
+    round: a copy nearly always reprints its first earlier copy, so this judges about as few pairs as a
+    scan that stops at the first, in a few batches that an engine can send where the texts are."""
+    found = np.full(len(copies), -1, dtype=np.int64)
+    done = np.zeros(len(copies), dtype=np.int64)  # earlier copies judged so far, per copy
+    total = np.fromiter(map(len, earlier), dtype=np.int64, count=len(earlier))
+    pending = np.flatnonzero(total)
+    width = 1
+    while len(pending):
+        batches = [earlier[i][done[i]:done[i] + width] for i in pending.tolist()]
+        sizes = np.fromiter(map(len, batches), dtype=np.int64, count=len(batches))
+        flat = np.concatenate(batches)
+        ok = judge(np.column_stack((np.repeat(copies[pending], sizes), flat)))
+        ends = np.cumsum(sizes)
+        hits = np.append(np.flatnonzero(ok), len(ok))  # a sentinel past the end
+        at = hits[np.searchsorted(hits, ends - sizes)]  # the first reprinted pair at or after each batch's start
+        hit = at < ends
+        found[pending[hit]] = flat[at[hit]]
+        done[pending] += width
+        pending = pending[~hit & (done[pending] < total[pending])]
+        width *= 4
+    return found
 
 
 # Where a sentence ends inside a paragraph: after its closing punctuation (and quotes or brackets), before space.

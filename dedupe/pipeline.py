@@ -29,7 +29,7 @@ import numpy as np
 
 from dedupe import cluster, index, malloc, rules, shingle, signature
 from dedupe.config import Config
-from dedupe.decide import Decisions, DocumentTexts, Interesting, Texts, Units, decide, in_memory
+from dedupe.decide import Decisions, DocumentTexts, Interesting, Reprints, Texts, Units, decide, in_memory
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
 from dedupe.io import (
     ArraySpool,
@@ -539,7 +539,7 @@ def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip | Lines]
     return analysis
 
 
-def conclude(infos: list[Document], inputs: Callable[[], tuple[Interesting, Units, set[str]]], texts: Texts,
+def conclude(infos: list[Document], inputs: Callable[[], tuple[Interesting, Units, set[str]]], texts: Reprints,
              skips: list[Skip], config: Config, began: float, timings: dict[str, float]) -> Analysis:
     """Decisions from clusters: the step after clustering that the local and Spark engines share.
 

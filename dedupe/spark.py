@@ -27,8 +27,9 @@ members of clusters of two or more, rule and learned-template matches), no
 signature, and runs the cross-document stages of `decide`
 (through `pipeline.conclude`): the part that does not scale out yet. The
 per-document stages of `decide` run on the executors over the range tables
-(`ExecutorUnits.map_ranges`), and no text comes to the driver: the quotation
-check's paragraphs come from the executors (`ExecutorTexts`). The second pass runs on the executors again
+(`ExecutorUnits.map_ranges`), and no text comes to the driver: the reprint
+checks of syndicated copies (quotation, own sentence) run where the paragraphs
+are (`ExecutorTexts`). The second pass runs on the executors again
 (`render_on_executors`): each range of documents is cleaned and its findings
 made by `render.render_batch` with the plans the driver cuts for that
 range (an RDD zipped with the ranges); the driver merges the report's
@@ -40,6 +41,7 @@ therefore the local engine's, byte for byte, for any number of partitions
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import shutil
@@ -54,7 +56,18 @@ import numpy as np
 
 from dedupe import cluster, index, rules
 from dedupe.config import Config, ConfigError
-from dedupe.decide import DocumentTexts, Interesting, Marks, Range, too_long, unit_hits, unmatched_chars
+from dedupe.decide import (
+    DocumentTexts,
+    Interesting,
+    Judge,
+    Marks,
+    Range,
+    reprints,
+    too_long,
+    unit_hits,
+    unit_keys,
+    unmatched_chars,
+)
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
 from dedupe.io import (
     Inputs,
@@ -486,7 +499,8 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
         clock.lap("spark_collect_to_driver_s")
         held = [(part, where, where.learned)]
         del part  # `conclude` takes it (`held.pop`) and frees it after deciding: `analysis.units` replaces it
-        analysis = conclude(infos, held.pop, ExecutorTexts(docs, len(infos)), skips, config, clock.began, clock.laps)
+        texts = ExecutorTexts(spark, docs, len(infos))
+        analysis = conclude(infos, held.pop, texts, skips, config, clock.began, clock.laps)
         began = time.perf_counter()
         analysis.similarities = similarities(analysis, nodes, where.node_codes)
         analysis.timings["spark_similarities_s"] = time.perf_counter() - began
@@ -503,35 +517,74 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
 
 
 class ExecutorTexts:
-    """`decide.Texts` for documents that stay on the executors: each `map_documents` is one job over the
-    ranges of the persisted documents (keyed by their dense order, the driver's document index) that hold
-    wanted documents. A task receives its own range's work only, as in `render_on_executors`, and only the
-    function's results come back."""
+    """`decide.Reprints` for documents that stay on the executors: the paragraphs that the reprint checks
+    may compare are sliced where their documents are (one job over the ranges that hold any, each task with
+    its own range's spans only) and stay there, persisted, keyed by unit; each batch of pairs is joined with
+    both texts and judged by `decide.reprints` on the executors. Only one flag per pair reaches the driver."""
 
-    def __init__(self, docs: RDD, total: int) -> None:
-        self.docs, self.total = docs, total
+    def __init__(self, spark: SparkSession, docs: RDD, total: int) -> None:
+        self.spark, self.docs, self.total = spark, docs, total
 
-    def map_documents(self, fn: Callable[[str, Any], Any], work: dict[int, Any]) -> dict[int, Any]:
-        if not work:
-            return {}
+    @contextlib.contextmanager
+    def judge(self, units: UnitTable, wanted: np.ndarray, config: Config) -> Iterator[Judge]:
+        from pyspark import StorageLevel
+
+        keys = unit_keys(units)
+        slices = self._slices(units, wanted).persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            yield lambda pairs: self._judged(slices, keys[pairs[:, 0]], keys[pairs[:, 1]], config)
+        finally:
+            slices.unpersist()
+
+    def _slices(self, units: UnitTable, wanted: np.ndarray) -> DataFrame:
+        """(key, text) of the wanted units, made on the executors."""
+        wanted = np.unique(wanted)
         first = _range_starts(self.docs, self.total)
-        wanted = np.array(sorted(work), dtype=np.int64)
-        cut = np.searchsorted(wanted, first)
+        cut = np.searchsorted(units.doc[wanted], first)  # `units` are in unit order, so sorted by document
         items: list[bytes | None] = [None] * (len(first) - 1)
         for r, (a, b) in enumerate(zip(cut[:-1].tolist(), cut[1:].tolist())):
             if a < b:
-                items[r] = pickle.dumps({d: work[d] for d in wanted[a:b].tolist()}, pickle.HIGHEST_PROTOCOL)
+                rows = wanted[a:b]
+                items[r] = pickle.dumps((units.doc[rows], units.start[rows], units.end[rows]), pickle.HIGHEST_PROTOCOL)
 
-        def mapped(pairs: Iterator[tuple[list[tuple[int, Document]], bytes | None]]) -> Iterator[tuple[int, Any]]:
+        def sliced(pairs: Iterator[tuple[list[tuple[int, Document]], bytes | None]]) -> Iterator[tuple[int, str]]:
             for keyed, pickled in pairs:
-                mine = pickle.loads(pickled) if pickled is not None else {}
-                found = [(order, fn(doc.text, mine[order])) for order, doc in keyed if order in mine]
-                if len(found) != len(mine):
-                    raise RuntimeError("a range does not hold the documents its work names")
-                yield from found
+                if pickled is None:
+                    continue
+                doc, start, end = pickle.loads(pickled)
+                by_order = dict(keyed)
+                if not set(np.unique(doc).tolist()) <= by_order.keys():
+                    raise RuntimeError("a range does not hold the documents its spans name")
+                for d, a, b in zip(doc.tolist(), start.tolist(), end.tolist()):
+                    yield (d << 32) | a, by_order[d].text[a:b]
 
-        return dict(_run_ranges(_by_range(self.docs, items), mapped,
-                                [r for r, item in enumerate(items) if item is not None]))
+        return self.spark.createDataFrame(_by_range(self.docs, items).mapPartitions(sliced), "key long, text string")
+
+    def _judged(self, slices: DataFrame, copies: np.ndarray, earlier: np.ndarray, config: Config) -> np.ndarray:
+        """Whether each copy reprints its earlier copy, judged where the texts are."""
+        import pandas as pd
+        from pyspark.sql import functions as F
+
+        pairs = self.spark.createDataFrame(pd.DataFrame({"i": np.arange(len(copies)), "u": copies, "v": earlier}))
+        side = {s: slices.select(F.col("key").alias(s), F.col("text").alias(f"text_{s}")) for s in ("u", "v")}
+        joined = pairs.join(side["u"], "u").join(side["v"], "v").select("i", "text_u", "text_v")
+        found = joined.mapInPandas(lambda frames: _reprint_flags(frames, config), "i long, ok boolean").toPandas()
+        got = found["i"].to_numpy(np.int64)
+        if len(got) != len(copies) or len(np.unique(got)) != len(copies):  # each pair exactly once
+            raise RuntimeError(f"reprints: {len(np.unique(got))} of {len(copies)} pairs found their texts")
+        ok = np.zeros(len(copies), dtype=bool)
+        ok[got] = found["ok"].to_numpy(bool)
+        return ok
+
+
+def _reprint_flags(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.DataFrame]:
+    """(i, `decide.reprints`) of rows that carry both texts."""
+    import pandas as pd
+
+    for frame in frames:
+        yield pd.DataFrame({"i": frame["i"].to_numpy(np.int64), "ok": np.fromiter(
+            (reprints(u, v, config) for u, v in zip(frame["text_u"].tolist(), frame["text_v"].tolist())),
+            dtype=bool, count=len(frame))})
 
 
 class ExecutorUnits:

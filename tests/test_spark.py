@@ -105,21 +105,39 @@ def test_bucket_pairs_of_hash_partitions_are_the_local_candidate_pairs(seed):
         assert np.array_equal(np.unique(np.concatenate(found), axis=0), np.unique(want, axis=0))
 
 
-def test_deciding_reads_texts_on_the_executors_as_the_local_engine_reads_them(spark):
-    from dedupe.decide import DocumentTexts, _headline_scores, _slices
-    from dedupe.document import Document
+def test_reprints_are_judged_on_the_executors_as_the_local_engine_judges_them(spark):
+    from dedupe.decide import DocumentTexts
+    from dedupe.document import Document, UnitTable
 
     rng = random.Random(3)
     words = "minister plan costs region spring bridge repairs officials reopen damaged".split()
-    texts = ["\n".join(" ".join(rng.choices(words, k=rng.randrange(3, 14))) for _ in range(6)) for _ in range(40)]
+
+    def paragraph() -> str:
+        said = " ".join(rng.choices(words, k=rng.randrange(4, 12)))
+        return rng.choice([said, f'The minister said "{said}" on Monday.', f"{said}. {said} {said}."])
+
+    texts = ["\n".join(paragraph() for _ in range(6)) for _ in range(40)]
+    doc, start, end = [], [], []
+    for d, text in enumerate(texts):
+        at = 0
+        for line in text.split("\n"):
+            doc.append(d), start.append(at), end.append(at + len(line))
+            at += len(line) + 1
+    n = len(doc)
+    units = UnitTable(doc=np.array(doc), start=np.array(start), end=np.array(end), words=np.zeros(n, np.int32),
+                      mode=np.zeros(n, np.int8), sig_row=np.full(n, -1), sigs=np.zeros((0, 1), np.uint32),
+                      rule=[None] * n, template=[None] * n, title=np.zeros(n, bool), sentence_end=np.zeros(n, bool))
     docs = spark.sparkContext.parallelize([(d, Document(id=str(d), text=t)) for d, t in enumerate(texts)], 2)
     docs = docs.repartitionAndSortWithinPartitions(3, lambda order: engine._range_of(order, 3, len(texts)))
-    here, there = DocumentTexts(texts), engine.ExecutorTexts(docs, len(texts))
-    spans = {d: [(0, 5), (3, len(texts[d]))] for d in range(0, 27, 3)}  # the last range has no work
-    assert there.map_documents(_slices, spans) == here.map_documents(_slices, spans)
-    lines = {d: ([(0, texts[d].index("\n"), -1)], [(texts[d].index("\n") + 1, len(texts[d]), 2)]) for d in (1, 7, 39)}
-    assert there.map_documents(_headline_scores, lines) == here.map_documents(_headline_scores, lines)
-    assert there.map_documents(_slices, {}) == {}
+    wanted = np.flatnonzero(units.doc < 27)  # the last range has none
+    pairs = np.array([rng.sample(wanted.tolist(), 2) for _ in range(200)])
+    config = Config(quote_share=0.3, own_sentence_share=0.5, prose_min_words=4)
+    with DocumentTexts(texts).judge(units, wanted, config) as here:
+        expected = here(pairs)
+    with engine.ExecutorTexts(spark, docs, len(texts)).judge(units, wanted, config) as there:
+        assert there(pairs).tolist() == expected.tolist()
+        assert there(pairs[::-1]).tolist() == expected[::-1].tolist()
+    assert 0 < expected.sum() < len(expected)  # both answers occur
 
 
 def test_the_driver_gets_the_interesting_units_and_sums_that_the_local_engine_decides_on(spark, tmp_path,

@@ -603,7 +603,7 @@ def test_duplicate_documents_match_the_rule_written_with_loops(seed):
 def _content_targets_by_loops(units, groups, family, sources, texts, config):
     """The content-cluster rule written plainly, one cluster and one member at a time:
     {unit: {category: (cluster, match, first)}}."""
-    from dedupe.decide import SITE_MAJORITY, _reprinted_from
+    from dedupe.decide import SITE_MAJORITY, reprints
 
     per_source = {}
     for s in sources:
@@ -644,9 +644,11 @@ def _content_targets_by_loops(units, groups, family, sources, texts, config):
                     mine["syndicated"] = (number, first_in_doc[doc_list[1]], True)
                 else:
                     earlier = [first_in_doc[e] for e in doc_list[:doc_list.index(d)]]
+                    def text(v):
+                        return texts[units.doc[v]][units.start[v]:units.end[v]]
+
                     match = earlier[0] if config.quote_share <= 0 and config.own_sentence_share <= 0 else \
-                        _reprinted_from(u, earlier, {v: texts[units.doc[v]][units.start[v]:units.end[v]]
-                                                     for v in [u, *earlier]}, config)
+                        next((v for v in earlier if reprints(text(u), text(v), config)), None)
                     if match is not None:
                         mine["syndicated"] = (number, match, False)
     return {u: t for u, t in targets.items() if t}
@@ -701,6 +703,30 @@ def test_content_cluster_targets_match_the_rule_written_with_loops(seed):
         for u, number, match, first in zip(t.unit.tolist(), t.cluster.tolist(), t.match.tolist(), t.first.tolist()):
             found.setdefault(u, {})[category] = (number, match, first)
     assert found == expected
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_first_reprinted_copy_is_the_one_a_scan_that_stops_at_the_first_finds(seed):
+    from dedupe.decide import first_reprinted
+
+    rng = np.random.default_rng(seed)
+    copies = np.arange(100, 140)
+    earlier = [rng.choice(100, int(rng.integers(0, 40)), replace=False) for _ in copies]
+    ok = rng.random((140, 100)) < float(rng.choice([0.02, 0.2, 0.9]))  # does copy u reprint earlier copy v
+    judged = []
+
+    def judge(pairs):
+        assert pairs.shape[1] == 2 and len(pairs)  # never asked for nothing
+        judged.extend(map(tuple, pairs.tolist()))
+        return ok[pairs[:, 0], pairs[:, 1]]
+
+    found = first_reprinted(copies, earlier, judge)
+    expected = [next((v for v in e.tolist() if ok[u, v]), -1) for u, e in zip(copies.tolist(), earlier)]
+    assert found.tolist() == expected
+    assert len(judged) == len(set(judged))  # no pair judged twice
+    # At most four times the pairs that a scan stopping at the first reprinted copy judges.
+    scanned = sum(e.tolist().index(f) + 1 if f >= 0 else len(e) for e, f in zip(earlier, expected))
+    assert len(judged) <= 4 * scanned
 
 
 def test_row_keys_fold_each_row_as_their_definition_says():
