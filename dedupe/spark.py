@@ -530,14 +530,14 @@ class ExecutorTexts:
         from pyspark import StorageLevel
 
         keys = unit_keys(units)
-        slices = self._slices(units, wanted).persist(StorageLevel.MEMORY_AND_DISK)
+        slices = self._slices(units, keys, wanted).persist(StorageLevel.MEMORY_AND_DISK)
         try:
             yield lambda pairs: self._judged(slices, keys[pairs[:, 0]], keys[pairs[:, 1]], config)
         finally:
             slices.unpersist()
 
-    def _slices(self, units: UnitTable, wanted: np.ndarray) -> DataFrame:
-        """(key, text) of the wanted units, made on the executors."""
+    def _slices(self, units: UnitTable, keys: np.ndarray, wanted: np.ndarray) -> DataFrame:
+        """(key, text) of the wanted units (`keys`: the units' `decide.unit_keys`), made on the executors."""
         wanted = np.unique(wanted)
         first = _range_starts(self.docs, self.total)
         cut = np.searchsorted(units.doc[wanted], first)  # `units` are in unit order, so sorted by document
@@ -545,18 +545,19 @@ class ExecutorTexts:
         for r, (a, b) in enumerate(zip(cut[:-1].tolist(), cut[1:].tolist())):
             if a < b:
                 rows = wanted[a:b]
-                items[r] = pickle.dumps((units.doc[rows], units.start[rows], units.end[rows]), pickle.HIGHEST_PROTOCOL)
+                items[r] = pickle.dumps((keys[rows], units.doc[rows], units.start[rows], units.end[rows]),
+                                        pickle.HIGHEST_PROTOCOL)
 
         def sliced(pairs: Iterator[tuple[list[tuple[int, Document]], bytes | None]]) -> Iterator[tuple[int, str]]:
             for keyed, pickled in pairs:
                 if pickled is None:
                     continue
-                doc, start, end = pickle.loads(pickled)
+                key, doc, start, end = pickle.loads(pickled)
                 by_order = dict(keyed)
                 if not set(np.unique(doc).tolist()) <= by_order.keys():
                     raise RuntimeError("a range does not hold the documents its spans name")
-                for d, a, b in zip(doc.tolist(), start.tolist(), end.tolist()):
-                    yield (d << 32) | a, by_order[d].text[a:b]
+                for k, d, a, b in zip(key.tolist(), doc.tolist(), start.tolist(), end.tolist()):
+                    yield k, by_order[d].text[a:b]
 
         return self.spark.createDataFrame(_by_range(self.docs, items).mapPartitions(sliced), "key long, text string")
 
