@@ -28,6 +28,7 @@ import regex
 from dedupe.config import DEFAULT_ACTIONS, Config
 from dedupe.document import Document, UnitTable
 from dedupe.normalize import normalize
+from dedupe.segment import CLOSERS, SENTENCE_ENDS
 
 W = TypeVar("W")
 R = TypeVar("R")
@@ -848,7 +849,7 @@ def first_reprinted(copies: np.ndarray, earlier: list[np.ndarray], judge: Judge)
 
 # Where a sentence ends inside a paragraph: after its closing punctuation (and quotes or brackets), before space.
 # The standard library's `re` and `str.translate`: twice as fast as `regex` and `normalize` on this path.
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?。！？])[\"'”’)\]]*\s+")
+_SENTENCE_BREAK = re.compile(rf"(?<=[{re.escape(SENTENCE_ENDS)}])[{re.escape(CLOSERS)}]*\s+")
 _NO_PUNCTUATION = str.maketrans(dict.fromkeys(string.punctuation + "“”‘’«»„‹›–—…", " "))
 
 

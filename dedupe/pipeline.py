@@ -49,15 +49,12 @@ from dedupe.normalize import normalize_batch, normalize_profiled
 from dedupe.parallel import die_with_parent, ordered
 from dedupe.render import Planner, Rendered, render_batch
 from dedupe.report import FindingsFile, FindingsSpool, Report, ReportBuilder
-from dedupe.segment import segment
+from dedupe.segment import CLOSERS, SENTENCE_ENDS, segment
 
 BATCH_DOCS = 256
+_SENTENCE_ENDS = tuple(SENTENCE_ENDS)  # a tuple: an empty last character is not in it (it is in a str)
 K = TypeVar("K")
 R = TypeVar("R")
-
-
-_CLOSERS = "\"'”’)]"
-_SENTENCE_ENDS = tuple(".!?。！？")
 
 
 def analyse(texts: list[str], titles: list[str | None], config: Config) -> UnitTable:
@@ -118,7 +115,7 @@ def analyse(texts: list[str], titles: list[str | None], config: Config) -> UnitT
         rule=rule,
         template=template,
         title=is_title,
-        sentence_end=np.array([u.rstrip(_CLOSERS)[-1:] in _SENTENCE_ENDS for u in units], dtype=bool),
+        sentence_end=np.array([u.rstrip(CLOSERS)[-1:] in _SENTENCE_ENDS for u in units], dtype=bool),
     )
 
 

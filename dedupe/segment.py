@@ -23,7 +23,12 @@ import regex
 _LEAD = regex.compile(
     r"[^\S\n]*(?:(?:[•·◦▪▫‣⁃●○■□➤►▶–—]|[-*+>](?=\s)|\d{1,3}[.)](?=\s))[^\S\n]*)*"
 )
-_SENTENCE = regex.compile(r"[^.!?。！？]+(?:[.!?。！？]+[\"'”’)\]]*|$)", regex.MULTILINE)
+# What ends a sentence, and the closing quotes and brackets that may follow it: the one spelling of both that
+# cutting sentences here, the first pass's `sentence_end` flag and `decide`'s sentence split share.
+SENTENCE_ENDS = ".!?。！？"
+CLOSERS = "\"'”’)]"
+_ENDS, _CLOSE = f"[{regex.escape(SENTENCE_ENDS)}]", f"[{regex.escape(CLOSERS)}]"
+_SENTENCE = regex.compile(rf"[^{regex.escape(SENTENCE_ENDS)}]+(?:{_ENDS}+{_CLOSE}*|$)", regex.MULTILINE)
 
 
 def trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -76,7 +81,7 @@ WRAP_WIDTHS = (40, 100)
 WRAP_FULL = 0.6
 # ... and at least this share of its lines are full lines whose next line goes on in lower case.
 WRAP_EVIDENCE = 0.2
-_TERMINAL = tuple(".!?:;\"'”’)]")
+_TERMINAL = tuple(".!?:;" + CLOSERS)  # a wrapped line that ends so does not run on (ASCII ends only)
 
 
 def _joins(raw: list[str]) -> list[bool] | None:
