@@ -150,6 +150,10 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
             config = dataclasses.replace(config, keep_original_field=None)
         _warn_ignored(engine)
         found = discover(inputs)
+        if engine.name == "spark":  # before stdin is spooled
+            from dedupe import spark
+
+            spark.check_inputs(found)
         _check_paths(found, [p for p in (report_path, findings_path, html_path) if p], findings_path)
     except (ConfigError, FileNotFoundError) as error:
         click.echo(f"dedupe: {error}", err=True)

@@ -838,8 +838,7 @@ def _unit_table(units: pd.DataFrame) -> UnitTable:
 def first_pass(inputs: Inputs, config: Config, master: str | None = None, partitions: int = 0,
                conf: dict[str, str] | None = None) -> tuple[Analysis, Render]:
     """The CLI's first pass on Spark, and its second pass (`render_on_executors`)."""
-    if inputs.stdin:
-        raise ConfigError("the Spark engine reads files and folders, not stdin (-)")
+    check_inputs(inputs)
     spark = session(master, partitions, conf)
     partitions = partitions or spark.sparkContext.defaultParallelism
     analysis, docs = analyse_corpus(spark, keyed_files(spark, inputs, config, partitions), config, partitions)
@@ -855,6 +854,13 @@ def first_pass(inputs: Inputs, config: Config, master: str | None = None, partit
                 rendered.unpersist()
 
     return analysis, render
+
+
+def check_inputs(inputs: Inputs) -> None:
+    """Refuse, before anything is read, the input that the Spark engine cannot read: stdin (executors cannot
+    see it)."""
+    if inputs.stdin:
+        raise ConfigError("the Spark engine reads files and folders, not stdin (-)")
 
 
 def _computed(rdd: RDD) -> RDD:

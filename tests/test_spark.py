@@ -342,6 +342,18 @@ def test_a_failing_spark_job_is_exit_6_with_sparks_reason_not_a_traceback(tmp_pa
     assert "Traceback" not in done.stderr
 
 
+def test_stdin_is_refused_with_exit_2_before_any_of_it_is_read(monkeypatch):
+    import dedupe.cli
+
+    def spooled(found):
+        raise AssertionError("stdin was spooled before the Spark engine refused it")
+
+    monkeypatch.setattr(dedupe.cli, "spooled_stdin", spooled)
+    result = CliRunner().invoke(main, ["audit", "-", "--quiet", "--engine", "spark"], input="a line\n")
+    assert result.exit_code == 2, result.output
+    assert "the Spark engine reads files and folders, not stdin (-)" in result.output
+
+
 def test_a_stopped_context_is_explained_by_what_usually_stops_it():
     # An unreachable --spark-master ends, after Spark's retries, in "Cannot call methods on a stopped
     # SparkContext": the message points at the master.
