@@ -133,7 +133,8 @@ def session(master: str | None = None, partitions: int = 0, conf: dict[str, str]
     slow for small inputs) and `conf` any Spark setting. In local mode the
     driver is also the executor, so unless `conf` says otherwise it gets half
     of this machine's memory (at most 8 GiB) instead of Spark's 1 GiB; that
-    and the master only take effect when this starts the JVM.
+    and the master only take effect when this starts the JVM, and are left
+    alone when a JVM runs already (under spark-submit, its --conf stands).
     """
     try:
         from pyspark.sql import SparkSession
@@ -146,7 +147,12 @@ def session(master: str | None = None, partitions: int = 0, conf: dict[str, str]
     settings = {**ARROW, "spark.ui.showConsoleProgress": "false"}
     if partitions:
         settings["spark.sql.shuffle.partitions"] = str(partitions)
-    if (master or "local").startswith("local"):
+    from pyspark import SparkContext
+
+    # With a JVM already running (another session, or spark-submit's), its driver settings are fixed: setting
+    # them again would only make the session's conf misreport them.
+    running = SparkContext._active_spark_context is not None or "PYSPARK_GATEWAY_PORT" in os.environ
+    if not running and (master or "local").startswith("local"):
         half = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2 >> 20
         settings["spark.driver.memory"] = f"{max(1024, min(half, 8192))}m"
         settings["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile=file:{_quiet_logging()}"

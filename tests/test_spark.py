@@ -342,6 +342,16 @@ def test_a_failing_spark_job_is_exit_6_with_sparks_reason_not_a_traceback(tmp_pa
     assert "Traceback" not in done.stderr
 
 
+def test_a_session_in_a_running_jvm_leaves_its_driver_settings_as_they_are(spark, monkeypatch):
+    # As under spark-submit, whose --conf spark.driver.memory is what the JVM runs with.
+    before = {key: spark.conf.get(key, None) for key in ("spark.driver.memory", "spark.driver.extraJavaOptions")}
+    monkeypatch.setattr(engine.os, "sysconf", lambda name: 1024)  # a machine with 1 MiB: 1024m, not 8192m
+    monkeypatch.setattr(engine, "_quiet_logging", lambda: "/elsewhere/log4j2.properties")
+    again = engine.session()
+    assert again.sparkContext is spark.sparkContext
+    assert {key: again.conf.get(key, None) for key in before} == before
+
+
 def test_stdin_is_refused_with_exit_2_before_any_of_it_is_read(monkeypatch):
     import dedupe.cli
 
