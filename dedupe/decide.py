@@ -35,6 +35,7 @@ R = TypeVar("R")
 
 # Among categories that remove a unit, the first here names the finding.
 PRECEDENCE = ("template", "boilerplate", "syndicated", "repeat")
+CONTENT_CATEGORIES = ("repeat", "boilerplate", "syndicated")  # those of the content clusters (`cluster_targets`)
 # A cluster spread over more documents than this is chrome, not a reprint,
 # and is left out of the document-pair coverage count.
 MAX_DOCS_FOR_COVERAGE = 50
@@ -91,17 +92,29 @@ Judge = Callable[[np.ndarray], np.ndarray]
 
 
 class Reprints(Protocol):
-    """Where the cross-document stages ask whether syndicated copies reprint earlier copies (`reprints`).
-    They never read a text themselves: an engine judges the pairs where the texts are."""
+    """Where `cluster_targets` asks whether syndicated copies reprint earlier copies (`reprints`): it never
+    reads a text itself, but judges the pairs where the texts are."""
 
     def judge(self, units: UnitTable, wanted: np.ndarray, config: Config) -> AbstractContextManager[Judge]:
         """A `Judge` of pairs among the `wanted` rows of `units`, valid inside the context."""
         ...
 
 
+class Clusters(Protocol):
+    """Where stage 1 of `decide` works on the content clusters: each document's family (`_families`), then the
+    groups' repeat, boilerplate and syndicated targets (`cluster_targets`), whose reprint checks read texts."""
+
+    def content_targets(self, units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, rule_hit: np.ndarray,
+                        unmatched_chars: np.ndarray, ranks: np.ndarray, docs: list[Document], config: Config
+                        ) -> dict[str, Targets]:
+        """`cluster_targets` of the `groups` (rows of `units`, in canonical order; `ndocs` documents each)."""
+        ...
+
+
 class DocumentTexts:
     """Texts at hand: a list, the first pass's `io.DocumentStore`, or a range's texts by document. Its
-    judge of reprints slices the wanted units once and compares their texts here."""
+    judge of reprints slices the wanted units once and compares their texts here; it is the local engine's
+    `Clusters`."""
 
     def __init__(self, texts: Sequence[str] | Mapping[int, str]) -> None:
         self.texts = texts
@@ -111,9 +124,26 @@ class DocumentTexts:
 
     @contextmanager
     def judge(self, units: UnitTable, wanted: np.ndarray, config: Config) -> Iterator[Judge]:
-        text_of = unit_texts(self, units, wanted)
-        yield lambda pairs: np.fromiter((reprints(text_of[u], text_of[v], config) for u, v in pairs.tolist()),
-                                        dtype=bool, count=len(pairs))
+        yield text_judge(unit_texts(self, units, wanted), config)
+
+    def content_targets(self, units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, rule_hit: np.ndarray,
+                        unmatched_chars: np.ndarray, ranks: np.ndarray, docs: list[Document], config: Config
+                        ) -> dict[str, Targets]:
+        family = _families(units, groups, ndocs, rule_hit, unmatched_chars, ranks, config)
+        source = source_codes(docs)
+        return cluster_targets(units, groups, ndocs, family, source[family], np.bincount(source), self, config)
+
+
+def text_judge(text_of: Mapping[int, str], config: Config) -> Judge:
+    """A `Judge` of pairs of units whose texts are at hand (`text_of`, by row): `reprints` on each pair."""
+    return lambda pairs: np.fromiter((reprints(text_of[u], text_of[v], config) for u, v in pairs.tolist()),
+                                     dtype=bool, count=len(pairs))
+
+
+def source_codes(docs: Sequence[Document]) -> np.ndarray:
+    """Each document's source as a number, in order of first appearance: what counting per site needs."""
+    code: dict[str, int] = {}
+    return np.array([code.setdefault(d.source or "", len(code)) for d in docs], dtype=np.int64)
 
 
 def unit_texts(texts: Texts, units: UnitTable, wanted: np.ndarray) -> dict[int, str]:
@@ -329,14 +359,14 @@ def too_long(units: UnitTable, config: Config) -> int:
     return int(((units.end - units.start) > config.max_unit_chars).sum())
 
 
-def decide(part: Interesting, docs: list[Document], texts: Reprints, learned: set[str], config: Config,
+def decide(part: Interesting, docs: list[Document], clusters: Clusters, learned: set[str], config: Config,
            where: Units) -> tuple[UnitTable, Decisions]:
     """Apply categories, precedence and actions; see the specification (shared/SPEC.md) and README "Categories".
 
     The cluster rules work on columns: the members of all clusters as rows of (cluster, unit), each
     category's targets as a `Targets`, per-cluster counts as reductions over sorted rows. Python loops remain
-    for the headline candidates; texts are read only where the range functions run (`where`), and the reprint
-    checks of syndicated copies are judged by `texts`, where the texts are.
+    for the headline candidates; texts are read only where the range functions run (`where`), and the content
+    clusters' families and targets are found by `clusters`, which judges the reprint checks where the texts are.
 
     Stages, so that an engine can run the per-document ones where the documents and their units are
     (`where`, a `Units`) and hold only the units the cross-document ones look at (`part`: members of
@@ -357,7 +387,7 @@ def decide(part: Interesting, docs: list[Document], texts: Reprints, learned: se
     rule_hit, learned_hit = unit_hits(sub, learned)
     groups = _groups(labels, ranks, sub)
     found = _clusters_and_templates(sub, groups, docs, ranks, part.unmatched_chars, rule_hit, learned_hit,
-                                    texts, config)
+                                    clusters, config)
     marks = _marks(sub, groups, found)
     facts = np.concatenate([np.zeros((4, 0), dtype=np.int64),  # an engine may have no range at all
                             *where.map_ranges(partial(range_facts, learned=learned), marks)], axis=1)
@@ -638,15 +668,14 @@ class Found:
 
 def _clusters_and_templates(units: UnitTable, groups: list[np.ndarray], docs: list[Document], ranks: np.ndarray,
                             unmatched_chars: np.ndarray, rule_hit: np.ndarray, learned_hit: np.ndarray,
-                            texts: Reprints, config: Config) -> Found:
+                            clusters: Clusters, config: Config) -> Found:
     """Repeats, boilerplate and syndication from the content clusters, templates from rules and learned
     templates. Needs only the interesting units (`interesting`), and each document's characters outside
     rule matches (`unmatched_chars`) for the families."""
     ndocs = _distinct_docs(units, groups)
-    family = _families(units, groups, ndocs, rule_hit, unmatched_chars, ranks, config)
     names = _content_names(units, groups)
     members: dict[str, np.ndarray] = dict(zip(names, groups))
-    targets = _content_targets(units, groups, ndocs, family, docs, texts, config)
+    targets = clusters.content_targets(units, groups, ndocs, rule_hit, unmatched_chars, ranks, docs, config)
     targets["template"], rules = _template_targets(units, ranks, rule_hit | learned_hit, len(names))
     members.update(rules)
     return Found(targets, names + list(rules), members, ndocs)
@@ -715,8 +744,9 @@ def _content_names(units: UnitTable, groups: list[np.ndarray]) -> list[str]:
     return [f"c{k}" for k in number.tolist()]
 
 
-def _content_targets(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, family: np.ndarray,
-                     docs: list[Document], texts: Reprints, config: Config) -> dict[str, Targets]:
+def cluster_targets(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, family: np.ndarray,
+                    family_source: np.ndarray, per_source: np.ndarray, texts: Reprints, config: Config
+                    ) -> dict[str, Targets]:
     """Repeat, boilerplate and syndicated targets of the content clusters (cluster index = group number).
 
     In a cluster, each document's later copies repeat its first one. A cluster in `min_docs` families or
@@ -725,22 +755,26 @@ def _content_targets(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarr
     `long_boilerplate_min_docs` pages and `boilerplate_site_share` of its pages, and a short sentence that
     one site repeats in `min_docs` families is that site's chrome. Otherwise a long cluster in two
     documents or more is syndicated: each later document's first copy reprints the earliest copy that it
-    does not merely quote (`_reprinted_from`).
+    does not merely quote (`first_reprinted`).
+
+    Every group is decided on its own, given its documents' families (`family`, per document: any number that
+    names the family), the source of each family's first document (`family_source`, per document, a code of
+    `source_codes`) and the documents per source in the corpus (`per_source`): an engine can split the groups.
     """
-    targets = {c: _NO_TARGETS for c in ("repeat", "boilerplate", "syndicated")}
+    targets = dict.fromkeys(CONTENT_CATEGORIES, _NO_TARGETS)
     group, member = _members(groups)
     if len(member) == 0:
         return targets
     doc = units.doc[member]
     rows = np.arange(len(member))
     start = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1])))  # each group's first row
-    head = np.concatenate(([True], (group[1:] != group[:-1]) | (doc[1:] != doc[:-1])))  # a document's first row
+    head = _changes(group, doc)  # a document's first row
     first = member[np.maximum.accumulate(np.where(head, rows, 0))]  # the first copy in the row's document
     most = np.maximum.reduceat(units.words[member], start)
     ends = np.add.reduceat(units.sentence_end[member].astype(np.int64), start)
     long = (most >= config.syndicated_min_words) | (
         (most >= config.prose_min_words) & (2 * ends > np.diff(np.append(start, len(member)))))
-    boiler, long = _boilerplate(group, doc, family, docs, most, long, config)
+    boiler, long = _boilerplate(group, family[doc], family_source[doc], per_source, most, long, config)
 
     later = ~head  # repeats: later copies within one document
     targets["repeat"] = Targets.of(member[later], group[later], first[later], np.zeros(int(later.sum()), bool))
@@ -770,27 +804,37 @@ def _content_targets(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarr
     return targets
 
 
-def _boilerplate(group: np.ndarray, doc: np.ndarray, family: np.ndarray, docs: list[Document], most: np.ndarray,
+def reprint_candidates(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, config: Config) -> np.ndarray:
+    """The rows whose texts `cluster_targets` may compare: each document's first copy in a group that spans two
+    documents or more and whose longest member is long enough to be syndicated (the groups it checks are
+    among these, whatever the families)."""
+    group, member = _members(groups)
+    if len(member) == 0:
+        return member
+    most = np.zeros(len(groups), dtype=np.int64)
+    np.maximum.at(most, group, units.words[member])
+    could = (ndocs > 1) & (most >= min(config.syndicated_min_words, config.prose_min_words))
+    return np.unique(member[_changes(group, units.doc[member]) & could[group]])
+
+
+def _boilerplate(group: np.ndarray, fam: np.ndarray, source: np.ndarray, per_source: np.ndarray, most: np.ndarray,
                  long: np.ndarray, config: Config) -> tuple[np.ndarray, np.ndarray]:
-    """Per group: whether it is boilerplate, and whether it still counts as long (see `_content_targets`).
+    """Per group: whether it is boilerplate, and whether it still counts as long (see `cluster_targets`),
+    given each member's family and that family's source code, and the documents per source (`per_source`).
 
     Families, not documents, are counted, so that a page scraped twice does not make its own lines recur. A
     long group is chrome (a site's "About us" footer, an archive's or a consent vendor's notice on many sites)
     when the sites where it is site-wide hold at least `SITE_MAJORITY` of its families: a paragraph that many
     outlets print once or twice each (a wire lede, a quoted statement) is not furniture however often one of
     them repeats it, and stays syndicated."""
-    fam = family[doc]
     order, first = _by_pair(group, fam)
-    group, fam = group[order[first]], fam[order[first]]  # one row per (group, family)
+    group, source = group[order[first]], source[order[first]]  # one row per (group, family)
     boiler = np.bincount(group, minlength=len(most)) >= config.min_docs
     check = boiler & long
     if not check.any():
         return boiler, long
-    code: dict[str, int] = {}
-    source = np.array([code.setdefault(d.source or "", len(code)) for d in docs], dtype=np.int64)
-    per_source = np.bincount(source)
     keep = check[group]
-    key = group[keep] * len(per_source) + source[fam[keep]]
+    key = group[keep] * len(per_source) + source[keep]
     pair, count = np.unique(key, return_counts=True)  # families per (group, source of the family's document)
     pair_group, pair_source = pair // len(per_source), pair % len(per_source)
     most_on_one_site = np.zeros(len(most), dtype=np.int64)
@@ -1078,18 +1122,33 @@ def _families(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, rul
     them from both copies when min_docs is 2. `unmatched_chars` are each
     document's characters outside rule matches, of all its units.
     """
-    content = ~rule_hit
-    for group, k in zip(groups, ndocs.tolist()):
-        if k > 2:
-            content[group] = False
-    lengths = units.end - units.start
-    shared = ~content & ~rule_hit  # in `units`, counted in unmatched_chars, but not content
-    content_chars = unmatched_chars - _chars(units.doc[shared], lengths[shared], len(ranks))
-    dropped = _duplicate_documents(units, groups, content, content_chars, ranks, config, chains=True)
+    pairs, (doc, chars) = family_rows(units, groups, ndocs, rule_hit, ranks)
+    content_chars = unmatched_chars - _chars(doc, chars, len(ranks))
     family = np.arange(len(ranks))
-    for d in sorted(dropped, key=lambda d: ranks[d]):
-        family[d] = family[dropped[d][0]]
+    roots = family_roots(dropped_documents(*pairs, content_chars, ranks, config, chains=True), ranks)
+    family[list(roots)] = list(roots.values())
     return family
+
+
+def family_rows(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, rule_hit: np.ndarray,
+                 ranks: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """What `_families` needs from the clusters, as rows that add up over any split of the groups: the
+    coverage pairs of content units (`_coverage_pairs`), and (document, length) of every unit that is left out
+    of content for being shared by more than two documents (its document's content characters exclude it)."""
+    content = ~rule_hit
+    group, member = _members(groups)
+    content[member[ndocs[group] > 2]] = False
+    shared = np.flatnonzero(~content & ~rule_hit)  # in `units`, counted in unmatched_chars, but not content
+    return _coverage_pairs(units, groups, content, ranks), (units.doc[shared], (units.end - units.start)[shared])
+
+
+def family_roots(dropped: dict[int, tuple[int, float]], ranks: np.ndarray) -> dict[int, int]:
+    """Each dropped document's family: the end of its chain of earlier documents (`dropped_documents` with chains)."""
+    roots: dict[int, int] = {}
+    for d in sorted(dropped, key=lambda d: ranks[d]):  # an earlier document's root is known before
+        e = dropped[d][0]
+        roots[d] = roots.get(e, e)
+    return roots
 
 
 def _duplicate_documents(units: UnitTable, groups: list[np.ndarray], content: np.ndarray, content_chars: np.ndarray,
@@ -1098,17 +1157,26 @@ def _duplicate_documents(units: UnitTable, groups: list[np.ndarray], content: np
     not dropped itself (with `chains`, by any earlier document).
 
     For every group spread over 2 to MAX_DOCS_FOR_COVERAGE documents, each document's content characters in
-    the group count as shared with each earlier document of the group; a document is dropped for the
-    earlier kept document that covers most of it (the earliest of equals). Dropping for a document that is
-    dropped too would chain: the later one's own lines, not in the document that stays, would be lost;
-    families (`_families`) want the chains, versions of one page. `content_chars` are each document's
-    content characters, of all its units (`units` may hold only the groups' members). Vectorised: one row
-    per (group, document), then one per (group, document, earlier document).
+    the group count as shared with each earlier document of the group (`_coverage_pairs`); a document is
+    dropped for the earlier kept document that covers most of it (the earliest of equals, `dropped_documents`).
+    Dropping for a document that is dropped too would chain: the later one's own lines, not in the document
+    that stays, would be lost; families (`_families`) want the chains, versions of one page. `content_chars`
+    are each document's content characters, of all its units (`units` may hold only the groups' members).
     """
+    return dropped_documents(*_coverage_pairs(units, groups, content, ranks), content_chars, ranks, config, chains)
+
+
+def _coverage_pairs(units: UnitTable, groups: list[np.ndarray], content: np.ndarray, ranks: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(d, e, shared) for every pair of documents of a group spread over 2 to MAX_DOCS_FOR_COVERAGE
+    documents, e earlier than d: d's content characters in such groups that e has too, summed over the
+    groups (int64; the sums of disjoint sets of groups add up). Vectorised: one row per (group, document),
+    then one per (group, document, earlier document)."""
+    none = np.zeros(0, dtype=np.int64)
     lengths = units.end - units.start
     group, members = _members(groups, content)
     if len(members) == 0:
-        return {}
+        return none, none, none
     docs = units.doc[members]
     order, first = _by_pair(group, docs)
     # One row per (group, doc), with the document's characters in the group.
@@ -1117,7 +1185,7 @@ def _duplicate_documents(units: UnitTable, groups: list[np.ndarray], content: np
     keep = (count > 1) & (count <= MAX_DOCS_FOR_COVERAGE)
     group, docs, chars, count = group[keep], docs[keep], chars[keep], count[keep]
     if len(group) == 0:
-        return {}
+        return none, none, none
     start = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1])))  # each group's first row
     row_start = start[np.cumsum(np.concatenate(([True], group[1:] != group[:-1]))) - 1]
     left = np.repeat(np.arange(len(group)), count)  # every row against every row of its group
@@ -1126,14 +1194,19 @@ def _duplicate_documents(units: UnitTable, groups: list[np.ndarray], content: np
     earlier = ranks[e] < ranks[d]
     d, e, shared = d[earlier], e[earlier], shared[earlier]
     pair, at = np.unique(d * len(ranks) + e, return_inverse=True)
-    total = np.bincount(at, weights=shared)
-    d, e = pair // len(ranks), pair % len(ranks)
+    return pair // len(ranks), pair % len(ranks), np.bincount(at, weights=shared).astype(np.int64)
+
+
+def dropped_documents(d: np.ndarray, e: np.ndarray, shared: np.ndarray, content_chars: np.ndarray, ranks: np.ndarray,
+             config: Config, chains: bool) -> dict[int, tuple[int, float]]:
+    """The documents dropped as duplicates, given each pair's shared content characters (`_coverage_pairs`,
+    one row per pair): documents in canonical order, each one's candidates most covered first, then the
+    earliest; a document is dropped for the best earlier document that stays (with `chains`, the best), decided
+    before it. With `chains` a document's choice depends on its own rows only."""
     covered = content_chars[d] > 0
-    coverage = np.where(covered, total / np.where(covered, content_chars[d], 1), 0.0)
+    coverage = np.where(covered, shared / np.where(covered, content_chars[d], 1), 0.0)
     ok = coverage >= config.duplicate_doc_coverage
     d, e, coverage = d[ok], e[ok], coverage[ok]
-    # Documents in canonical order, each one's candidates most covered first, then the earliest: a document is
-    # dropped for the best earlier document that stays, decided before it.
     order = np.lexsort((ranks[e], -coverage, ranks[d]))
     dropped: dict[int, tuple[int, float]] = {}
     for a, b, c in zip(d[order].tolist(), e[order].tolist(), coverage[order].tolist()):
@@ -1166,5 +1239,9 @@ def _by_pair(group: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray
     order = np.lexsort((key, group))
     if len(order) == 0:
         return order, order
-    group, key = group[order], key[order]
-    return order, np.flatnonzero(np.concatenate(([True], (group[1:] != group[:-1]) | (key[1:] != key[:-1]))))
+    return order, np.flatnonzero(_changes(group[order], key[order]))
+
+
+def _changes(group: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Per row of rows sorted by (group, key), whether it is the first of its (group, key); not for no rows."""
+    return np.concatenate(([True], (group[1:] != group[:-1]) | (key[1:] != key[:-1])))

@@ -29,7 +29,7 @@ import numpy as np
 
 from dedupe import cluster, index, malloc, rules, shingle, signature
 from dedupe.config import Config
-from dedupe.decide import Decisions, DocumentTexts, Interesting, Reprints, Texts, Units, decide, in_memory
+from dedupe.decide import Clusters, Decisions, DocumentTexts, Interesting, Texts, Units, decide, in_memory
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
 from dedupe.io import (
     ArraySpool,
@@ -536,7 +536,7 @@ def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip | Lines]
     return analysis
 
 
-def conclude(infos: list[Document], inputs: Callable[[], tuple[Interesting, Units, set[str]]], texts: Reprints,
+def conclude(infos: list[Document], inputs: Callable[[], tuple[Interesting, Units, set[str]]], clusters: Clusters,
              skips: list[Skip], config: Config, began: float, timings: dict[str, float]) -> Analysis:
     """Decisions from clusters: the step after clustering that the local and Spark engines share.
 
@@ -547,7 +547,7 @@ def conclude(infos: list[Document], inputs: Callable[[], tuple[Interesting, Unit
     with frozen():  # the first pass's objects live on: collections need not walk them again
         part, where, learned = inputs()
         counts = (part.total, part.too_long)
-        units, decisions = decide(part, infos, texts, learned, config, where)
+        units, decisions = decide(part, infos, clusters, learned, config, where)
         del part, where
     return Analysis(infos, units, counts, decisions, skips, config, began,
                     {**timings, "decide_s": time.perf_counter() - start})

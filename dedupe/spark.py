@@ -57,12 +57,24 @@ import numpy as np
 from dedupe import cluster, index, rules
 from dedupe.config import Config, ConfigError
 from dedupe.decide import (
+    CONTENT_CATEGORIES,
+    PRECEDENCE,
     DocumentTexts,
     Interesting,
     Judge,
     Marks,
     Range,
-    reprints,
+    Targets,
+    _distinct_docs,
+    _groups,
+    _members,
+    cluster_targets,
+    dropped_documents,
+    family_roots,
+    family_rows,
+    reprint_candidates,
+    source_codes,
+    text_judge,
     too_long,
     unit_hits,
     unit_keys,
@@ -481,7 +493,7 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
     clock = _Clock()
     docs, skips = admit(keyed, config, partitions)
     clock.lap("spark_read_and_admit_s")
-    rows = nodes = where = None
+    rows = nodes = where = clustered = members = None
     try:
         frame = spark.createDataFrame(docs.map(lambda pair: (pair[0], pair[1].text, pair[1].title or "")),
                                       "order long, text string, title string")
@@ -500,13 +512,16 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
         clock.lap("spark_collect_documents_s")
         where = ExecutorUnits(docs, rows, len(infos), config)  # the units, as tables per range of documents
         clock.lap("spark_range_units_s")
-        part = where.interesting(clustered_nodes(nodes, labels))
-        rows.unpersist()  # the range tables and `part` hold what `decide` needs
+        clustered = clustered_nodes(nodes, labels).persist(StorageLevel.MEMORY_AND_DISK)
+        part = where.interesting(clustered.toPandas())
+        members = cluster_members(rows, clustered).persist(StorageLevel.MEMORY_AND_DISK)
+        members.count()  # materialise them before their rows go
+        rows.unpersist()  # the range tables, the cluster members and `part` hold what `decide` needs
         clock.lap("spark_collect_to_driver_s")
         held = [(part, where, where.learned)]
         del part  # `conclude` takes it (`held.pop`) and frees it after deciding: `analysis.units` replaces it
-        texts = ExecutorTexts(spark, docs, len(infos))
-        analysis = conclude(infos, held.pop, texts, skips, config, clock.began, clock.laps)
+        clusters = ExecutorClusters(members, docs, len(infos), partitions)
+        analysis = conclude(infos, held.pop, clusters, skips, config, clock.began, clock.laps)
         began = time.perf_counter()
         analysis.similarities = similarities(analysis, nodes, where.node_codes)
         analysis.timings["spark_similarities_s"] = time.perf_counter() - began
@@ -515,83 +530,240 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
         docs.unpersist()  # the caller unpersists them after the second pass
         raise
     finally:
-        for cached in (rows, nodes):
+        for cached in (rows, nodes, clustered, members):
             if cached is not None:
                 cached.unpersist()
         if where is not None:
             where.release()
 
 
-class ExecutorTexts:
-    """`decide.Reprints` for documents that stay on the executors: the paragraphs that the reprint checks
-    may compare are sliced where their documents are (one job over the ranges that hold any, each task with
-    its own range's spans only) and stay there, persisted, keyed by unit; each batch of pairs is joined with
-    both texts and judged by `decide.reprints` on the executors. Only one flag per pair reaches the driver."""
+class ExecutorClusters:
+    """`decide.Clusters` on the executors. The members of the content clusters are a DataFrame (`members`:
+    each unit with a clustered signature, with its cluster label), repartitioned by label so that every
+    cluster is whole in one task, and the stage runs as
+    1. per partition: `decide.family_rows` and `decide.reprint_candidates` of its clusters;
+    2. families: the coverage pairs summed by pair of documents, each with its documents' ranks and the
+       later one's content characters, and `decide.dropped_documents` with chains, per document (whose choice
+       depends on its own rows only); the dropped documents (the few near-duplicates) come to the driver for
+       `decide.family_roots`;
+    3. per partition again, with each member's family and its source joined, and the texts of the reprint
+       candidates (sliced where their documents are): `decide.cluster_targets`, whose reprint checks are
+       judged in the task.
+    Only the targets come back, by unit key; each partition function renumbers its documents and calls the
+    local engine's functions on its clusters, so the targets are the local engine's for any partitioning.
+    """
 
-    def __init__(self, spark: SparkSession, docs: RDD, total: int) -> None:
-        self.spark, self.docs, self.total = spark, docs, total
+    def __init__(self, members: DataFrame, docs: RDD, total: int, partitions: int) -> None:
+        self.members, self.docs, self.total, self.partitions = members, docs, total, partitions
+
+    def content_targets(self, units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, rule_hit: np.ndarray,
+                        unmatched_chars: np.ndarray, ranks: np.ndarray, docs: list[Document], config: Config
+                        ) -> dict[str, Targets]:
+        import pandas as pd
+        from pyspark import StorageLevel
+        from pyspark.sql import functions as F
+
+        source = source_codes(docs)
+        per_source = np.bincount(source)
+        none = np.zeros(0, dtype=np.int64)
+        if not groups:
+            return cluster_targets(units, [], ndocs, none, none, per_source, DocumentTexts({}), config)
+        spark = self.members.sparkSession
+        at = np.unique(units.doc[np.concatenate(groups)])  # the documents of the clusters
+        ranked = spark.createDataFrame(pd.DataFrame({"doc": at, "rank": ranks[at], "unmatched": unmatched_chars[at]}))
+        clusters = self.members.join(F.broadcast(ranked.select("doc", "rank")), "doc").repartition(
+            self.partitions, "label").persist(StorageLevel.MEMORY_AND_DISK)
+        slices = None
+        try:
+            rows = clusters.mapInPandas(lambda frames: _family_partition(frames, config),
+                                        "kind byte, a long, b long, n long").localCheckpoint()
+            family = np.arange(len(docs))
+            roots = family_roots(self._dropped(rows, ranked, config), ranks)
+            family[list(roots)] = list(roots.values())
+            attrs = pd.DataFrame({"doc": at, "family": family[at], "family_source": source[family[at]]})
+            joined = clusters.join(F.broadcast(spark.createDataFrame(attrs)), "doc")
+            if config.quote_share > 0 or config.own_sentence_share > 0:
+                keys = unit_keys(units)
+                wanted = np.searchsorted(keys, rows.where(F.col("kind") == 2).toPandas()["a"].to_numpy(np.int64))
+                slices = executor_slices(spark, self.docs, self.total, units, keys, wanted).persist(
+                    StorageLevel.MEMORY_AND_DISK)
+                joined = joined.join(F.broadcast(slices), "key", "left")
+            else:
+                joined = joined.withColumn("text", F.lit(None).cast("string"))
+            found = joined.mapInPandas(lambda frames: _targets_partition(frames, per_source, config),
+                                       "category byte, key long, match long, first boolean").toPandas()
+        finally:
+            clusters.unpersist()
+            if slices is not None:
+                slices.unpersist()
+        return _targets_of(found, units, groups)
+
+    @staticmethod
+    def _dropped(rows: DataFrame, ranked: DataFrame, config: Config) -> dict[int, tuple[int, float]]:
+        """Step 2: the documents dropped with chains (`decide.dropped_documents`), as the driver's dict."""
+        from pyspark.sql import functions as F
+
+        pairs = rows.where(F.col("kind") == 0).groupBy(F.col("a").alias("d"), F.col("b").alias("e")).agg(
+            F.sum("n").alias("shared"))
+        excluded = rows.where(F.col("kind") == 1).groupBy(F.col("a").alias("doc")).agg(F.sum("n").alias("chars"))
+        content = ranked.join(excluded, "doc", "left").select(
+            F.col("doc").alias("d"), F.col("rank").alias("rank_d"),
+            (F.col("unmatched") - F.coalesce("chars", F.lit(0))).alias("content_d"))
+        earlier = ranked.select(F.col("doc").alias("e"), F.col("rank").alias("rank_e"))
+        joined = pairs.join(content, "d").join(earlier, "e").repartition("d")
+        found = joined.mapInPandas(lambda frames: _dropped_partition(frames, config),
+                                   "d long, e long, coverage double").toPandas()
+        return dict(sorted(zip(found["d"].tolist(), zip(found["e"].tolist(), found["coverage"].tolist()))))
+
+
+def _cluster_partition(frames: Iterator[pd.DataFrame]
+                       ) -> tuple[pd.DataFrame, UnitTable, np.ndarray, list[np.ndarray], np.ndarray] | None:
+    """A partition of whole clusters (rows of `ExecutorClusters.members` with their documents' ranks):
+    the rows in unit order, as a table whose documents are numbered from 0 here, the local documents'
+    ranks, the groups (`decide._groups`) and each local document's order. None for an empty partition."""
+    import pandas as pd
+
+    batches = list(frames)  # a cluster may span Arrow batches
+    if not batches or not sum(map(len, batches)):
+        return None
+    frame = pd.concat(batches, ignore_index=True)
+    frame = frame.iloc[np.argsort(frame["key"].to_numpy(np.int64), kind="stable")].reset_index(drop=True)
+    orders, doc = np.unique(frame["doc"].to_numpy(np.int64), return_inverse=True)
+    n = len(frame)
+    table = UnitTable(doc=doc.astype(np.int64), start=frame["start"].to_numpy(np.int64),
+                      end=frame["end"].to_numpy(np.int64), words=frame["words"].to_numpy(np.int32),
+                      mode=np.zeros(n, np.int8), sig_row=np.full(n, -1, dtype=np.int64),
+                      sigs=np.zeros((0, 1), dtype=np.uint32), rule=[None] * n, template=[None] * n,
+                      title=np.zeros(n, dtype=bool), sentence_end=frame["sentence_end"].to_numpy(bool))
+    ranks = np.zeros(len(orders), dtype=np.int64)
+    ranks[doc] = frame["rank"].to_numpy(np.int64)
+    return frame, table, ranks, _groups(frame["label"].to_numpy(np.int64), ranks, table), orders
+
+
+def _family_partition(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.DataFrame]:
+    """Step 1 of `ExecutorClusters`: rows (kind, a, b, n) of the partition's coverage pairs (0: d, e, shared
+    characters), characters left out of content (1: document, -, characters) and reprint candidates (2: unit
+    key), documents as their orders."""
+    import pandas as pd
+
+    found = _cluster_partition(frames)
+    if found is None:
+        return
+    frame, table, ranks, groups, orders = found
+    ndocs = _distinct_docs(table, groups)
+    (d, e, shared), (doc, chars) = family_rows(table, groups, ndocs, frame["rule_hit"].to_numpy(bool), ranks)
+    excluded = np.bincount(doc, weights=chars, minlength=len(orders)).astype(np.int64)
+    has = np.flatnonzero(excluded)
+    keys = frame["key"].to_numpy(np.int64)[reprint_candidates(table, groups, ndocs, config)]
+    zeros = np.zeros(len(keys), dtype=np.int64)
+    yield pd.DataFrame({"kind": np.repeat(np.array([0, 1, 2], np.int8), [len(d), len(has), len(keys)]),
+                        "a": np.concatenate((orders[d], orders[has], keys)),
+                        "b": np.concatenate((orders[e], np.zeros(len(has), np.int64), zeros)),
+                        "n": np.concatenate((shared, excluded[has], zeros))})
+
+
+def _dropped_partition(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.DataFrame]:
+    """Step 2 of `ExecutorClusters` on a partition of whole documents' pair rows (d, e, shared, rank_d,
+    content_d, rank_e): (d, e, coverage) of the documents `decide.dropped_documents` drops with chains."""
+    import pandas as pd
+
+    batches = [f for f in frames if len(f)]
+    if not batches:
+        return
+    frame = pd.concat(batches, ignore_index=True)
+    d, e = frame["d"].to_numpy(np.int64), frame["e"].to_numpy(np.int64)
+    orders, local = np.unique(np.concatenate((d, e)), return_inverse=True)
+    ranks = np.zeros(len(orders), dtype=np.int64)
+    ranks[local] = np.concatenate((frame["rank_d"].to_numpy(np.int64), frame["rank_e"].to_numpy(np.int64)))
+    content = np.zeros(len(orders))
+    content[local[:len(d)]] = frame["content_d"].to_numpy(np.float64)
+    dropped = dropped_documents(local[:len(d)], local[len(d):], frame["shared"].to_numpy(np.int64), content, ranks,
+                                config, chains=True)
+    yield pd.DataFrame({"d": orders[list(dropped)], "e": orders[[e for e, _ in dropped.values()]],
+                        "coverage": [c for _, c in dropped.values()]})
+
+
+class _TextsAtHand:
+    """`decide.Reprints` for a task whose rows carry the texts that its reprint checks compare."""
+
+    def __init__(self, text_of: dict[int, str]) -> None:
+        self.text_of = text_of
 
     @contextlib.contextmanager
     def judge(self, units: UnitTable, wanted: np.ndarray, config: Config) -> Iterator[Judge]:
-        from pyspark import StorageLevel
-
-        keys = unit_keys(units)
-        slices = self._slices(units, keys, wanted).persist(StorageLevel.MEMORY_AND_DISK)
-        try:
-            yield lambda pairs: self._judged(slices, keys[pairs[:, 0]], keys[pairs[:, 1]], config)
-        finally:
-            slices.unpersist()
-
-    def _slices(self, units: UnitTable, keys: np.ndarray, wanted: np.ndarray) -> DataFrame:
-        """(key, text) of the wanted units (`keys`: the units' `decide.unit_keys`), made on the executors."""
-        wanted = np.unique(wanted)
-        first = _range_starts(self.docs, self.total)
-        cut = np.searchsorted(units.doc[wanted], first)  # `units` are in unit order, so sorted by document
-        items: list[bytes | None] = [None] * (len(first) - 1)
-        for r, (a, b) in enumerate(zip(cut[:-1].tolist(), cut[1:].tolist())):
-            if a < b:
-                rows = wanted[a:b]
-                items[r] = pickle.dumps((keys[rows], units.doc[rows], units.start[rows], units.end[rows]),
-                                        pickle.HIGHEST_PROTOCOL)
-
-        def sliced(pairs: Iterator[tuple[list[tuple[int, Document]], bytes | None]]) -> Iterator[tuple[int, str]]:
-            for keyed, pickled in pairs:
-                if pickled is None:
-                    continue
-                key, doc, start, end = pickle.loads(pickled)
-                by_order = dict(keyed)
-                if not set(np.unique(doc).tolist()) <= by_order.keys():
-                    raise RuntimeError("a range does not hold the documents its spans name")
-                for k, d, a, b in zip(key.tolist(), doc.tolist(), start.tolist(), end.tolist()):
-                    yield k, by_order[d].text[a:b]
-
-        return self.spark.createDataFrame(_by_range(self.docs, items).mapPartitions(sliced), "key long, text string")
-
-    def _judged(self, slices: DataFrame, copies: np.ndarray, earlier: np.ndarray, config: Config) -> np.ndarray:
-        """Whether each copy reprints its earlier copy, judged where the texts are."""
-        import pandas as pd
-        from pyspark.sql import functions as F
-
-        pairs = self.spark.createDataFrame(pd.DataFrame({"i": np.arange(len(copies)), "u": copies, "v": earlier}))
-        side = {s: slices.select(F.col("key").alias(s), F.col("text").alias(f"text_{s}")) for s in ("u", "v")}
-        joined = pairs.join(side["u"], "u").join(side["v"], "v").select("i", "text_u", "text_v")
-        found = joined.mapInPandas(lambda frames: _reprint_flags(frames, config), "i long, ok boolean").toPandas()
-        got = found["i"].to_numpy(np.int64)
-        if len(got) != len(copies) or len(np.unique(got)) != len(copies):  # each pair exactly once
-            raise RuntimeError(f"reprints: {len(np.unique(got))} of {len(copies)} pairs found their texts")
-        ok = np.zeros(len(copies), dtype=bool)
-        ok[got] = found["ok"].to_numpy(bool)
-        return ok
+        if not set(wanted.tolist()) <= self.text_of.keys():
+            raise RuntimeError("a reprint check's paragraph is not among the candidates' texts")
+        yield text_judge(self.text_of, config)
 
 
-def _reprint_flags(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.DataFrame]:
-    """(i, `decide.reprints`) of rows that carry both texts."""
+def _targets_partition(frames: Iterator[pd.DataFrame], per_source: np.ndarray, config: Config
+                       ) -> Iterator[pd.DataFrame]:
+    """Step 3 of `ExecutorClusters`: `decide.cluster_targets` of a partition's clusters, as rows (category,
+    unit key, matched unit key or -1, kept copy), the category numbered as in `decide.PRECEDENCE`."""
     import pandas as pd
 
-    for frame in frames:
-        yield pd.DataFrame({"i": frame["i"].to_numpy(np.int64), "ok": np.fromiter(
-            (reprints(u, v, config) for u, v in zip(frame["text_u"].tolist(), frame["text_v"].tolist())),
-            dtype=bool, count=len(frame))})
+    found = _cluster_partition(frames)
+    if found is None:
+        return
+    frame, table, ranks, groups, orders = found
+    family, family_source = np.zeros(len(orders), np.int64), np.zeros(len(orders), np.int64)
+    family[table.doc] = frame["family"].to_numpy(np.int64)
+    family_source[table.doc] = frame["family_source"].to_numpy(np.int64)
+    text = frame["text"].tolist()
+    texts = _TextsAtHand({u: t for u, t in enumerate(text) if isinstance(t, str)})
+    targets = cluster_targets(table, groups, _distinct_docs(table, groups), family, family_source, per_source, texts,
+                              config)
+    keys = frame["key"].to_numpy(np.int64)
+    for category, t in targets.items():
+        yield pd.DataFrame({"category": np.full(len(t.unit), PRECEDENCE.index(category), np.int8),
+                            "key": keys[t.unit], "match": np.where(t.match >= 0, keys[np.maximum(t.match, 0)], -1),
+                            "first": t.first})
+
+
+def _targets_of(found: pd.DataFrame, units: UnitTable, groups: list[np.ndarray]) -> dict[str, Targets]:
+    """The targets that `_targets_partition` rows give, as rows of `units` and numbers of `groups`."""
+    keys = unit_keys(units)
+    group, member = _members(groups)
+    group_of = np.full(len(units), -1, dtype=np.int64)
+    group_of[member] = group
+    targets = {}
+    for name in CONTENT_CATEGORIES:
+        rows = found[found["category"].to_numpy(np.int64) == PRECEDENCE.index(name)]
+        unit = _rows_of(rows["key"].to_numpy(np.int64), keys, np.ones(len(rows), dtype=bool))
+        match = rows["match"].to_numpy(np.int64)
+        match = np.where(match >= 0, _rows_of(match, keys, match >= 0), -1)
+        if (unit < 0).any() or (match[rows["match"].to_numpy(np.int64) >= 0] < 0).any():
+            raise RuntimeError("the executors' cluster targets name units that the driver does not hold")
+        targets[name] = Targets.of(unit, group_of[unit], match, rows["first"].to_numpy(bool))
+    return targets
+
+
+def executor_slices(spark: SparkSession, docs: RDD, total: int, units: UnitTable, keys: np.ndarray,
+                    wanted: np.ndarray) -> DataFrame:
+    """(key, text) of the wanted rows of `units` (`keys`: their `decide.unit_keys`), sliced on the executors:
+    one job over the ranges of `docs`, each task with its own range's spans only."""
+    wanted = np.unique(wanted)
+    first = _range_starts(docs, total)
+    cut = np.searchsorted(units.doc[wanted], first)  # `units` are in unit order, so sorted by document
+    items: list[bytes | None] = [None] * (len(first) - 1)
+    for r, (a, b) in enumerate(zip(cut[:-1].tolist(), cut[1:].tolist())):
+        if a < b:
+            rows = wanted[a:b]
+            items[r] = pickle.dumps((keys[rows], units.doc[rows], units.start[rows], units.end[rows]),
+                                    pickle.HIGHEST_PROTOCOL)
+
+    def sliced(pairs: Iterator[tuple[list[tuple[int, Document]], bytes | None]]) -> Iterator[tuple[int, str]]:
+        for keyed, pickled in pairs:
+            if pickled is None:
+                continue
+            key, doc, start, end = pickle.loads(pickled)
+            by_order = dict(keyed)
+            if not set(np.unique(doc).tolist()) <= by_order.keys():
+                raise RuntimeError("a range does not hold the documents its spans name")
+            for k, d, a, b in zip(key.tolist(), doc.tolist(), start.tolist(), end.tolist()):
+                yield k, by_order[d].text[a:b]
+
+    return spark.createDataFrame(_by_range(docs, items).mapPartitions(sliced), "key long, text string")
 
 
 class ExecutorUnits:
@@ -752,14 +924,25 @@ def candidate_edges(nodes: DataFrame, config: Config, partitions: int, count: in
     return candidates.mapInPandas(lambda frames: _verified(frames, config), "a long, b long")
 
 
-def clustered_nodes(nodes: DataFrame, labels: DataFrame) -> pd.DataFrame:
-    """(sigkey, node, label) of the clustered nodes, on the driver: those whose component has other nodes (they
-    have a label) or whose signature has other units. Their signatures stay on the executors (`similarities`)."""
+def clustered_nodes(nodes: DataFrame, labels: DataFrame) -> DataFrame:
+    """(sigkey, node, label) of the clustered nodes: those whose component has other nodes (they have a label)
+    or whose signature has other units. Their signatures stay on the executors (`similarities`)."""
     from pyspark.sql import functions as F
 
     clustered = F.col("label").isNotNull() | (F.col("units") >= 2)
     return nodes.join(labels, "node", "left").where(clustered).select(
-        "sigkey", "node", F.coalesce("label", "node").alias("label")).toPandas()
+        "sigkey", "node", F.coalesce("label", "node").alias("label"))
+
+
+def cluster_members(rows: DataFrame, clustered: DataFrame) -> DataFrame:
+    """(key, doc, start, end, words, sentence_end, rule_hit, label) of every unit whose signature is clustered
+    (`clustered_nodes`): the members of the clusters, `key` as `decide.unit_keys` makes it."""
+    from pyspark.sql import functions as F
+
+    units = rows.where((F.col("kind") == 0) & F.col("sigkey").isNotNull())
+    return units.join(F.broadcast(clustered.select("sigkey", "label")), "sigkey").select(
+        F.shiftleft("doc", 32).bitwiseOR(F.col("start")).alias("key"), "doc", "start", "end", "words", "sentence_end",
+        F.col("rule").isNotNull().alias("rule_hit"), "label")
 
 
 def similarities(analysis: Analysis, nodes: DataFrame, node_codes: np.ndarray) -> np.ndarray:

@@ -105,39 +105,77 @@ def test_bucket_pairs_of_hash_partitions_are_the_local_candidate_pairs(seed):
         assert np.array_equal(np.unique(np.concatenate(found), axis=0), np.unique(want, axis=0))
 
 
-def test_reprints_are_judged_on_the_executors_as_the_local_engine_judges_them(spark):
-    from dedupe.decide import DocumentTexts
+@pytest.mark.parametrize("checks", [True, False])
+def test_the_executors_find_the_local_engines_families_and_cluster_targets(spark, checks):
+    # Families (pages scraped twice), boilerplate, repeats and syndicated copies that quote or add a sentence:
+    # `ExecutorClusters` splits the clusters over partitions and slices the texts it compares on the executors.
+    import pandas as pd
+
+    from dedupe.decide import DocumentTexts, _distinct_docs, _families, _groups, doc_ranks, unit_keys, unmatched_chars
     from dedupe.document import Document, UnitTable
 
-    rng = random.Random(3)
-    words = "minister plan costs region spring bridge repairs officials reopen damaged".split()
-
-    def paragraph() -> str:
-        said = " ".join(rng.choices(words, k=rng.randrange(4, 12)))
-        return rng.choice([said, f'The minister said "{said}" on Monday.', f"{said}. {said} {said}."])
-
-    texts = ["\n".join(paragraph() for _ in range(6)) for _ in range(40)]
-    doc, start, end = [], [], []
-    for d, text in enumerate(texts):
+    rng = np.random.default_rng(5)
+    topics = [f"{w} {v}" for w in "minister bridge council harbour school".split() for v in "plan repairs vote".split()]
+    forms = ["{t} would cut costs across the region by next spring officials said on Monday",  # the wire copy
+             'The minister said "{t} will cut costs across the region by next spring"',  # quotes it
+             "{t} would cut costs across the region. Drivers on the coast road must wait another month",  # adds
+             "Share this {t}"]  # chrome
+    pages: list[list[tuple[str, int]]] = []  # lines and their cluster labels; the first three forms cluster
+    for d in range(60):
+        if d % 10 == 5:  # a page scraped again
+            pages.append(pages[d - 1])
+            continue
+        picks = zip(rng.integers(0, len(topics), 6).tolist(), rng.integers(0, len(forms), 6).tolist())
+        pages.append([(forms[f].format(t=topics[k]), 2 * k + (f == 3)) for k, f in picks]
+                     + [(f"Story {d} told by its own reporter at the market on the quay", 1000 + d)])
+    for page in (pages[4], pages[20]):  # on three pages of two families: not boilerplate (min_docs 3)
+        page.append(("Follow our newsroom", 999))
+    rows = []  # (doc, start, end, words, label)
+    for d, page in enumerate(pages):
         at = 0
-        for line in text.split("\n"):
-            doc.append(d), start.append(at), end.append(at + len(line))
+        for line, label in page:
+            rows.append((d, at, at + len(line), len(line.split()), label))
             at += len(line) + 1
+    texts = ["\n".join(line for line, _ in page) for page in pages]
+    doc, start, end, words, labels = (np.array(c, dtype=np.int64) for c in zip(*rows))
     n = len(doc)
-    units = UnitTable(doc=np.array(doc), start=np.array(start), end=np.array(end), words=np.zeros(n, np.int32),
-                      mode=np.zeros(n, np.int8), sig_row=np.full(n, -1), sigs=np.zeros((0, 1), np.uint32),
-                      rule=[None] * n, template=[None] * n, title=np.zeros(n, bool), sentence_end=np.zeros(n, bool))
-    docs = spark.sparkContext.parallelize([(d, Document(id=str(d), text=t)) for d, t in enumerate(texts)], 2)
-    docs = docs.repartitionAndSortWithinPartitions(3, lambda order: engine._range_of(order, 3, len(texts)))
-    wanted = np.flatnonzero(units.doc < 27)  # the last range has none
-    pairs = np.array([rng.sample(wanted.tolist(), 2) for _ in range(200)])
-    config = Config(quote_share=0.3, own_sentence_share=0.5, prose_min_words=4)
-    with DocumentTexts(texts).judge(units, wanted, config) as here:
-        expected = here(pairs)
-    with engine.ExecutorTexts(spark, docs, len(texts)).judge(units, wanted, config) as there:
-        assert there(pairs).tolist() == expected.tolist()
-        assert there(pairs[::-1]).tolist() == expected[::-1].tolist()
-    assert 0 < expected.sum() < len(expected)  # both answers occur
+    units = UnitTable(doc=doc, start=start, end=end, words=words.astype(np.int32), mode=np.zeros(n, np.int8),
+                      sig_row=np.full(n, -1), sigs=np.zeros((0, 1), np.uint32), rule=[None] * n, template=[None] * n,
+                      title=np.zeros(n, bool), sentence_end=rng.random(n) < 0.7)
+    docs = [Document(id=str(d), text=t, source=str(rng.choice(["a", "b", ""])), date=f"2026-01-{1 + d % 9:02d}")
+            for d, t in enumerate(texts)]
+    rule_hit = (rng.random(n) < 0.05) & (labels < 999)  # a few lines that a rule matches too
+    ranks = doc_ranks(docs)
+    groups = _groups(labels, ranks, units)
+    ndocs = _distinct_docs(units, groups)
+    unmatched = unmatched_chars(units, rule_hit, len(docs))
+
+    def config(checked: bool) -> Config:
+        return Config(min_docs=3, long_boilerplate_min_docs=3, boilerplate_site_share=0.6, syndicated_min_words=12,
+                      duplicate_doc_coverage=0.6,
+                      quote_share=0.3 if checked else 0.0, own_sentence_share=0.5 if checked else 0.0)
+
+    def local(checked: bool):
+        return DocumentTexts(texts).content_targets(units, groups, ndocs, rule_hit, unmatched, ranks, docs,
+                                                    config(checked))
+
+    members = spark.createDataFrame(pd.DataFrame({
+        "key": unit_keys(units), "doc": doc, "start": start, "end": end, "words": words.astype(np.int32),
+        "sentence_end": units.sentence_end, "rule_hit": rule_hit, "label": labels}))
+    ranged = spark.sparkContext.parallelize(list(enumerate(docs)), 2).repartitionAndSortWithinPartitions(
+        3, lambda order: engine._range_of(order, 3, len(docs)))
+    there = engine.ExecutorClusters(members, ranged, len(docs), 7).content_targets(
+        units, groups, ndocs, rule_hit, unmatched, ranks, docs, config(checks))
+    here = local(checks)
+    for category, t in here.items():
+        got = there[category]
+        assert [a.tolist() for a in (got.unit, got.cluster, got.match, got.first)] == \
+            [a.tolist() for a in (t.unit, t.cluster, t.match, t.first)], category
+    # What makes this a test of every step: families, each category, and copies that the checks leave out.
+    assert (_families(units, groups, ndocs, rule_hit, unmatched, ranks, config(checks)) != np.arange(len(docs))).any()
+    assert all(len(t.unit) for t in here.values())
+    if checks:
+        assert len(here["syndicated"].unit) < len(local(False)["syndicated"].unit)
 
 
 def test_the_driver_gets_the_interesting_units_and_sums_that_the_local_engine_decides_on(spark, tmp_path,

@@ -668,7 +668,7 @@ _PARAGRAPHS = [
 @pytest.mark.parametrize("seed", range(40))
 def test_content_cluster_targets_match_the_rule_written_with_loops(seed):
     from dedupe import Config
-    from dedupe.decide import DocumentTexts, _content_targets, _distinct_docs, _groups
+    from dedupe.decide import DocumentTexts, _distinct_docs, _groups, cluster_targets, source_codes
 
     rng = np.random.default_rng(seed)
     n_docs = int(rng.integers(1, 14))
@@ -698,8 +698,9 @@ def test_content_cluster_targets_match_the_rule_written_with_loops(seed):
                     quote_share=float(rng.choice([0.0, 0.5])), own_sentence_share=float(rng.choice([0.0, 0.5])))
     expected = _content_targets_by_loops(units, groups, family, [d.source or "" for d in docs], texts, config)
     found = {}
-    for category, t in _content_targets(units, groups, _distinct_docs(units, groups), family, docs,
-                                        DocumentTexts(texts), config).items():
+    source = source_codes(docs)
+    for category, t in cluster_targets(units, groups, _distinct_docs(units, groups), family, source[family],
+                                       np.bincount(source), DocumentTexts(texts), config).items():
         for u, number, match, first in zip(t.unit.tolist(), t.cluster.tolist(), t.match.tolist(), t.first.tolist()):
             found.setdefault(u, {})[category] = (number, match, first)
     assert found == expected
@@ -993,7 +994,7 @@ def test_decide_takes_an_engine_with_no_range_and_spread_marks_copy_and_refuse_u
     import copy
 
     from dedupe import Config
-    from dedupe.decide import Interesting, Marks, decide
+    from dedupe.decide import DocumentTexts, Interesting, Marks, decide
 
     class NoRanges:
         def map_ranges(self, fn, marks, texts=False):
@@ -1003,7 +1004,7 @@ def test_decide_takes_an_engine_with_no_range_and_spread_marks_copy_and_refuse_u
                       np.zeros(0, np.int8), np.zeros(0, np.int64), np.zeros((0, 4)), [], [], np.zeros(0, bool),
                       np.zeros(0, bool))
     part = Interesting(empty, np.zeros(0, np.int64), np.zeros(0), 0, 0)
-    table, decisions = decide(part, [], None, set(), Config(), NoRanges())
+    table, decisions = decide(part, [], DocumentTexts([]), set(), Config(), NoRanges())
     assert len(table) == 0 and len(decisions.flagged) == 0 and decisions.dropped == {}
     marks = Marks(np.array([5]), np.array([1], np.uint8), np.array([0], np.uint8), np.array([True]), np.array([3]),
                   np.array([-1]), np.array([False]), np.array([False]))
