@@ -27,9 +27,11 @@ members of clusters of two or more, rule and learned-template matches), no
 signature, and runs the cross-document stages of `decide`
 (through `pipeline.conclude`): the part that does not scale out yet. The
 per-document stages of `decide` run on the executors over the range tables
-(`ExecutorUnits.map_ranges`), and no text comes to the driver: the reprint
-checks of syndicated copies (quotation, own sentence) run where the paragraphs
-are (`ExecutorTexts`). The second pass runs on the executors again
+(`ExecutorUnits.map_ranges`), and so does its work on the content clusters
+(`ExecutorClusters`: families of near-duplicate pages, then repeats,
+boilerplate and syndicated copies, per partition of whole clusters, the
+reprint checks judged in the tasks that hold the paragraphs' texts); no text
+comes to the driver. The second pass runs on the executors again
 (`render_on_executors`): each range of documents is cleaned and its findings
 made by `render.render_batch` with the plans the driver cuts for that
 range (an RDD zipped with the ranges); the driver merges the report's
