@@ -44,6 +44,7 @@ therefore the local engine's, byte for byte, for any number of partitions
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import pickle
 import shutil
@@ -146,7 +147,8 @@ def session(master: str | None = None, partitions: int = 0, conf: dict[str, str]
     `partitions` also sets the shuffle partitions (Spark's default of 200 is
     slow for small inputs) and `conf` any Spark setting. In local mode the
     driver is also the executor, so unless `conf` says otherwise it gets half
-    of this machine's memory (at most 8 GiB) instead of Spark's 1 GiB; that
+    of this machine's memory (at most 8 GiB) instead of Spark's 1 GiB. The
+    driver's log prints errors only (`_quiet_logging`, for any master). These
     and the master only take effect when this starts the JVM, and are left
     alone when a JVM runs already (under spark-submit, its --conf stands).
     """
@@ -166,10 +168,11 @@ def session(master: str | None = None, partitions: int = 0, conf: dict[str, str]
     # With a JVM already running (another session, or spark-submit's), its driver settings are fixed: setting
     # them again would only make the session's conf misreport them.
     running = SparkContext._active_spark_context is not None or "PYSPARK_GATEWAY_PORT" in os.environ
+    if not running:  # this process starts the driver's JVM: its log prints errors only, whatever the master
+        settings["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile=file:{_quiet_logging()}"
     if not running and (master or "local").startswith("local"):
         half = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2 >> 20
         settings["spark.driver.memory"] = f"{max(1024, min(half, 8192))}m"
-        settings["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile=file:{_quiet_logging()}"
     settings.update(conf or {})
     builder = SparkSession.builder.appName(app)
     for key, value in settings.items():
@@ -191,15 +194,25 @@ def is_spark_error(error: BaseException) -> bool:
     return isinstance(error, (Py4JError, PySparkException))
 
 
+# Only errors, on stderr. Spark's own loggers get the root's level explicitly: a shell (PySpark's gateway counts
+# as one) whose logger has no level of its own is set to WARN, with two lines on stderr saying so.
+_QUIET_LOG4J2 = (
+    "rootLogger.level = error\nrootLogger.appenderRef.stderr.ref = stderr\n"
+    "logger.spark.name = org.apache.spark\nlogger.spark.level = error\n"
+    "appender.console.type = Console\nappender.console.name = stderr\n"
+    "appender.console.target = SYSTEM_ERR\nappender.console.layout.type = PatternLayout\n"
+    "appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n\n"
+)
+
+
 def _quiet_logging() -> str:
-    """A log4j2 configuration that prints only errors: Spark's start-up warnings are not the user's business."""
-    path = os.path.join(tempfile.gettempdir(), f"dedupe-{os.getuid()}-log4j2.properties")
+    """The path of a log4j2 configuration that prints only errors (`_QUIET_LOG4J2`), written once per content:
+    Spark's start-up warnings are not the user's business."""
+    digest = hashlib.sha1(_QUIET_LOG4J2.encode()).hexdigest()[:12]
+    path = os.path.join(tempfile.gettempdir(), f"dedupe-{os.getuid()}-log4j2-{digest}.properties")
     if not os.path.exists(path):
         with open(path + f".{os.getpid()}", "w", encoding="utf-8") as out:
-            out.write("rootLogger.level = error\nrootLogger.appenderRef.stderr.ref = stderr\n"
-                      "appender.console.type = Console\nappender.console.name = stderr\n"
-                      "appender.console.target = SYSTEM_ERR\nappender.console.layout.type = PatternLayout\n"
-                      "appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n\n")
+            out.write(_QUIET_LOG4J2)
         os.replace(path + f".{os.getpid()}", path)
     return path
 

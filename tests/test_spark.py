@@ -380,6 +380,19 @@ def test_a_failing_spark_job_is_exit_6_with_sparks_reason_not_a_traceback(tmp_pa
     assert "Traceback" not in done.stderr
 
 
+def test_quiet_spark_run_prints_nothing_of_its_own_on_stderr(tmp_path):
+    # Spark's shell banner ("Setting default log level...") used to come through --quiet. The JVM's own notice
+    # of the incubator module that Spark's launcher always adds is the one line no setting turns off.
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "story.txt").write_text("The harbour reopened on Monday.\nShare this story\n", encoding="utf-8")
+    command = [sys.executable, "-m", "dedupe", "audit", "in", "--quiet", "--report", "r.json", "--engine", "spark",
+               "--spark-master", "local[1]"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert [line for line in done.stderr.splitlines() if "incubator" not in line] == []
+    assert (tmp_path / "r.json").exists()
+
+
 def test_a_session_in_a_running_jvm_leaves_its_driver_settings_as_they_are(spark, monkeypatch):
     # As under spark-submit, whose --conf spark.driver.memory is what the JVM runs with.
     before = {key: spark.conf.get(key, None) for key in ("spark.driver.memory", "spark.driver.extraJavaOptions")}
