@@ -54,7 +54,10 @@ class Decisions:
     match: np.ndarray  # per flagged unit: the unit of the copy it matches, -1 when none
     removed: np.ndarray  # bool per unit
     categories: list[tuple[str, ...]]  # per unit: categories that flag it (empty: not a finding)
-    dropped: dict[int, tuple[int, float]] = field(default_factory=dict)  # doc -> (canonical doc, coverage)
+    dropped: dict[int, tuple[int, float]] = field(default_factory=dict)  # doc -> (canonical doc, coverage): the
+    # duplicates found, whatever the action
+    gone: dict[int, tuple[int, float]] = field(default_factory=dict)  # the documents that leave the output, each
+    # with the document and coverage its finding names (`_leaving`)
     protected: np.ndarray | None = None  # bool per unit: a document's own headline (for API users and tests;
     # what it protects is already in `removed`)
     cluster_members: dict[str, np.ndarray] = field(default_factory=dict)  # name -> units (canonical order,
@@ -429,12 +432,14 @@ def decide(part: Interesting, docs: list[Document], clusters: Clusters, learned:
         names = [*names, "context"]
     removed, table = _outcomes(kept, config)
     dropped = _duplicate_documents(sub, groups, (kept[rows] & _CHROME) == 0, content_chars, ranks, config)
-    _keep_a_surviving_copy(targets["syndicated"], kept, units, dropped, ranks, config)
+    gone = _leaving(dropped, ranks, config)
+    _keep_a_surviving_copy(targets["syndicated"], kept, units, gone, ranks, config)
     flagged = np.flatnonzero(kept)
     cluster, match = _primary(targets, flagged, kept, table)
     return units, Decisions(
         flagged, np.array(names, dtype=object)[cluster].tolist(), match, removed, table[kept].tolist(), dropped,
-        protected, members, np.array([d.chars for d in docs], dtype=np.int64), {d.id: i for i, d in enumerate(docs)})
+        gone, protected, members, np.array([d.chars for d in docs], dtype=np.int64),
+        {d.id: i for i, d in enumerate(docs)})
 
 
 def unit_hits(units: UnitTable, learned: set[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -1054,11 +1059,29 @@ def _act(repeat: Targets, bits: np.ndarray, firsts: np.ndarray, protected: np.nd
     return kept
 
 
+def _leaving(dropped: dict[int, tuple[int, float]], ranks: np.ndarray, config: Config) -> dict[int, tuple[int, float]]:
+    """The documents that leave the output under the duplicate_document action: the duplicates found
+    (keep-first), none (flag-only), or every document of a duplicate group, the earliest too (remove-all),
+    whose finding then names its earliest duplicate and that duplicate's coverage."""
+    action = config.actions["duplicate_document"]
+    if action == "flag-only":
+        return {}
+    gone = dict(dropped)
+    if action == "remove-all":
+        for d in sorted(dropped, key=lambda d: ranks[d]):
+            root = d
+            while root in dropped:
+                root = dropped[root][0]
+            gone.setdefault(root, (d, dropped[d][1]))
+    return dict(sorted(gone.items()))
+
+
 def _keep_a_surviving_copy(syndicated: Targets, kept: np.ndarray, units: UnitTable,
                            dropped: dict[int, tuple[int, float]], ranks: np.ndarray, config: Config) -> None:
-    """Under keep-first, a syndicated cluster whose kept (canonical) copy is in a dropped duplicate document
-    keeps its earliest copy in a document that stays: the dropped document's duplicate need not hold that
-    paragraph, and the corpus would otherwise lose every copy. Clears that copy's syndicated bit in `kept`.
+    """Under keep-first, a syndicated cluster whose kept (canonical) copy is in a document that leaves the output
+    (`dropped`, as `_leaving` gives them) keeps its earliest copy in a document that stays: the dropped
+    document's duplicate need not hold that paragraph, and the corpus would otherwise lose every copy. Clears
+    that copy's syndicated bit in `kept`.
     A copy that matched a copy in a dropped document matches its cluster's kept copy instead."""
     if _policy("syndicated", config) != "keep-first" or not dropped or len(syndicated.unit) == 0:
         return

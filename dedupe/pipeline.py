@@ -653,7 +653,7 @@ def _render_range(token: int, first: int, count: int, keep: bool, encode: bool, 
     analysis, planner, store = _RENDERING[token]
     found = store.records(first, count)
     docs = [replace(info, text=text) for info, (text, _) in zip(analysis.docs[first:first + count], found)]
-    rendered = render_batch(docs, planner.plans(first, count), analysis.config, keep, encode, texts)
+    rendered = render_batch(docs, planner.plans(first, count), keep, encode, texts)
     if records:
         rendered.records = [None] * count
         for i, (doc, (_, record)) in enumerate(zip(docs, found)):

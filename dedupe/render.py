@@ -20,7 +20,6 @@ import numpy as np
 
 from dedupe.clean import clean_text
 from dedupe.cluster import similarity
-from dedupe.config import Config
 from dedupe.decide import Decisions
 from dedupe.document import Document, UnitTable
 from dedupe.report import Finding, Row, Tally, finding_line, truncate
@@ -40,7 +39,9 @@ class Plan:
     representatives: list[tuple[int, int, int]] = field(default_factory=list)  # (key, start, end) of what the
     # report quotes: clusters' first members (key: the unit) and, when other documents are dropped as its
     # duplicates, the document's opening (key: -1 - document)
-    duplicate: tuple[str, int, float, str] | None = None  # dropped: (canonical id, its length, coverage, root id)
+    duplicate: tuple[str, int, float, str] | None = None  # a duplicate document: (the document its finding
+    # names, that one's length, coverage, root id)
+    drop: bool = False  # the document leaves the output (`Decisions.gone`)
 
 
 EMPTY = Plan()
@@ -67,6 +68,7 @@ class Planner:
         wanted = np.unique(np.array([m[0] for m in decisions.cluster_members.values()], dtype=np.int64))
         self.wanted, self.wanted_bounds = wanted, np.searchsorted(units.doc[wanted], np.arange(len(docs) + 1))
         self.roots = {decisions.duplicate_root(d) for d in decisions.dropped}
+        self.named = {**decisions.dropped, **decisions.gone}  # per duplicate: the document its finding names
 
     def plans(self, first: int, count: int) -> list[Plan]:
         """The plans of documents first, ..., first + count - 1 (`EMPTY` for most documents of a clean
@@ -94,11 +96,12 @@ class Planner:
             mine = reps[rep_at[i]:rep_at[i + 1]]
             if d in self.roots:
                 mine.append((-1 - d, 0, int(decisions.doc_chars[d])))
-            if d in decisions.dropped:
-                e, coverage = decisions.dropped[d]
+            if d in self.named:
+                e, coverage = self.named[d]
                 duplicate = (docs[e].id, int(decisions.doc_chars[e]), round(float(coverage), 4),
                              docs[decisions.duplicate_root(d)].id)
-                out.append(Plan([], mine, duplicate))
+                drop = d in decisions.gone  # else flag-only: the document stays, cleaned as any other
+                out.append(Plan([] if drop else flags[flag_at[i]:flag_at[i + 1]], mine, duplicate, drop))
             elif flag_at[i] == flag_at[i + 1] and not mine:
                 out.append(EMPTY)
             else:
@@ -119,7 +122,7 @@ class Rendered:
     records: list[bytes | None] = field(default_factory=list)  # output records made from input lines, if any
 
 
-def render_batch(docs: Sequence[Document], plans: Sequence[Plan], config: Config, keep: bool, encode: bool,
+def render_batch(docs: Sequence[Document], plans: Sequence[Plan], keep: bool, encode: bool,
                  texts: bool = True) -> Rendered:
     """Clean each document by its plan, make its findings and count them into a tally. Without `texts` the
     cleaned texts are not made (an audit needs only counters and findings): `texts`, `removed_chars` and
@@ -130,8 +133,8 @@ def render_batch(docs: Sequence[Document], plans: Sequence[Plan], config: Config
     lines: list[str] = []
     for doc, plan in zip(docs, plans):
         text = doc.text
-        if plan.duplicate is not None:
-            cleaned, removed_chars, rows = "", len(text), [_dropped(doc, plan.duplicate, config)]
+        if plan.drop and plan.duplicate is not None:
+            cleaned, removed_chars, rows = "", len(text), [_duplicate(doc, plan.duplicate, "dropped")]
             emptied = False
         else:
             spans = [(start, end) for start, end, _, _, removed, *_ in plan.flags if removed]
@@ -141,10 +144,12 @@ def render_batch(docs: Sequence[Document], plans: Sequence[Plan], config: Config
             rows = [(start, end, categories[0], categories, cluster, sim, "removed" if removed else "flagged",
                      truncate(text[start:end]), match, source)
                     for start, end, categories, cluster, removed, sim, match, source in plan.flags]
+            if plan.duplicate is not None:  # found, and flagged only
+                rows.insert(0, _duplicate(doc, plan.duplicate, "flagged"))
         if texts:
             out.texts.append(cleaned)
             out.removed_chars.append(removed_chars)
-            out.dropped.append(plan.duplicate is not None)
+            out.dropped.append(plan.drop)
         tally.add(doc, plan, rows, removed_chars, emptied)
         if keep:
             out.findings.extend(Finding.of(doc.id, row) for row in rows)
@@ -171,8 +176,9 @@ def without_texts(rendered: Rendered) -> Rendered:
     return replace(rendered, texts=[], removed_chars=[], dropped=[])
 
 
-def _dropped(doc: Document, duplicate: tuple[str, int, float, str], config: Config) -> Row:
+def _duplicate(doc: Document, duplicate: tuple[str, int, float, str], action: str) -> Row:
+    """The finding of a duplicate document: it spans the whole document and matches the whole of the one
+    its plan names."""
     canonical, chars, coverage, root = duplicate
-    action = "flagged" if config.actions["duplicate_document"] == "flag-only" else "dropped"
     return (0, len(doc.text), "duplicate_document", ("duplicate_document",), f"doc:{root}", coverage, action,
             truncate(doc.text), {"doc_id": canonical, "start": 0, "end": chars}, "")

@@ -349,7 +349,7 @@ class Tally:
         for key, start, end in plan.representatives:
             self.representatives[key] = truncate(text[start:end])
         self.removed_chars += removed_chars
-        self.dropped += plan.duplicate is not None
+        self.dropped += plan.drop
         self.emptied += emptied
         self.affected += bool(rows)
         chrome = set()

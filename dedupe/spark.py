@@ -1118,7 +1118,6 @@ def render_on_executors(analysis: Analysis, docs: RDD, keep: bool, encode: bool,
     first = _range_starts(docs, len(analysis.docs))
     planner = Planner(analysis.docs, analysis.units, analysis.decisions, analysis.similarities)
     plans = [(a, pickle.dumps(planner.plans(a, b - a), pickle.HIGHEST_PROTOCOL)) for a, b in zip(first[:-1], first[1:])]
-    config = analysis.config
 
     def rendered(pair: tuple[list[tuple[int, Document]], tuple[int, bytes]]
                  ) -> Iterator[tuple[list[Document], Rendered]]:
@@ -1128,7 +1127,7 @@ def render_on_executors(analysis: Analysis, docs: RDD, keep: bool, encode: bool,
             raise RuntimeError(f"the documents of the range at {start} do not match its plans")
         for at in range(0, len(batch), BATCH_DOCS):
             part = batch[at:at + BATCH_DOCS]
-            yield (part if texts else []), render_batch(part, plans[at:at + BATCH_DOCS], config, keep, encode, texts)
+            yield (part if texts else []), render_batch(part, plans[at:at + BATCH_DOCS], keep, encode, texts)
 
     return _by_range(docs, plans).flatMap(rendered)
 

@@ -224,6 +224,32 @@ def test_duplicate_document_is_dropped_and_reported_once():
     assert [c.document.id for c in clean_documents(docs)] == ["one"]
 
 
+@pytest.mark.parametrize("action", ["flag-only", "remove-all"])
+def test_duplicate_document_actions_keep_every_copy_or_drop_every_copy(action):
+    # flag-only keeps the duplicate in the output, cleaned like any document, with its finding flagged;
+    # remove-all drops the earliest copy too, its finding naming its earliest duplicate.
+    text = "\n".join(f"Paragraph {i} of the article says something distinct about topic {i * 7}" for i in range(8))
+    own = "\n".join(f"Line {i} of another story about the harbour and its {i * 3} ferries" for i in range(6))
+    docs = [{"id": "one", "date": "2026-01-01", "text": text},
+            {"id": "two", "date": "2026-01-02", "text": text + "\n3 comments"},
+            {"id": "three", "date": "2026-01-03", "text": own}]
+    result = run(docs, Config(actions={"duplicate_document": action}))
+    dup = [(f.doc_id, f.match["doc_id"], f.action) for f in result.report.findings
+           if f.category == "duplicate_document"]
+    dropped = [c.dropped for c in result.documents]
+    if action == "flag-only":
+        assert dup == [("two", "one", "flagged")] and dropped == [False, False, False]
+        assert result.report.summary["duplicate_documents_dropped"] == 0
+        assert "3 comments" in result.documents[1].text
+        assert [c.document.id for c in clean_documents(docs, Config(actions={"duplicate_document": action}))] == \
+            ["one", "two", "three"]
+    else:
+        assert dup == [("one", "two", "dropped"), ("two", "one", "dropped")] and dropped == [True, True, False]
+        assert result.report.summary["duplicate_documents_dropped"] == 2
+        assert [c.document.id for c in clean_documents(docs, Config(actions={"duplicate_document": action}))] == \
+            ["three"]
+
+
 def test_no_paragraph_is_lost_through_a_chain_of_duplicate_documents():
     """`late` repeats most of `middle`, which repeats most of `first`; `middle` is dropped for `first`, and
     `late` is compared with the documents that stay: `first` covers too little of it, so it stays. The
@@ -729,7 +755,7 @@ def _tally_report(analysis, docs, size: int, texts: bool = True):
                             analysis.config)
     for first in range(0, len(docs), size):
         batch = docs[first:first + size]
-        rendered = render_batch(batch, planner.plans(first, len(batch)), analysis.config, True, False, texts)
+        rendered = render_batch(batch, planner.plans(first, len(batch)), True, False, texts)
         made = len(batch) if texts else 0
         assert len(rendered.texts) == len(rendered.removed_chars) == len(rendered.dropped) == made
         builder.take(rendered)
