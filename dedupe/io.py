@@ -164,10 +164,45 @@ def open_binary(path: Path) -> IO[bytes]:
     if name.endswith(".gz"):
         return gzip.open(path, "rb")
     if name.endswith(".zst"):
+        return io.BufferedReader(ZstdFrames(open(path, "rb")))
+    return open(path, "rb")
+
+
+class ZstdFrames(io.RawIOBase):
+    """A zstd stream decompressed frame after frame, that raises EOFError, as gzip does, when it ends inside
+    a frame: zstandard's own stream reader ends quietly there, so a truncated file read as a shorter one."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
         import zstandard
 
-        return zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True)
-    return open(path, "rb")
+        self._raw, self._new = raw, zstandard.ZstdDecompressor().decompressobj
+        self._frame, self._fed = self._new(), False  # the current frame's decompressor; given input yet?
+        self._out = bytearray()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._out:
+            chunk = self._raw.read(1 << 17)
+            if not chunk:
+                if self._fed and not self._frame.eof:
+                    raise EOFError("Compressed file ended before the end-of-frame marker was reached")
+                return 0
+            while chunk:
+                if self._frame.eof:
+                    self._frame = self._new()
+                self._out += self._frame.decompress(chunk)
+                self._fed = True
+                chunk = self._frame.unused_data if self._frame.eof else b""
+        size = min(len(buffer), len(self._out))
+        buffer[:size] = self._out[:size]
+        del self._out[:size]
+        return size
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 @dataclass

@@ -203,13 +203,20 @@ def test_strict_mode_fails_with_exit_3_and_writes_nothing(tmp_path):
     assert "malformed_json" in result.output and not out.exists()
 
 
-def test_truncated_gzip_is_a_reported_skip(tmp_path):
-    data = gzip.compress(b"".join(json.dumps(r).encode() + b"\n" for r in records(50)))
-    source = tmp_path / "cut.jsonl.gz"
-    source.write_bytes(data[: len(data) // 2])
+@pytest.mark.parametrize("suffix", [".gz", ".zst"])
+def test_truncated_compressed_file_is_a_reported_skip_and_fails_strict(tmp_path, suffix):
+    lines = b"".join(json.dumps(r).encode() + b"\n" for r in records(50))
+    if suffix == ".gz":
+        data = gzip.compress(lines)
+    else:  # two frames: cut in the second, after a whole first frame (zstandard's stream reader saw no error)
+        data = zstandard.ZstdCompressor().compress(lines[:2000]) + zstandard.ZstdCompressor().compress(lines[2000:])
+    source = tmp_path / f"cut.jsonl{suffix}"
+    source.write_bytes(data[: len(data) - 20])
     report = tmp_path / "r.json"
     assert invoke("audit", str(source), "--report", str(report), "--quiet").exit_code == 0
     assert json.loads(report.read_text())["summary"]["skipped"]["reasons"] == {"unreadable_file": 1}
+    out = tmp_path / f"out.jsonl{suffix}"
+    assert invoke("clean", str(source), "-o", str(out), "--strict", "--quiet").exit_code == 3 and not out.exists()
 
 
 def test_usage_errors_exit_2(tmp_path):
