@@ -205,11 +205,13 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
         click.echo("dedupe: interrupted; outputs were left as they were before the run", err=True)
         sys.exit(EXIT_INTERRUPTED)
     if not quiet:
-        print_summary(report, found.ignored)
+        print_summary(report, found.ignored, report_path)
     if report.summary["documents"] == 0:  # even with --quiet: an empty run is most often a wrong path or field
         skipped = report.summary["skipped"]["count"]
         click.echo(f"dedupe: warning: no documents were read ({skipped} skipped, {len(found.ignored)} file(s) "
                    "ignored); check the input paths and --text-field", err=True)
+    elif quiet and report.summary["skipped"]["count"]:  # even with --quiet: skipped input is missing from the output
+        click.echo(f"dedupe: warning: {_skipped_line(report.summary['skipped'], report_path)}", err=True)
     if fail_above is not None and report.duplicated_share > fail_above:
         click.echo(f"dedupe: duplicated share {report.duplicated_share:.2%} is above "
                    f"--fail-above {fail_above:.2%}", err=True)
@@ -339,7 +341,14 @@ def _console() -> Any:
     return Console(stderr=True, highlight=False, soft_wrap=True)  # a piped summary keeps its lines whole
 
 
-def print_summary(report: Report, ignored: list[str]) -> None:
+def _skipped_line(skipped: dict[str, Any], report_path: str | None) -> str:
+    """How many inputs were skipped and why, and where they are listed."""
+    reasons = ", ".join(f"{k}: {v}" for k, v in skipped["reasons"].items())
+    where = "see summary.skipped in the report" if report_path else "--report lists them"
+    return f"skipped inputs: {skipped['count']} ({reasons}); {where}"
+
+
+def print_summary(report: Report, ignored: list[str], report_path: str | None) -> None:
     """A compact table on stderr: per category counts and characters, top boilerplate, time."""
     from rich.table import Table
 
@@ -363,8 +372,7 @@ def print_summary(report: Report, ignored: list[str]) -> None:
             console.print(f"  {size:>5} x in {docs:>4} docs  {text[:80]}", markup=False)
     skipped = s["skipped"]
     if skipped["count"]:
-        reasons = ", ".join(f"{k}: {v}" for k, v in skipped["reasons"].items())
-        console.print(f"skipped inputs: {skipped['count']} ({reasons}); see summary.skipped in the report")
+        console.print(_skipped_line(skipped, report_path), markup=False)
         if skipped["items"]:
             first = skipped["items"][0]
             console.print(f"  e.g. {first['location']}: {first['detail']}", markup=False)

@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -747,7 +748,15 @@ def second_pass(analysis: Analysis, render: Render, on_cleaned: Callable[[Cleane
 
 def clean_documents(documents: Iterable[Document | dict[str, Any]], config: Config | None = None,
           jobs: int = 1) -> Iterator[CleanedDocument]:
-    """Yield cleaned documents that are kept, in input order (the pipeline step)."""
-    for cleaned in run(documents, config, jobs).documents:
+    """Yield cleaned documents that are kept, in input order (the pipeline step). Input that cannot be used (a
+    record without text, a repeated id...) is skipped with a warning (`warnings.warn`): `run` gives the report
+    that lists it, and `Config(strict=True)` raises instead."""
+    result = run(documents, config, jobs)
+    skipped = result.report.summary["skipped"]
+    if skipped["count"]:
+        reasons = ", ".join(f"{k}: {v}" for k, v in skipped["reasons"].items())
+        warnings.warn(f"dedupe skipped {skipped['count']} input(s) ({reasons}); run() returns the report that lists "
+                      "them", stacklevel=2)
+    for cleaned in result.documents:
         if not cleaned.dropped:
             yield cleaned

@@ -250,6 +250,12 @@ def test_duplicate_document_actions_keep_every_copy_or_drop_every_copy(action):
             ["three"]
 
 
+def test_clean_documents_warns_about_the_input_it_skips():
+    docs = [{"id": "x"}, {"id": "y", "text": "hello world"}, {"id": "y", "text": "another"}]
+    with pytest.warns(UserWarning, match=r"skipped 2 input\(s\) \(duplicate_id: 1, missing_text: 1\)"):
+        assert [c.document.id for c in clean_documents(docs)] == ["y"]
+
+
 def test_no_paragraph_is_lost_through_a_chain_of_duplicate_documents():
     """`late` repeats most of `middle`, which repeats most of `first`; `middle` is dropped for `first`, and
     `late` is compared with the documents that stay: `first` covers too little of it, so it stays. The
