@@ -134,7 +134,7 @@ class Config:
     strict: bool = False
 
     def __post_init__(self) -> None:
-        self.actions = {**DEFAULT_ACTIONS, **self.actions}
+        self.actions = {**DEFAULT_ACTIONS, **_coerce("actions", "dict[str, str]", self.actions)}
         self.validate()
 
     def validate(self) -> None:
@@ -235,11 +235,9 @@ class Config:
             raise ConfigError("[rules] must be a table")
         flat: dict[str, Any] = {}
         for key, value in rules.items():
-            mapping = {"disable": "disabled_rules", "add": "extra_rules", "builtin": "builtin_rules",
-                       "learn": "learn_templates"}
-            if key not in mapping:
-                raise ConfigError(f"unknown key rules.{key}; known: {', '.join(mapping)}")
-            flat[mapping[key]] = value
+            if key not in _RULES_KEYS:
+                raise ConfigError(f"unknown key rules.{key}; known: {', '.join(_RULES_KEYS)}")
+            flat[_RULES_KEYS[key]] = value
         flat.update({key.replace("-", "_"): value for key, value in data.items()})
         flat.update({key: value for key, value in overrides.items() if value is not None})
         known = {f.name for f in dataclasses.fields(cls)}
@@ -247,6 +245,12 @@ class Config:
         if unknown:
             raise ConfigError(f"unknown configuration key(s): {', '.join(unknown)}")
         return cls(**flat)
+
+
+# The [rules] table's keys, and the fields they set; errors name a field by its key in the file.
+_RULES_KEYS = {"disable": "disabled_rules", "add": "extra_rules", "builtin": "builtin_rules",
+               "learn": "learn_templates"}
+_TOML_NAMES = {field: f"rules.{key} ({field})" for key, field in _RULES_KEYS.items()}
 
 
 def _coerce(name: str, annotation: Any, value: Any) -> Any:
@@ -268,5 +272,7 @@ def _coerce(name: str, annotation: Any, value: Any) -> Any:
     else:
         expected = (str, type(None))
     if not isinstance(value, expected) or (kind in ("int", "float") and isinstance(value, bool)):
-        raise ConfigError(f"{name} has the wrong type: {value!r}")
+        wanted = {"bool": "true or false", "int": "an integer", "float": "a number", "list[str]": "a list of strings",
+                  "dict[str, str]": "a table of strings"}.get(kind, "a string")
+        raise ConfigError(f"{_TOML_NAMES.get(name, name)} must be {wanted}, got {value!r}")
     return float(value) if kind == "float" else value

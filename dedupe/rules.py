@@ -184,6 +184,10 @@ def _build(builtin: bool, disabled: tuple[str, ...], extra: tuple[tuple[str, str
     unknown = [name for name in disabled if name not in chosen and name not in extra_rules]
     if unknown:
         raise ConfigError(f"cannot disable unknown rule(s): {', '.join(unknown)}; known: {', '.join(chosen)}")
+    clash = sorted(extra_rules.keys() & chosen.keys())
+    if clash:  # else the added rule would silently take the built-in one's place
+        raise ConfigError(f"added rule(s) {', '.join(clash)} have a built-in rule's name: give them other names "
+                          "(and disable the built-in ones that should not apply)")
     chosen.update(extra_rules)
     names, parts = [], []
     for name, pattern in sorted(chosen.items()):

@@ -710,6 +710,21 @@ def test_config_rejects_bad_values_with_config_error(bad):
         Config(**bad)
 
 
+@pytest.mark.parametrize("data,message", [
+    ({"rules": {"disable": "byline"}}, "rules.disable (disabled_rules) must be a list of strings, got 'byline'"),
+    ({"rules": {"add": {"byline": "x"}}}, "added rule(s) byline have a built-in rule's name"),
+    ({"actions": 3}, "actions must be a table of strings, got 3"),
+    ({"min_docs": "3"}, "min_docs must be an integer, got '3'"),
+])
+def test_config_file_errors_name_the_key_as_the_file_writes_it(data, message):
+    from dedupe import ConfigError
+
+    with pytest.raises(ConfigError) as raised:
+        Config.from_dict(data)
+    assert message in str(raised.value)
+    assert Config.from_dict({"rules": {"builtin": False, "add": {"byline": "x"}}}).extra_rules == {"byline": "x"}
+
+
 def test_run_refuses_records_of_the_wrong_type():
     with pytest.raises(TypeError, match="dicts or dedupe.Document"):
         run(["a bare string"])
