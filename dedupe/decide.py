@@ -699,7 +699,26 @@ def _document_outcomes(units: UnitTable, bits: np.ndarray, firsts: np.ndarray, h
         protected[title_units[first]] = True
     context = _context(units, bits, protected, zone, config)
     bits[context] |= _BIT["boilerplate"]
-    return protected, context, _act(repeat, bits, firsts, protected, learned_hit | units.title, config)
+    flags = _act(repeat, bits, firsts, protected, learned_hit | units.title, config)
+    _labels(units, flags, repeat, config)
+    return protected, context, flags
+
+
+def _labels(units: UnitTable, flags: np.ndarray, repeat: Targets, config: Config) -> None:
+    """Clear the flags of the labels that open speakers' turns or sections (`UnitTable.label_line`: "CHUCK TODD:",
+    "Return visitors:"): a label that recurs in its document (`repeat` pairs its copies), that only repeats or
+    boilerplate flag, and that a unit which stays follows. Removed as the repeats they are, a transcript
+    would lose who says what and a guide its sections. A label once on a page ("Now Playing:", "Tags:" on many
+    pages) and one followed by nothing, or by lines that go too ("Share this:" above share buttons), go."""
+    n = len(units)
+    recurs = np.zeros(n, dtype=bool)
+    recurs[repeat.unit] = True
+    recurs[repeat.match] = True
+    removing = sum(_BIT[c] for c in PRECEDENCE if config.actions[c] != "flag-only")
+    follows = np.zeros(n, dtype=bool)  # the next unit of the same document stays
+    follows[:-1] = ((flags[1:] & removing) == 0) & (units.doc[1:] == units.doc[:-1])
+    others = np.uint8(0xFF ^ (_BIT["repeat"] | _BIT["boilerplate"]))
+    flags[units.label_line & recurs & follows & (flags > 0) & ((flags & others) == 0)] = 0
 
 
 @dataclass

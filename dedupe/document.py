@@ -88,6 +88,7 @@ class UnitTable:
     template: list[tuple[str, str] | None]  # (prefix, tail) of `Prefix: varying tail` lines
     title: np.ndarray  # bool: the unit equals its document's title field
     sentence_end: np.ndarray  # bool: the unit ends like a sentence (. ! ? and closing quotes)
+    label_line: np.ndarray  # bool: a short line ending with a colon, as a speaker's turn or a section opens
     sig_keys: np.ndarray | None = None  # uint64 `index.row_keys` of `sigs`, as `pipeline.analyse` made them
 
     def __len__(self) -> int:
@@ -99,7 +100,8 @@ class UnitTable:
         return UnitTable(doc=self.doc[rows], start=self.start[rows], end=self.end[rows], words=self.words[rows],
                          mode=self.mode[rows], sig_row=self.sig_row[rows], sigs=self.sigs,
                          rule=[self.rule[r] for r in picked], template=[self.template[r] for r in picked],
-                         title=self.title[rows], sentence_end=self.sentence_end[rows], sig_keys=self.sig_keys)
+                         title=self.title[rows], sentence_end=self.sentence_end[rows], label_line=self.label_line[rows],
+                         sig_keys=self.sig_keys)
 
     @classmethod
     def stack(cls, tables: list[UnitTable]) -> UnitTable:
@@ -154,7 +156,7 @@ class UnitTable:
 
 # The per-unit array columns of a UnitTable, grown batch by batch in `UnitTable.concat`.
 _COLUMNS = {"doc": np.int64, "start": np.int64, "end": np.int64, "words": np.int32, "mode": np.int8,
-            "sig_row": np.int64, "title": bool, "sentence_end": bool}
+            "sig_row": np.int64, "title": bool, "sentence_end": bool, "label_line": bool}
 
 
 def _append(array: np.ndarray, used: int, values: np.ndarray) -> None:

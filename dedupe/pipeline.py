@@ -54,6 +54,9 @@ from dedupe.segment import CLOSERS, SENTENCE_ENDS, segment
 
 BATCH_DOCS = 256
 _SENTENCE_ENDS = tuple(SENTENCE_ENDS)  # a tuple: an empty last character is not in it (it is in a str)
+# A line of this many words or fewer that ends with a colon is a label (`UnitTable.label_line`): "CHUCK TODD:",
+# "Return visitors:". Followed by text that stays, it is kept as structure (`decide._labels`).
+LABEL_MAX_WORDS = 6
 K = TypeVar("K")
 R = TypeVar("R")
 
@@ -117,6 +120,8 @@ def analyse(texts: list[str], titles: list[str | None], config: Config) -> UnitT
         template=template,
         title=is_title,
         sentence_end=np.array([u.rstrip(CLOSERS)[-1:] in _SENTENCE_ENDS for u in units], dtype=bool),
+        label_line=(prof.words <= LABEL_MAX_WORDS) & (prof.words > 0) & np.fromiter(
+            (u.rstrip()[-1:] in ":：" for u in units), dtype=bool, count=n),
     )
 
 
@@ -449,7 +454,8 @@ def renumbered(table: UnitTable, accepted: np.ndarray, first: int) -> UnitTable:
         doc=number[table.doc[rows]], start=table.start[rows], end=table.end[rows], words=table.words[rows],
         mode=table.mode[rows], sig_row=np.where(sig_row >= 0, np.searchsorted(used, sig_row), -1),
         sigs=table.sigs[used], sig_keys=table.sig_keys[used], rule=[table.rule[r] for r in kept],
-        template=[table.template[r] for r in kept], title=table.title[rows], sentence_end=table.sentence_end[rows])
+        template=[table.template[r] for r in kept], title=table.title[rows], sentence_end=table.sentence_end[rows],
+        label_line=table.label_line[rows])
 
 
 def in_order(work: Callable[..., R], batches: Iterable[tuple[K, tuple]], jobs: int,

@@ -131,9 +131,11 @@ RANGE_CHARS = 32_000_000  # admitted documents are cut into ranges of consecutiv
 # Arrow batches keep Spark's default size (10,000 rows): smaller ones cost more in the pair stages than they
 # save in the signing stage, which cuts its batches to BATCH_DOCS documents anyway.
 ARROW = {"spark.sql.execution.arrow.pyspark.enabled": "true"}
-UNIT_COLUMNS = ("doc", "start", "end", "words", "mode", "rule", "tprefix", "ttail", "title", "sentence_end")
+UNIT_COLUMNS = ("doc", "start", "end", "words", "mode", "rule", "tprefix", "ttail", "title", "sentence_end",
+                "label_line")
 UNIT_SCHEMA = ("kind byte, doc long, start long, end long, words int, mode byte, sigkey long, rule string, "
-               "tprefix string, ttail string, title boolean, sentence_end boolean, sig binary, units int")
+               "tprefix string, ttail string, title boolean, sentence_end boolean, label_line boolean, sig binary, "
+               "units int")
 
 
 class SparkUnavailable(Exception):
@@ -370,7 +372,8 @@ def _analysed(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.Dat
                 "words": table.words, "mode": table.mode, "sigkey": pd.arrays.IntegerArray(sigkey, ~matched),
                 "rule": table.rule, "tprefix": [k[0] if k else None for k in table.template],
                 "ttail": [k[1] if k else None for k in table.template], "title": table.title,
-                "sentence_end": table.sentence_end, "sig": [None] * n, "units": np.zeros(n, np.int32),
+                "sentence_end": table.sentence_end, "label_line": table.label_line, "sig": [None] * n,
+                "units": np.zeros(n, np.int32),
             })
             rows, first = np.unique(table.sig_row[matched], return_index=True)
             at_unit = np.flatnonzero(matched)[first]
@@ -380,7 +383,8 @@ def _analysed(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.Dat
                 "kind": np.ones(len(rows), np.int8), "doc": doc[at_unit], "start": table.start[at_unit],
                 "end": table.end[at_unit], "words": most[rows], "mode": table.mode[at_unit],
                 "sigkey": keys[rows], "rule": [table.rule[u] for u in at_unit.tolist()], "tprefix": None, "ttail": None,
-                "title": False, "sentence_end": False, "sig": [table.sigs[r].tobytes() for r in rows],
+                "title": False, "sentence_end": False, "label_line": False,
+                "sig": [table.sigs[r].tobytes() for r in rows],
                 "units": np.bincount(table.sig_row[matched])[rows].astype(np.int32),
             })
             yield pd.concat([units, signatures], ignore_index=True)
@@ -649,7 +653,8 @@ def _cluster_partition(frames: Iterator[pd.DataFrame]
                       end=frame["end"].to_numpy(np.int64), words=frame["words"].to_numpy(np.int32),
                       mode=np.zeros(n, np.int8), sig_row=np.full(n, -1, dtype=np.int64),
                       sigs=np.zeros((0, 1), dtype=np.uint32), rule=[None] * n, template=[None] * n,
-                      title=np.zeros(n, dtype=bool), sentence_end=frame["sentence_end"].to_numpy(bool))
+                      title=np.zeros(n, dtype=bool), sentence_end=frame["sentence_end"].to_numpy(bool),
+                      label_line=np.zeros(n, dtype=bool))
     ranks = np.zeros(len(orders), dtype=np.int64)
     ranks[doc] = frame["rank"].to_numpy(np.int64)
     return frame, table, ranks, _groups(frame["label"].to_numpy(np.int64), ranks, table), orders
@@ -881,7 +886,7 @@ class ExecutorUnits:
 
 _EMPTY_RANGE = UnitTable(*(np.zeros(0, dtype=np.int64),) * 3, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int8),
                          np.zeros(0, dtype=np.int64), np.zeros((0, 1), dtype=np.uint32), [], [],
-                         np.zeros(0, dtype=bool), np.zeros(0, dtype=bool))
+                         np.zeros(0, dtype=bool), np.zeros(0, dtype=bool), np.zeros(0, dtype=bool))
 
 
 def _range_table(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.DataFrame]:
@@ -1036,6 +1041,7 @@ def _unit_table(units: pd.DataFrame) -> UnitTable:
         mode=units["mode"].to_numpy(np.int8), sig_row=np.full(len(units), -1, dtype=np.int64),
         sigs=np.zeros((0, 1), dtype=np.uint32), rule=_strings(units["rule"]), template=template,
         title=units["title"].to_numpy(bool), sentence_end=units["sentence_end"].to_numpy(bool),
+        label_line=units["label_line"].to_numpy(bool),
     )
 
 

@@ -141,7 +141,7 @@ def test_the_executors_find_the_local_engines_families_and_cluster_targets(spark
     n = len(doc)
     units = UnitTable(doc=doc, start=start, end=end, words=words.astype(np.int32), mode=np.zeros(n, np.int8),
                       sig_row=np.full(n, -1), sigs=np.zeros((0, 1), np.uint32), rule=[None] * n, template=[None] * n,
-                      title=np.zeros(n, bool), sentence_end=rng.random(n) < 0.7)
+                      title=np.zeros(n, bool), sentence_end=rng.random(n) < 0.7, label_line=np.zeros(n, bool))
     docs = [Document(id=str(d), text=t, source=str(rng.choice(["a", "b", ""])), date=f"2026-01-{1 + d % 9:02d}")
             for d, t in enumerate(texts)]
     rule_hit = (rng.random(n) < 0.05) & (labels < 999)  # a few lines that a rule matches too

@@ -368,7 +368,7 @@ def test_clustered_only_keeps_the_signatures_of_units_in_clusters_of_two_or_more
     labels = np.array([0, 1, 0, 1, -1, 3])  # cluster 0: rows 0 and 2; row 1 twice; row 3 alone
     units = UnitTable(np.zeros(6, dtype=np.int64), np.arange(6), np.arange(6) + 1, np.ones(6, dtype=np.int32),
                       np.ones(6, dtype=np.int8), sig_row, sigs, [None] * 6, [None] * 6, np.zeros(6, bool),
-                      np.zeros(6, bool))
+                      np.zeros(6, bool), np.zeros(6, bool))
     kept = clustered_only(units, labels)
     assert kept.sig_row.tolist() == [0, 1, 2, 1, -1, -1]
     assert kept.sigs.tolist() == sigs[[0, 1, 2]].tolist()
@@ -584,7 +584,7 @@ def test_duplicate_documents_match_the_rule_written_with_loops(seed):
     units = UnitTable(doc=doc, start=start, end=start + length, words=np.ones(len(doc), dtype=np.int32),
                       mode=np.zeros(len(doc), dtype=np.int8), sig_row=np.full(len(doc), -1), sigs=np.zeros((0, 4)),
                       rule=[None] * len(doc), template=[None] * len(doc), title=np.zeros(len(doc), dtype=bool),
-                      sentence_end=np.zeros(len(doc), dtype=bool))
+                      sentence_end=np.zeros(len(doc), dtype=bool), label_line=np.zeros(len(doc), dtype=bool))
     labels = rng.integers(0, max(1, len(doc) // 3), len(doc))
     groups = [g for g in (np.flatnonzero(labels == k) for k in range(labels.max() + 1)) if len(g) > 1]
     content = rng.random(len(doc)) < 0.8
@@ -683,7 +683,7 @@ def test_content_cluster_targets_match_the_rule_written_with_loops(seed):
     units = UnitTable(doc=doc, start=start, end=end, words=rng.choice([3, 9, 25], len(doc)).astype(np.int32),
                       mode=np.zeros(len(doc), dtype=np.int8), sig_row=np.full(len(doc), -1), sigs=np.zeros((0, 4)),
                       rule=[None] * len(doc), template=[None] * len(doc), title=np.zeros(len(doc), dtype=bool),
-                      sentence_end=rng.random(len(doc)) < 0.6)
+                      sentence_end=rng.random(len(doc)) < 0.6, label_line=np.zeros(len(doc), dtype=bool))
     labels = np.where(rng.random(len(doc)) < 0.8, rng.integers(0, max(1, len(doc) // 4), len(doc)), -1)
     ranks = rng.permutation(n_docs)
     groups = _groups(labels, ranks, units)
@@ -1002,7 +1002,7 @@ def test_decide_takes_an_engine_with_no_range_and_spread_marks_copy_and_refuse_u
 
     empty = UnitTable(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32),
                       np.zeros(0, np.int8), np.zeros(0, np.int64), np.zeros((0, 4)), [], [], np.zeros(0, bool),
-                      np.zeros(0, bool))
+                      np.zeros(0, bool), np.zeros(0, bool))
     part = Interesting(empty, np.zeros(0, np.int64), np.zeros(0), 0, 0)
     table, decisions = decide(part, [], DocumentTexts([]), set(), Config(), NoRanges())
     assert len(table) == 0 and len(decisions.flagged) == 0 and decisions.dropped == {}
@@ -1010,7 +1010,7 @@ def test_decide_takes_an_engine_with_no_range_and_spread_marks_copy_and_refuse_u
                   np.array([-1]), np.array([False]), np.array([False]))
     units = UnitTable(np.zeros(2, np.int64), np.array([5, 9]), np.array([8, 12]), np.ones(2, np.int32),
                       np.ones(2, np.int8), np.full(2, -1), np.zeros((0, 4)), [None] * 2, [None] * 2, np.zeros(2, bool),
-                      np.zeros(2, bool))
+                      np.zeros(2, bool), np.zeros(2, bool))
     spread = copy.deepcopy(marks.spread(units))
     assert spread.group.tolist() == [3, -1] and spread.bits.tolist() == [1, 0]
     with pytest.raises(AttributeError):
