@@ -120,9 +120,17 @@ def analyse(texts: list[str], titles: list[str | None], config: Config) -> UnitT
         template=template,
         title=is_title,
         sentence_end=np.array([u.rstrip(CLOSERS)[-1:] in _SENTENCE_ENDS for u in units], dtype=bool),
-        label_line=(prof.words <= LABEL_MAX_WORDS) & (prof.words > 0) & np.fromiter(
-            (u.rstrip()[-1:] in ":：" for u in units), dtype=bool, count=n),
+        label_line=_label_lines(units, prof.words),
     )
+
+
+def _label_lines(units: list[str], words: np.ndarray) -> np.ndarray:
+    """Per unit, whether it is a label line (`LABEL_MAX_WORDS` words or fewer, ending with a colon); only the
+    short units are looked at."""
+    label = np.zeros(len(units), dtype=bool)
+    short = np.flatnonzero((words <= LABEL_MAX_WORDS) & (words > 0))
+    label[short] = [units[u].rstrip().endswith((":", "：")) for u in short.tolist()]
+    return label
 
 
 def _worker_setup(parent: int) -> None:
