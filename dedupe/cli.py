@@ -38,7 +38,7 @@ from dedupe.io import (
     unwritable,
 )
 from dedupe.pipeline import Analysis, InputError, Render, analyse_corpus, render_again, second_pass
-from dedupe.report import FindingsFile, FindingsSpool, Report, summary_lines, top_boilerplate
+from dedupe.report import FindingsFile, FindingsSpool, Report, skip_reasons, summary_lines, top_boilerplate
 
 EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT, EXIT_FAIL_ABOVE, EXIT_SPARK, EXIT_WORKER = 2, 3, 4, 5, 6, 7
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
@@ -343,9 +343,8 @@ def _console() -> Any:
 
 def _skipped_line(skipped: dict[str, Any], report_path: str | None) -> str:
     """How many inputs were skipped and why, and where they are listed."""
-    reasons = ", ".join(f"{k}: {v}" for k, v in skipped["reasons"].items())
     where = "see summary.skipped in the report" if report_path else "--report lists them"
-    return f"skipped inputs: {skipped['count']} ({reasons}); {where}"
+    return f"skipped inputs: {skipped['count']} ({skip_reasons(skipped)}); {where}"
 
 
 def print_summary(report: Report, ignored: list[str], report_path: str | None) -> None:

@@ -1087,11 +1087,8 @@ def _leaving(dropped: dict[int, tuple[int, float]], ranks: np.ndarray, config: C
         return {}
     gone = dict(dropped)
     if action == "remove-all":
-        for d in sorted(dropped, key=lambda d: ranks[d]):
-            root = d
-            while root in dropped:
-                root = dropped[root][0]
-            gone.setdefault(root, (d, dropped[d][1]))
+        for d in sorted(dropped, key=lambda d: ranks[d]):  # a document is dropped for one that is not
+            gone.setdefault(dropped[d][0], (d, dropped[d][1]))
     return dict(sorted(gone.items()))
 
 

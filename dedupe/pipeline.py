@@ -49,7 +49,7 @@ from dedupe.io import (
 from dedupe.normalize import normalize_batch, normalize_profiled
 from dedupe.parallel import die_with_parent, ordered
 from dedupe.render import Planner, Rendered, render_batch
-from dedupe.report import FindingsFile, FindingsSpool, Report, ReportBuilder
+from dedupe.report import FindingsFile, FindingsSpool, Report, ReportBuilder, skip_reasons
 from dedupe.segment import CLOSERS, SENTENCE_ENDS, segment
 
 BATCH_DOCS = 256
@@ -768,9 +768,8 @@ def clean_documents(documents: Iterable[Document | dict[str, Any]], config: Conf
     result = run(documents, config, jobs)
     skipped = result.report.summary["skipped"]
     if skipped["count"]:
-        reasons = ", ".join(f"{k}: {v}" for k, v in skipped["reasons"].items())
-        warnings.warn(f"dedupe skipped {skipped['count']} input(s) ({reasons}); run() returns the report that lists "
-                      "them", stacklevel=2)
+        warnings.warn(f"dedupe skipped {skipped['count']} input(s) ({skip_reasons(skipped)}); run() returns the "
+                      "report that lists them", stacklevel=2)
     for cleaned in result.documents:
         if not cleaned.dropped:
             yield cleaned

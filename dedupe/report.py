@@ -513,6 +513,11 @@ def summary_lines(report: Report) -> list[tuple[str, int, int, int]]:
     return [(c, cats[c]["findings"], cats[c]["characters"], cats[c]["documents"]) for c in CATEGORIES]
 
 
+def skip_reasons(skipped: dict[str, Any]) -> str:
+    """`summary.skipped`'s reasons as one line: `reason: count, ...`."""
+    return ", ".join(f"{k}: {v}" for k, v in skipped["reasons"].items())
+
+
 def top_boilerplate(report: Report, limit: int = 5) -> list[tuple[str, int, int]]:
     """Most widespread boilerplate and template lines: (text, findings, documents)."""
     return [(t["text"], t["findings"], t["documents"]) for t in report.summary["top_lines"][:limit]]
