@@ -130,8 +130,9 @@ def _config(config_file: str | None, actions: tuple[str, ...], disabled: tuple[s
             raise ConfigError(f"--action {item!r}: expected CATEGORY=ACTION with CATEGORY in {', '.join(CATEGORIES)}"
                               f" and ACTION in {', '.join(ACTIONS)}")
         parsed[category] = action
-    base = Config.from_toml(config_file) if config_file else Config()
-    data = {**dataclasses.asdict(base), **{k: v for k, v in overrides.items() if v is not None}}
+    given = {k: v for k, v in overrides.items() if v is not None}  # flags win over the file, checked with it
+    base = Config.from_toml(config_file, **given) if config_file else Config(**given)
+    data = dataclasses.asdict(base)
     data["actions"] = {**base.actions, **parsed}
     data["disabled_rules"] = sorted(set(base.disabled_rules) | set(disabled))
     return Config(**data)

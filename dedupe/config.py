@@ -147,7 +147,7 @@ class Config:
             if not isinstance(pattern, str):
                 raise ConfigError(f"rule {name!r} must be a regular expression string, got {pattern!r}")
         if not all(isinstance(name, str) for name in self.disabled_rules):
-            raise ConfigError(f"disabled_rules must be rule names, got {self.disabled_rules!r}")
+            raise ConfigError(f"{_TOML_NAMES['disabled_rules']} must be rule names, got {self.disabled_rules!r}")
         from dedupe.rules import RuleSet  # compiling the rules is their validation
 
         RuleSet.from_config(self)

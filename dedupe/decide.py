@@ -707,18 +707,24 @@ def _document_outcomes(units: UnitTable, bits: np.ndarray, firsts: np.ndarray, h
 def _labels(units: UnitTable, flags: np.ndarray, repeat: Targets, config: Config) -> None:
     """Clear the flags of the labels that open speakers' turns or sections (`UnitTable.label_line`: "CHUCK TODD:",
     "Return visitors:"): a label that recurs in its document (`repeat` pairs its copies), that only repeats or
-    boilerplate flag, and that a unit which stays follows. Removed as the repeats they are, a transcript
-    would lose who says what and a guide its sections. A label once on a page ("Now Playing:", "Tags:" on many
-    pages) and one followed by nothing, or by lines that go too ("Share this:" above share buttons), go."""
+    boilerplate flag, and that text which stays follows: the next unit in its document, past lines that
+    a template or rule removes (an advertisement), stays and is not a label. Removed as the repeats they are,
+    a transcript would lose who says what (the turn would run into the previous speaker's) and a guide its
+    sections. A label once on a page ("Now Playing:", "Tags:" on many pages), and one followed by another
+    label, by repeats or chrome that go, or by nothing, go."""
     n = len(units)
     recurs = np.zeros(n, dtype=bool)
     recurs[repeat.unit] = True
     recurs[repeat.match] = True
     removing = sum(_BIT[c] for c in PRECEDENCE if config.actions[c] != "flag-only")
-    follows = np.zeros(n, dtype=bool)  # the next unit of the same document stays
-    follows[:-1] = ((flags[1:] & removing) == 0) & (units.doc[1:] == units.doc[:-1])
+    removed = flags & removing
+    stops = np.flatnonzero(((removed & _BIT["template"]) == 0) | units.label_line)  # what a template removes is passed
+    after = stops[np.minimum(np.searchsorted(stops, np.arange(n), side="right"), max(len(stops) - 1, 0))] \
+        if len(stops) else np.zeros(n, dtype=np.int64)
+    text = (after > np.arange(n)) & (units.doc[after] == units.doc) & ~units.label_line[after] & \
+        (removed[after] == 0)  # the first unit after it that no template removes, in its document, stays
     others = np.uint8(0xFF ^ (_BIT["repeat"] | _BIT["boilerplate"]))
-    flags[units.label_line & recurs & follows & (flags > 0) & ((flags & others) == 0)] = 0
+    flags[units.label_line & recurs & text & (flags > 0) & ((flags & others) == 0)] = 0
 
 
 @dataclass

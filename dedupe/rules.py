@@ -187,7 +187,8 @@ def _build(builtin: bool, disabled: tuple[str, ...], extra: tuple[tuple[str, str
     clash = sorted(extra_rules.keys() & chosen.keys())
     if clash:  # else the added rule would silently take the built-in one's place
         raise ConfigError(f"added rule(s) {', '.join(clash)} have a built-in rule's name: give them other names "
-                          "(and disable the built-in ones that should not apply)")
+                          "(and disable the built-in ones that should not apply), or turn every built-in rule off "
+                          "([rules] builtin = false, --no-builtin-rules)")
     chosen.update(extra_rules)
     names, parts = [], []
     for name, pattern in sorted(chosen.items()):

@@ -254,6 +254,18 @@ def test_config_file_sets_rules_and_actions(tmp_path):
     assert len(menu) == 3 and {f["action"] for f in menu} == {"flagged"}
 
 
+def test_flags_override_the_config_file_before_it_is_checked(tmp_path):
+    # A rule named like a built-in one is refused, unless built-in rules are off: in the file or by the flag.
+    config = tmp_path / "c.toml"
+    config.write_text('[rules.add]\nbyline = "(?i)^by the desk$"\n')
+    report = tmp_path / "r.json"
+    refused = invoke("audit", str(SAMPLES), "--config", str(config), "--quiet", "--report", str(report))
+    assert refused.exit_code == 2 and "built-in rule's name" in refused.output
+    allowed = invoke("audit", str(SAMPLES), "--config", str(config), "--no-builtin-rules", "--quiet",
+                     "--report", str(report))
+    assert allowed.exit_code == 0
+
+
 def test_failed_write_leaves_previous_output(tmp_path, monkeypatch):
     source = write_jsonl(tmp_path / "in.jsonl", records())
     out = tmp_path / "out.jsonl"

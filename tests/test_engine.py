@@ -258,15 +258,17 @@ def test_clean_documents_warns_about_the_input_it_skips():
 
 def test_labels_that_open_turns_stay_and_chrome_labels_go():
     """A transcript's speaker labels recur in it (repeats) and across transcripts (boilerplate), each followed by
-    what the speaker says: they stay. A caption printed twice is still a repeat; "Share this:" at the end of
-    each page is followed by nothing and goes; "Now Playing:" once on each page goes as boilerplate."""
+    what the speaker says, an advertisement between them or not: they stay. A caption printed twice is still
+    a repeat; "Share this:" at the end of each page is followed by nothing and goes; "Now Playing:" once on
+    each page goes as boilerplate."""
     rng = random.Random(7)
     caption = "The senator speaks to reporters outside the chamber on Tuesday afternoon in Washington"
     docs = []
     for d in range(4):
-        turns = []
-        for _ in range(3):
-            turns += ["HOST NAME:", sentence(rng, 20), "SENATOR JANE ROE:", sentence(rng, 20)]
+        turns = ["HOST NAME:", "Advertisement", sentence(rng, 20)]  # an ad between a label and its turn
+        for _ in range(2):
+            turns += ["SENATOR JANE ROE:", sentence(rng, 20), "HOST NAME:", sentence(rng, 20)]
+        turns += ["SENATOR JANE ROE:", sentence(rng, 20)]
         text = [caption, *turns, caption, "Now Playing:", sentence(rng, 8), "Share this:"]
         docs.append({"id": f"t{d}", "source": f"site{d}", "text": "\n".join(text)})
     result = run(docs, Config(min_docs=3))
@@ -274,6 +276,7 @@ def test_labels_that_open_turns_stay_and_chrome_labels_go():
         lines = cleaned.text.split("\n")
         assert lines.count("HOST NAME:") == 3 and lines.count("SENATOR JANE ROE:") == 3
         assert lines.count(caption) <= 1 and "Share this:" not in lines and "Now Playing:" not in lines
+        assert lines[lines.index("HOST NAME:") + 1] != "SENATOR JANE ROE:" and "Advertisement" not in lines
     flagged = {(f.doc_id, f.text) for f in result.report.findings}
     assert ("t1", caption) in flagged and not any(text.endswith("NAME:") for _, text in flagged)
 
