@@ -344,7 +344,7 @@ def _console() -> Any:
 
 def _skipped_line(skipped: dict[str, Any], report_path: str | None) -> str:
     """How many inputs were skipped and why, and where they are listed."""
-    where = "see summary.skipped in the report" if report_path else "--report lists them"
+    where = "see summary.skipped in the report" if report_path else "pass --report to list them"
     return f"skipped inputs: {skipped['count']} ({skip_reasons(skipped)}); {where}"
 
 

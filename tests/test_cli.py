@@ -197,7 +197,7 @@ def test_bad_input_is_counted_and_reported(tmp_path):
     assert "dedupe: warning: skipped inputs: 11 (binary: 1, document_too_large: 1" in result.output
     assert "see summary.skipped in the report" in result.output
     bare = invoke("audit", str(folder), "--max-document-chars", "10000", "--quiet")
-    assert "skipped inputs: 11" in bare.output and "--report lists them" in bare.output
+    assert "skipped inputs: 11" in bare.output and "pass --report to list them" in bare.output
 
 
 def test_strict_mode_fails_with_exit_3_and_writes_nothing(tmp_path):
