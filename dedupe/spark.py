@@ -604,9 +604,9 @@ class ExecutorClusters:
             if config.quote_share > 0 or config.own_sentence_share > 0:
                 keys = unit_keys(units)
                 wanted = np.searchsorted(keys, rows.where(F.col("kind") == 2).toPandas()["a"].to_numpy(np.int64))
-                slices = executor_slices(spark, self.docs, self.total, units, keys, wanted).persist(
+                slices = executor_slices(spark, self.docs, self.total, units, wanted).persist(
                     StorageLevel.MEMORY_AND_DISK)
-                joined = joined.join(F.broadcast(slices), "key", "left")
+                joined = joined.join(F.broadcast(slices), ["doc", "start"], "left")
             else:
                 joined = joined.withColumn("text", F.lit(None).cast("string"))
             found = joined.mapInPandas(lambda frames: _targets_partition(frames, per_source, config),
@@ -636,28 +636,32 @@ class ExecutorClusters:
 
 
 def _cluster_partition(frames: Iterator[pd.DataFrame]
-                       ) -> tuple[pd.DataFrame, UnitTable, np.ndarray, list[np.ndarray], np.ndarray] | None:
+                       ) -> tuple[pd.DataFrame, UnitTable, np.ndarray, list[np.ndarray], np.ndarray, np.ndarray] | None:
     """A partition of whole clusters (rows of `ExecutorClusters.members` with their documents' ranks):
     the rows in unit order, as a table whose documents are numbered from 0 here, the local documents'
-    ranks, the groups (`decide._groups`) and each local document's order. None for an empty partition."""
+    ranks, the groups (`decide._groups`), each local document's order and each row's `decide.unit_keys`.
+    None for an empty partition."""
     import pandas as pd
 
     batches = list(frames)  # a cluster may span Arrow batches
     if not batches or not sum(map(len, batches)):
         return None
     frame = pd.concat(batches, ignore_index=True)
-    frame = frame.iloc[np.argsort(frame["key"].to_numpy(np.int64), kind="stable")].reset_index(drop=True)
+    frame = frame.iloc[np.lexsort((frame["start"].to_numpy(np.int64), frame["doc"].to_numpy(np.int64)))]
+    frame = frame.reset_index(drop=True)
     orders, doc = np.unique(frame["doc"].to_numpy(np.int64), return_inverse=True)
     n = len(frame)
-    table = UnitTable(doc=doc.astype(np.int64), start=frame["start"].to_numpy(np.int64),
+    table = UnitTable(doc=frame["doc"].to_numpy(np.int64), start=frame["start"].to_numpy(np.int64),
                       end=frame["end"].to_numpy(np.int64), words=frame["words"].to_numpy(np.int32),
                       mode=np.zeros(n, np.int8), sig_row=np.full(n, -1, dtype=np.int64),
                       sigs=np.zeros((0, 1), dtype=np.uint32), rule=[None] * n, template=[None] * n,
                       title=np.zeros(n, dtype=bool), sentence_end=frame["sentence_end"].to_numpy(bool),
                       label_line=np.zeros(n, dtype=bool))
+    keys = unit_keys(table)
+    table = replace(table, doc=doc.astype(np.int64))
     ranks = np.zeros(len(orders), dtype=np.int64)
     ranks[doc] = frame["rank"].to_numpy(np.int64)
-    return frame, table, ranks, _groups(frame["label"].to_numpy(np.int64), ranks, table), orders
+    return frame, table, ranks, _groups(frame["label"].to_numpy(np.int64), ranks, table), orders, keys
 
 
 def _family_partition(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.DataFrame]:
@@ -669,12 +673,12 @@ def _family_partition(frames: Iterator[pd.DataFrame], config: Config) -> Iterato
     found = _cluster_partition(frames)
     if found is None:
         return
-    frame, table, ranks, groups, orders = found
+    frame, table, ranks, groups, orders, keys = found
     ndocs = _distinct_docs(table, groups)
     (d, e, shared), (doc, chars) = family_rows(table, groups, ndocs, frame["rule_hit"].to_numpy(bool), ranks)
     excluded = np.bincount(doc, weights=chars, minlength=len(orders)).astype(np.int64)
     has = np.flatnonzero(excluded)
-    keys = frame["key"].to_numpy(np.int64)[reprint_candidates(table, groups, ndocs, config)]
+    keys = keys[reprint_candidates(table, groups, ndocs, config)]
     zeros = np.zeros(len(keys), dtype=np.int64)
     yield pd.DataFrame({"kind": np.repeat(np.array([0, 1, 2], np.int8), [len(d), len(has), len(keys)]),
                         "a": np.concatenate((orders[d], orders[has], keys)),
@@ -725,7 +729,7 @@ def _targets_partition(frames: Iterator[pd.DataFrame], per_source: np.ndarray, c
     found = _cluster_partition(frames)
     if found is None:
         return
-    frame, table, ranks, groups, orders = found
+    frame, table, ranks, groups, orders, keys = found
     family, family_source = np.zeros(len(orders), np.int64), np.zeros(len(orders), np.int64)
     family[table.doc] = frame["family"].to_numpy(np.int64)
     family_source[table.doc] = frame["family_source"].to_numpy(np.int64)
@@ -733,7 +737,6 @@ def _targets_partition(frames: Iterator[pd.DataFrame], per_source: np.ndarray, c
     texts = _TextsAtHand({u: t for u, t in enumerate(text) if isinstance(t, str)})
     targets = cluster_targets(table, groups, _distinct_docs(table, groups), family, family_source, per_source, texts,
                               config)
-    keys = frame["key"].to_numpy(np.int64)
     for category, t in targets.items():
         yield pd.DataFrame({"category": np.full(len(t.unit), PRECEDENCE.index(category), np.int8),
                             "key": keys[t.unit], "match": np.where(t.match >= 0, keys[np.maximum(t.match, 0)], -1),
@@ -750,18 +753,17 @@ def _targets_of(found: pd.DataFrame, units: UnitTable, groups: list[np.ndarray])
     for name in CONTENT_CATEGORIES:
         rows = found[found["category"].to_numpy(np.int64) == PRECEDENCE.index(name)]
         unit = _rows_of(rows["key"].to_numpy(np.int64), keys, np.ones(len(rows), dtype=bool))
-        match = rows["match"].to_numpy(np.int64)
-        match = np.where(match >= 0, _rows_of(match, keys, match >= 0), -1)
-        if (unit < 0).any() or (match[rows["match"].to_numpy(np.int64) >= 0] < 0).any():
+        copy = rows["match"].to_numpy(np.int64)
+        match = _rows_of(copy, keys, copy >= 0)
+        if (unit < 0).any() or (match[copy >= 0] < 0).any():
             raise RuntimeError("the executors' cluster targets name units that the driver does not hold")
         targets[name] = Targets.of(unit, group_of[unit], match, rows["first"].to_numpy(bool))
     return targets
 
 
-def executor_slices(spark: SparkSession, docs: RDD, total: int, units: UnitTable, keys: np.ndarray,
-                    wanted: np.ndarray) -> DataFrame:
-    """(key, text) of the wanted rows of `units` (`keys`: their `decide.unit_keys`), sliced on the executors:
-    one job over the ranges of `docs`, each task with its own range's spans only."""
+def executor_slices(spark: SparkSession, docs: RDD, total: int, units: UnitTable, wanted: np.ndarray) -> DataFrame:
+    """(doc, start, text) of the wanted rows of `units`, sliced on the executors: one job over the ranges of
+    `docs`, each task with its own range's spans only."""
     wanted = np.unique(wanted)
     first = _range_starts(docs, total)
     cut = np.searchsorted(units.doc[wanted], first)  # `units` are in unit order, so sorted by document
@@ -769,21 +771,20 @@ def executor_slices(spark: SparkSession, docs: RDD, total: int, units: UnitTable
     for r, (a, b) in enumerate(zip(cut[:-1].tolist(), cut[1:].tolist())):
         if a < b:
             rows = wanted[a:b]
-            items[r] = pickle.dumps((keys[rows], units.doc[rows], units.start[rows], units.end[rows]),
-                                    pickle.HIGHEST_PROTOCOL)
+            items[r] = pickle.dumps((units.doc[rows], units.start[rows], units.end[rows]), pickle.HIGHEST_PROTOCOL)
 
-    def sliced(pairs: Iterator[tuple[list[tuple[int, Document]], bytes | None]]) -> Iterator[tuple[int, str]]:
+    def sliced(pairs: Iterator[tuple[list[tuple[int, Document]], bytes | None]]) -> Iterator[tuple[int, int, str]]:
         for keyed, pickled in pairs:
             if pickled is None:
                 continue
-            key, doc, start, end = pickle.loads(pickled)
+            doc, start, end = pickle.loads(pickled)
             by_order = dict(keyed)
             if not set(np.unique(doc).tolist()) <= by_order.keys():
                 raise RuntimeError("a range does not hold the documents its spans name")
-            for k, d, a, b in zip(key.tolist(), doc.tolist(), start.tolist(), end.tolist()):
-                yield k, by_order[d].text[a:b]
+            for d, a, b in zip(doc.tolist(), start.tolist(), end.tolist()):
+                yield d, a, by_order[d].text[a:b]
 
-    return spark.createDataFrame(_by_range(docs, items).mapPartitions(sliced), "key long, text string")
+    return spark.createDataFrame(_by_range(docs, items).mapPartitions(sliced), "doc long, start long, text string")
 
 
 class ExecutorUnits:
@@ -955,14 +956,13 @@ def clustered_nodes(nodes: DataFrame, labels: DataFrame) -> DataFrame:
 
 
 def cluster_members(rows: DataFrame, clustered: DataFrame) -> DataFrame:
-    """(key, doc, start, end, words, sentence_end, rule_hit, label) of every unit whose signature is clustered
-    (`clustered_nodes`): the members of the clusters, `key` as `decide.unit_keys` makes it."""
+    """(doc, start, end, words, sentence_end, rule_hit, label) of every unit whose signature is clustered
+    (`clustered_nodes`): the members of the clusters."""
     from pyspark.sql import functions as F
 
     units = rows.where((F.col("kind") == 0) & F.col("sigkey").isNotNull())
     return units.join(F.broadcast(clustered.select("sigkey", "label")), "sigkey").select(
-        F.shiftleft("doc", 32).bitwiseOR(F.col("start")).alias("key"), "doc", "start", "end", "words", "sentence_end",
-        F.col("rule").isNotNull().alias("rule_hit"), "label")
+        "doc", "start", "end", "words", "sentence_end", F.col("rule").isNotNull().alias("rule_hit"), "label")
 
 
 def similarities(analysis: Analysis, nodes: DataFrame, node_codes: np.ndarray) -> np.ndarray:

@@ -111,7 +111,7 @@ def test_the_executors_find_the_local_engines_families_and_cluster_targets(spark
     # `ExecutorClusters` splits the clusters over partitions and slices the texts it compares on the executors.
     import pandas as pd
 
-    from dedupe.decide import DocumentTexts, _distinct_docs, _families, _groups, doc_ranks, unit_keys, unmatched_chars
+    from dedupe.decide import DocumentTexts, _distinct_docs, _families, _groups, doc_ranks, unmatched_chars
     from dedupe.document import Document, UnitTable
 
     rng = np.random.default_rng(5)
@@ -160,7 +160,7 @@ def test_the_executors_find_the_local_engines_families_and_cluster_targets(spark
                                                     config(checked))
 
     members = spark.createDataFrame(pd.DataFrame({
-        "key": unit_keys(units), "doc": doc, "start": start, "end": end, "words": words.astype(np.int32),
+        "doc": doc, "start": start, "end": end, "words": words.astype(np.int32),
         "sentence_end": units.sentence_end, "rule_hit": rule_hit, "label": labels}))
     ranged = spark.sparkContext.parallelize(list(enumerate(docs)), 2).repartitionAndSortWithinPartitions(
         3, lambda order: engine._range_of(order, 3, len(docs)))
