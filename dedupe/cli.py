@@ -164,7 +164,7 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
         with spooled_stdin(found) as found:
             report, documents = _two_passes(found, config, out, findings_path, engine,
                                             not quiet and sys.stderr.isatty(), keep_texts=bool(html_path),
-                                            json_report=bool(report_path))
+                                            json_report=bool(report_path), others=(report_path, html_path))
         if report_path:
             if findings_path:  # the report names its findings file relative to itself
                 here = Path(report_path).resolve().parent
@@ -248,9 +248,10 @@ def _check_paths(found: Inputs, outputs: list[str], findings_path: str | None) -
 
 
 def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: str | None, engine: _Engine,
-                show: bool, keep_texts: bool = False, json_report: bool = False
-                ) -> tuple[Report, list[Document] | None]:
+                show: bool, keep_texts: bool = False, json_report: bool = False,
+                others: tuple[str | None, ...] = ()) -> tuple[Report, list[Document] | None]:
     """Read the inputs twice: signatures and decisions first, then cleaned text and findings, streamed.
+    (`others`: the run's other output files, which an output folder may hold.)
 
     With `keep_texts` (for the HTML report) the documents and all findings are also kept in memory.
     Otherwise findings are not held: they go to the findings file, or to a spool on disk for the JSON
@@ -287,6 +288,11 @@ def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: s
                 click.echo(f"dedupe: warning: no cleaned output for {len(writer.omitted)} input file(s) that could "
                            f"not be read (see summary.skipped): {', '.join(writer.omitted[:5])}"
                            f"{', ...' if len(writer.omitted) > 5 else ''}", err=True)
+            ours = {Path(p).resolve() for p in (findings_path, *others) if p}
+            if left := [str(p.relative_to(writer.target)) for p in writer.left if p not in ours]:
+                click.echo(f"dedupe: warning: {len(left)} file(s) in {out} were not written by this run and were "
+                           f"left as they were (an earlier run's output?): {', '.join(left[:5])}"
+                           f"{', ...' if len(left) > 5 else ''}", err=True)
             writer = None
     except BaseException as error:
         if writer is not None:

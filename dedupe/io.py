@@ -989,6 +989,7 @@ class OutputWriter:
         self.single: InputFile | None = None
         self.staging: Path | None = None
         self.omitted: list[str] = []  # inputs that `commit` wrote no output for, as they could not be read
+        self.left: list[Path] = []  # files of an existing output folder that `commit` did not write
         if self.target is None:
             return
         if inputs.stdin and inputs.files:
@@ -1116,7 +1117,9 @@ class OutputWriter:
         if not self.target.exists():
             os.replace(self.staging, self.target)
             return [str(self.target)]
-        # An existing folder: each output file replaces its namesake atomically; nothing else is touched.
+        # An existing folder: each output file replaces its namesake atomically; nothing else is touched, but
+        # what is left there is told (`left`): a file of an earlier run whose document is now dropped, or whose
+        # input is gone, is not this run's output.
         written = []
         for path in sorted(p for p in self.staging.rglob("*") if p.is_file()):
             dest = self.target / path.relative_to(self.staging)
@@ -1124,6 +1127,8 @@ class OutputWriter:
             os.replace(path, dest)
             written.append(str(dest))
         shutil.rmtree(self.staging, ignore_errors=True)
+        mine = set(written)
+        self.left = sorted(p for p in self.target.rglob("*") if p.is_file() and str(p) not in mine)
         return written
 
     def abort(self) -> None:

@@ -680,3 +680,26 @@ def test_every_config_flag_has_its_own_help_and_enumerations_are_choices():
     result = invoke("audit", "x", "--unit", "word")
     assert result.exit_code == 2 and "'word' is not one of" in result.output
     assert set(FIELD_CHOICES) <= scalar
+
+
+def test_a_rerun_into_an_output_folder_tells_what_it_left_there(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rng = random.Random(5)
+    story = "\n".join(sentence(rng, 14) for _ in range(6))
+    (folder / "a.txt").write_text(story)
+    (folder / "b.txt").write_text("\n".join(sentence(rng, 14) for _ in range(6)))
+    out = tmp_path / "out"
+    out.mkdir()  # for the report, written there
+    report = out / "report.json"
+    args = ["clean", str(folder), "-o", str(out), "--quiet", "--report", str(report)]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    assert sorted(p.name for p in out.iterdir()) == ["a.txt", "b.txt", "report.json"]
+    assert "not written by this run" not in first.stderr
+    (folder / "b.txt").write_text(story)  # now a duplicate of a.txt: dropped, so no b.txt is written
+    second = CliRunner().invoke(main, args)
+    assert second.exit_code == 0, second.output
+    assert "1 file(s) in" in second.stderr and "left as they were" in second.stderr
+    assert "b.txt" in second.stderr and "report.json" not in second.stderr  # the run's own report is its output
+    assert (out / "b.txt").read_text() != story  # untouched: the first run's cleaned text
