@@ -100,8 +100,9 @@ class Clusters(Sequence[dict[str, Any]]):
     It reads like the list it replaces (index, slice, iterate, compare with a list, pickle as a list); each
     read makes a new dict. `brief` gives them without their members, which is cheap."""
 
-    def __init__(self, make: Callable[[int, bool], dict[str, Any]], count: int) -> None:
-        self.make, self.count = make, count
+    def __init__(self, make: Callable[[int, bool], dict[str, Any]], count: int,
+                 members_json: Callable[[int], str] | None = None) -> None:
+        self.make, self.count, self.members_json = make, count, members_json
 
     def __len__(self) -> int:
         return self.count
@@ -122,6 +123,16 @@ class Clusters(Sequence[dict[str, Any]]):
     def brief(self) -> Iterator[dict[str, Any]]:
         """Every cluster without its `members`."""
         return (self.make(i, False) for i in range(self.count))
+
+    def encoded(self) -> Iterator[str]:
+        """Every cluster as `compact` JSON, its members written by `members_json` (the JSON of cluster i's
+        `members` list) without a dict per member, when given: most of the report's time went there."""
+        if self.members_json is None:
+            yield from map(compact, self)
+            return
+        for i in range(self.count):
+            head = compact(self.make(i, False))
+            yield f'{head[:-1]}, "members": {self.members_json(i)}}}'
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, (list, Clusters)) and list(self) == list(other)
@@ -184,7 +195,8 @@ class Report:
             yield from _json_list("findings", self.spool.rows() if self.spool else
                                   (compact(f.as_dict()) for f in self.findings))
             yield ",\n"
-        yield from _json_list("clusters", (compact(c) for c in self.clusters))
+        clusters = self.clusters.encoded() if isinstance(self.clusters, Clusters) else map(compact, self.clusters)
+        yield from _json_list("clusters", clusters)
         yield f',\n "syndication": {compact(self.syndication)}\n}}'
 
     @property
@@ -494,7 +506,20 @@ class ReportBuilder:
                                     zip(member_docs, start[members].tolist(), end[members].tolist())]
             return found
 
-        return Clusters(cluster, len(named) + len(duplicates))
+        id_json: dict[int, str] = {}  # a document's id as JSON, encoded once
+
+        def members_json(i: int) -> str:  # compact(cluster(i, True)["members"]), written directly
+            if i >= len(named):
+                root, dups = duplicates[i - len(named)]
+                rows = zip([root, *dups], itertools.repeat(0), chars[[root, *dups]].tolist())
+            else:
+                members = named[i][1]
+                rows = zip(doc[members].tolist(), start[members].tolist(), end[members].tolist())
+            return "[" + ", ".join(
+                f'{{"doc_id": {id_json.get(d) or id_json.setdefault(d, compact(ids[d]))}, "start": {a}, "end": {b}}}'
+                for d, a, b in rows) + "]"
+
+        return Clusters(cluster, len(named) + len(duplicates), members_json)
 
     def _syndication(self) -> dict[str, Any]:
         """Which sources reprint which: syndicated units per (copy source, canonical source)."""

@@ -13,7 +13,7 @@ from samples import NAMES, SAMPLES, expected_path, findings_of
 
 from dedupe import Config, Document, clean_documents, run
 from dedupe.io import discover, jsonl_line, read
-from dedupe.report import Finding, FindingsSpool, encode_findings, finding_line
+from dedupe.report import Finding, FindingsSpool, compact, encode_findings, finding_line
 from dedupe.rules import RuleSet, learned_prefixes, prefix_stats
 
 
@@ -629,7 +629,7 @@ def test_report_json_round_trips_to_the_same_data():
 def test_report_clusters_are_made_when_read_and_behave_as_a_list(generated_docs):
     # `Report.clusters` makes each cluster's dict when asked for, so that a report does not hold one dict per
     # member; it must read as the list it replaces, duplicate-document clusters (after the others) included.
-    report = run(generated_docs[:300] + [dict(generated_docs[0], id="copy-of-0")], Config()).report
+    report = run(generated_docs[:300] + [dict(generated_docs[0], id='copy "ü" of 0')], Config()).report
     listed = list(report.clusters)
     n = len(report.clusters)
     assert n == len(listed) > 2 and listed[-1]["category"] == "duplicate_document"
@@ -642,6 +642,9 @@ def test_report_clusters_are_made_when_read_and_behave_as_a_list(generated_docs)
     assert pickle.loads(pickle.dumps(report.clusters)) == listed and report.clusters + [] == listed
     assert report.clusters != tuple(listed)  # compares as a list does
     assert list(report.clusters.brief()) == [{k: v for k, v in c.items() if k != "members"} for c in listed]
+    # The JSON report writes each cluster without making its member dicts: the same bytes as encoding the dict.
+    assert list(report.clusters.encoded()) == [compact(c) for c in listed]
+    assert any('copy \\"ü\\" of 0' in line for line in report.clusters.encoded())
 
 
 def test_report_written_from_a_findings_spool_is_byte_identical(tmp_path, generated_docs):
