@@ -908,3 +908,26 @@ def test_a_clusters_category_is_that_of_most_of_its_findings_the_first_counted_a
         whole.add(Document(str(i), "Text"), Plan(), rows, 0, False)
     assert merged.main_categories() == whole.main_categories() == {
         "c1": "boilerplate", "c2": "template", "c3": "boilerplate"}
+
+
+def test_decide_reads_and_judges_in_workers_with_the_same_decisions(generated_docs, monkeypatch):
+    # With --jobs, `PooledTexts` reads the reprint checks' paragraphs and the headline candidates' documents,
+    # and judges the reprint pairs, in forked workers; the decisions must be those of one process.
+    from dedupe import pipeline
+
+    used: list[str] = []
+    in_order = pipeline.in_order
+
+    def recording(work, batches, jobs, context=None):
+        used.append(work.__name__)
+        return in_order(work, batches, jobs, context)
+
+    config = Config()
+    one = run(generated_docs, config, jobs=1)
+    monkeypatch.setattr(pipeline, "POOL_MIN_ITEMS", 1)
+    monkeypatch.setattr(pipeline, "in_order", recording)
+    two = run(generated_docs, config, jobs=2)
+    assert {"_map_texts", "_judge_pairs"} <= set(used)
+    assert one.report.findings == two.report.findings and len(one.report.findings) > 100
+    assert [d.text for d in one.documents] == [d.text for d in two.documents]
+    assert one.decisions.dropped == two.decisions.dropped and (one.decisions.removed == two.decisions.removed).all()
