@@ -151,6 +151,9 @@ def _execute(inputs: tuple[str, ...], out: str | None, config_file: str | None, 
             config = dataclasses.replace(config, keep_original_field=None)
         _warn_ignored(engine)
         found = discover(inputs)
+        if config.keep_original_field and any(item.kind == "txt" for item in found.files):
+            click.echo("dedupe: warning: --keep-original-field is ignored for .txt inputs: their cleaned .txt "
+                       "files have no field to keep the original in", err=True)
         if engine.name == "spark":  # before stdin is spooled
             from dedupe import spark
 
@@ -438,6 +441,8 @@ def report_command(report_file: str, inputs: tuple[str, ...], html_path: str | N
     except (ValueError, FileNotFoundError) as error:  # ConfigError is a ValueError
         click.echo(f"dedupe: {error}", err=True)
         sys.exit(EXIT_USAGE)
+    if documents is not None and (mismatch := html.texts_mismatch(report, {d.id for d in documents})):
+        click.echo(f"dedupe: warning: {mismatch} (is --input what the report was made from?)", err=True)
     try:
         html.write_html(html_path, report, documents, html_max_docs, html_max_clusters)
     except (OutputError, OSError) as error:

@@ -20,7 +20,7 @@ import json
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from html import escape
 from pathlib import Path
@@ -113,6 +113,16 @@ def read_documents(inputs: Sequence[str], report: Report) -> list[Document]:
     params = {k: v for k, v in (report.summary.get("parameters") or {}).items() if k in known}
     config = Config.from_dict({**params, "strict": False})
     return list(Admission(config).admit(read(discover(inputs), config)))
+
+
+def texts_mismatch(report: Report, ids: Collection[str]) -> str | None:
+    """How the documents given to render a report (their `ids`) differ from those it counts, or None."""
+    flagged = {f.doc_id for f in report.findings}
+    missing = sum(1 for d in flagged if d not in ids)
+    if not missing and len(ids) == report.summary["documents"]:
+        return None
+    return (f"The texts given hold {len(ids):,} documents; the report counts {report.summary['documents']:,}, "
+            f"and {missing:,} documents with findings have no text")
 
 
 @dataclass
@@ -287,11 +297,8 @@ def _choose_documents(page: _Page, boiler: list[_Row], syndicated: list[_Syndica
                           "out, and the syndication view quotes the report's texts, cut at 200 characters.")
         return
     texts = page.corpus.texts
-    missing = sum(1 for d in page.by_doc if d not in texts)
-    if missing or len(texts) != page.report.summary["documents"]:
-        page.notes.append(f"The texts given hold {len(texts):,} documents; the report counts "
-                          f"{page.report.summary['documents']:,}, and {missing:,} documents with findings have no "
-                          "text: the charts use the texts given.")
+    if (mismatch := texts_mismatch(page.report, texts.keys())) is not None:
+        page.notes.append(f"{mismatch}: the charts use the texts given.")
     wanted: list[str] = [r.findings[0].doc_id for r in boiler]
     for s in syndicated:
         wanted += ([s.kept["doc_id"]] if s.kept else []) + [f.doc_id for f in s.copies[:COPIES_SHOWN]]

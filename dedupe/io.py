@@ -10,7 +10,9 @@ interrupted run leaves the old output or none, never half of one.
 from __future__ import annotations
 
 import array
+import base64
 import contextlib
+import datetime
 import errno
 import glob
 import gzip
@@ -166,6 +168,21 @@ def open_binary(path: Path) -> IO[bytes]:
     if name.endswith(".zst"):
         return io.BufferedReader(ZstdFrames(open(path, "rb")))
     return open(path, "rb")
+
+
+GZIP_MAGIC, ZSTD_MAGIC = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
+
+
+def _sniffed(stream: IO[bytes]) -> IO[bytes]:
+    """Stdin's JSONL, decompressed when it is gzip or zstd data (by its first bytes: stdin has no file name
+    whose suffix would say so)."""
+    buffered = stream if hasattr(stream, "peek") else io.BufferedReader(stream)  # type: ignore[arg-type]
+    head = buffered.peek(4)[:4]
+    if head.startswith(GZIP_MAGIC):
+        return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
+    if head.startswith(ZSTD_MAGIC):
+        return io.BufferedReader(ZstdFrames(buffered))
+    return buffered
 
 
 class ZstdFrames(io.RawIOBase):
@@ -386,9 +403,9 @@ def read(inputs: Inputs, config: Config, stdin: IO[bytes] | None = None, raw: bo
     if inputs.stdin:
         if inputs.stdin_copy is not None:
             with open(inputs.stdin_copy, "rb") as stream:
-                yield from _jsonl_lines(stream, "<stdin>", config, "<stdin>", raw=raw)
+                yield from _jsonl_lines(_sniffed(stream), "<stdin>", config, "<stdin>", raw=raw)
         else:
-            yield from _jsonl_lines(stdin or sys.stdin.buffer, "<stdin>", config, "<stdin>", raw=raw)
+            yield from _jsonl_lines(_sniffed(stdin or sys.stdin.buffer), "<stdin>", config, "<stdin>", raw=raw)
     for item in inputs.files:
         yield from read_file(item, config, raw)
 
@@ -825,10 +842,11 @@ class ArraySpool(Spool):
 
 
 def _compressed(raw: IO[bytes], name: str) -> IO[bytes]:
-    """Wrap a binary stream in gzip or zstd compression by the file name's suffix."""
+    """Wrap a binary stream in gzip or zstd compression by the file name's suffix. The gzip header names no
+    file (the stream's own name is a temporary one, which `gunzip -N` would restore) and has no time."""
     name = name.lower()
     if name.endswith(".gz"):
-        return gzip.GzipFile(fileobj=raw, mode="wb", mtime=0)
+        return gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0)
     if name.endswith(".zst"):
         import zstandard
 
@@ -896,7 +914,18 @@ def write_text(target: Path, text: str | Iterable[str | bytes]) -> None:
     file.close(success=True)
 
 
-_JSON = json.JSONEncoder(ensure_ascii=False)  # what json.dumps(..., ensure_ascii=False) builds on every call
+def _json_value(value: Any) -> Any:
+    """A JSON value for what Parquet columns (or an API user's records) hold beyond JSON's types: dates and
+    times as ISO 8601 strings, decimals as strings (exact), bytes as base64 text; anything else as `str`."""
+    if isinstance(value, (datetime.date, datetime.time)):  # datetime.datetime is a date
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return str(value)  # Decimal, timedelta, ...
+
+
+# What json.dumps(..., ensure_ascii=False) builds on every call, with `_json_value` for the other types.
+_JSON = json.JSONEncoder(ensure_ascii=False, default=_json_value)
 
 
 def jsonl_line(record: dict[str, Any]) -> bytes:

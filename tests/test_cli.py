@@ -703,3 +703,50 @@ def test_a_rerun_into_an_output_folder_tells_what_it_left_there(tmp_path):
     assert "1 file(s) in" in second.stderr and "left as they were" in second.stderr
     assert "b.txt" in second.stderr and "report.json" not in second.stderr  # the run's own report is its output
     assert (out / "b.txt").read_text() != story  # untouched: the first run's cleaned text
+
+
+def test_parquet_values_beyond_json_types_are_written_as_json_text(tmp_path):
+    import datetime
+    import decimal
+
+    source = tmp_path / "in.parquet"
+    pq.write_table(pa.table({
+        "id": [1, 2], "text": ["A first story with its own words.", "Another story, other words again."],
+        "date": [datetime.date(2026, 3, 9), None], "at": [datetime.datetime(2026, 3, 9, 1, 2, 3), None],
+        "price": pa.array([decimal.Decimal("1.10"), None], pa.decimal128(5, 2)), "blob": [b"\x00\x01", None]}),
+        source)
+    result = CliRunner().invoke(main, ["clean", str(source), "-o", "-", "--quiet"])
+    assert result.exit_code == 0, result.output
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first == {"id": 1, "text": "A first story with its own words.", "date": "2026-03-09",
+                     "at": "2026-03-09T01:02:03", "price": "1.10", "blob": "AAE="}
+    assert second["date"] is None and second["blob"] is None
+
+
+def test_gzip_output_names_no_temporary_file(tmp_path):
+    source = write_jsonl(tmp_path / "in.jsonl", records())
+    out = tmp_path / "out.jsonl.gz"
+    assert invoke("clean", str(source), "-o", str(out), "--quiet").exit_code == 0
+    header = out.read_bytes()[:10]
+    assert header[:2] == b"\x1f\x8b" and not header[3] & 0x08  # FLG.FNAME unset: no file name recorded
+    assert [json.loads(line)["id"] for line in gzip.decompress(out.read_bytes()).splitlines()] == ["r0", "r1", "r2"]
+
+
+@pytest.mark.parametrize("compress", [gzip.compress, lambda data: zstandard.ZstdCompressor().compress(data)])
+def test_compressed_jsonl_on_stdin_is_read_as_jsonl(tmp_path, compress):
+    plain = b"".join(json.dumps(r).encode() + b"\n" for r in records())
+    expected = invoke("clean", "-", "-o", "-", "--quiet", input=plain)
+    got = invoke("clean", "-", "-o", "-", "--quiet", input=compress(plain))
+    assert got.exit_code == 0 and got.stdout == expected.stdout and got.stdout.count("\n") == 3
+
+
+def test_keep_original_field_on_txt_input_says_it_is_ignored(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("A story of its own, with words.\n")
+    result = invoke("clean", str(folder), "-o", str(tmp_path / "out"), "--keep-original-field", "raw", "--quiet")
+    assert result.exit_code == 0 and "--keep-original-field is ignored for .txt inputs" in result.stderr
+    assert (tmp_path / "out" / "a.txt").read_text() == "A story of its own, with words.\n"
+    jsonl = write_jsonl(tmp_path / "in.jsonl", records())
+    result = invoke("clean", str(jsonl), "-o", str(tmp_path / "o.jsonl"), "--keep-original-field", "raw", "--quiet")
+    assert result.exit_code == 0 and "ignored" not in result.stderr

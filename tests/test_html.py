@@ -196,7 +196,12 @@ def test_cli_audit_html_and_report_command_give_the_same_page(tmp_path):
     assert result.exit_code == 0, result.output
     result = runner.invoke(main, ["report", str(report), "--html", str(second), "--input", str(SAMPLES)])
     assert result.exit_code == 0, result.output
-    assert first.read_bytes() == second.read_bytes()
+    assert first.read_bytes() == second.read_bytes() and "warning" not in result.stderr
+    other = tmp_path / "other"  # texts that are not what the report was made from: said on stderr too
+    other.mkdir()
+    (other / "a.txt").write_text("Some other text entirely.\n")
+    result = runner.invoke(main, ["report", str(report), "--html", str(tmp_path / "o.html"), "--input", str(other)])
+    assert result.exit_code == 0 and "warning: The texts given hold 1 documents" in result.stderr
     bare = tmp_path / "c.html"
     assert runner.invoke(main, ["report", str(report), "--html", str(bare)]).exit_code == 0
     assert "Texts were not given" in bare.read_text()
