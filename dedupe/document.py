@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime
+import email.utils
+import functools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -33,9 +38,63 @@ class Document:
     path: str = ""
     chars: int = 0  # length of the text, kept when the text itself is dropped after the first pass
 
-    def sort_key(self) -> tuple[int, str, int]:
-        """Earliest date first (undated last), then input order."""
-        return (0 if self.date else 1, self.date or "", self.order)
+    def sort_key(self) -> tuple[int, float, str, int]:
+        """Earliest date first, then input order: dates that `date_seconds` reads compare as instants; others
+        come after them, compared as text; undated documents last."""
+        if not self.date:
+            return (2, 0.0, "", self.order)
+        seconds = date_seconds(self.date)
+        return (1, 0.0, self.date, self.order) if seconds is None else (0, seconds, "", self.order)
+
+
+_MONTHS = {name: i for i, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                                               "nov", "dec"), 1)}
+# `9 March 2026`, `09-MAR-1987`, `March 9, 2026`, `Sunday, Mar. 9 2026`, each with an optional time after it.
+_WRITTEN = re.compile(
+    r"(?:[a-z]+,?\s+)?(?:(?P<d1>\d{1,2})(?:\s+|-)(?P<m1>[a-z]{3,9})\.?(?:\s+|-)(?P<y1>\d{4})"
+    r"|(?P<m2>[a-z]{3,9})\.?\s+(?P<d2>\d{1,2}),?\s+(?P<y2>\d{4}))"
+    r"(?:,?\s+(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d{1,6}))?)?)?", re.IGNORECASE)
+_MONTH_NAMES = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "sept",
+                "october", "november", "december"}
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a crawl's dates repeat
+def date_seconds(date: str) -> float | None:
+    """A date as seconds since the epoch (UTC; a date or time without a zone is taken as UTC), or None when it
+    is none of: ISO 8601 (`2026-03-09`, `2026-03-09T01:02:03+05:00`, `20260309`), RFC 2822 (`Mon, 09 Mar 2026
+    01:02:03 GMT`), a written date (`9 March 2026`, `March 9, 2026`, `Sunday, Mar. 9 2026`, `09-MAR-1987
+    15:01:01.79`; English month names, abbreviated or not), or Unix time in seconds (9-10 digits) or
+    milliseconds (12-13 digits). Scraped dates come in all of these; compared as text, `9 March` sorted after
+    `10 March` and an offset was ignored."""
+    text = date.strip()
+    if text.isdigit() and len(text) in (9, 10, 12, 13):
+        return int(text) / (1000 if len(text) > 10 else 1)
+    found = None
+    with contextlib.suppress(ValueError):
+        found = datetime.datetime.fromisoformat(text)
+    if found is None and (written := _WRITTEN.fullmatch(text)):
+        found = _written(written)
+    if found is None:
+        with contextlib.suppress(TypeError, ValueError, IndexError):
+            found = email.utils.parsedate_to_datetime(text)
+    if found is None:
+        return None
+    return (found if found.tzinfo else found.replace(tzinfo=datetime.timezone.utc)).timestamp()
+
+
+def _written(match: re.Match[str]) -> datetime.datetime | None:
+    """The date and time of a `_WRITTEN` match, None when its month is no month or its day is out of range."""
+    parts = match.groupdict()
+    month = (parts["m1"] or parts["m2"]).lower()
+    if month not in _MONTH_NAMES and month not in _MONTHS:  # a full name, or its first three letters
+        return None
+    day, year = int(parts["d1"] or parts["d2"]), int(parts["y1"] or parts["y2"])
+    clock = [int(parts[k] or 0) for k in ("h", "mi", "s")]
+    micro = int((parts["f"] or "0").ljust(6, "0"))
+    try:
+        return datetime.datetime(year, _MONTHS[month[:3]], day, *clock, micro)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

@@ -931,3 +931,18 @@ def test_decide_reads_and_judges_in_workers_with_the_same_decisions(generated_do
     assert one.report.findings == two.report.findings and len(one.report.findings) > 100
     assert [d.text for d in one.documents] == [d.text for d in two.documents]
     assert one.decisions.dropped == two.decisions.dropped and (one.decisions.removed == two.decisions.removed).all()
+
+
+def test_the_canonical_copy_is_the_earliest_by_date_not_by_its_text():
+    wire = ("The regional council approved the new harbour budget on Tuesday after a long debate about the cost "
+            "of dredging the channel and repairing the old stone pier.")
+    post = ("Fishermen on the east quay said they had waited eleven years for the works and would believe it "
+            "when the first barge arrived, while the mayor promised a public meeting in April.")
+    herald = ("Our reporter walked the length of the pier on Wednesday morning: two of the old mooring rings "
+              "have already fallen into the water and the railings are tied up with rope in three places.")
+    docs = [{"id": "post", "date": "10 March 2026", "text": f"{post}\n{wire}"},
+            {"id": "herald", "date": "9 March 2026", "text": f"{herald}\n{wire}"}]
+    found = {(f.doc_id, f.category) for f in run(docs, Config()).report.findings}
+    assert found == {("post", "syndicated")}  # as text, "10 March" sorts before "9 March"
+    docs[1]["date"] = "2026-03-10T06:00:00+08:00"  # 22:00 UTC on 9 March, earlier than 10 March 00:00 UTC
+    assert {(f.doc_id, f.category) for f in run(docs, Config()).report.findings} == {("post", "syndicated")}

@@ -1015,3 +1015,25 @@ def test_decide_takes_an_engine_with_no_range_and_spread_marks_copy_and_refuse_u
     assert spread.group.tolist() == [3, -1] and spread.bits.tolist() == [1, 0]
     with pytest.raises(AttributeError):
         spread.part  # noqa: B018  (a Marks method, not a mark)
+
+
+def test_dates_order_documents_as_instants_whatever_their_format():
+    from dedupe.document import Document, date_seconds
+
+    day = 86400
+    assert date_seconds("10 March 2026") - date_seconds("9 March 2026") == day  # as text, "10" sorts first
+    assert date_seconds("2026-03-09") == date_seconds("March 9, 2026") == date_seconds("Mar. 9 2026") \
+        == date_seconds("Monday, 9 Mar 2026") == date_seconds("20260309") == date_seconds("1773014400")
+    assert date_seconds("2026-03-10T23:00:00-05:00") - date_seconds("2026-03-11T01:00:00+00:00") == 3 * 3600
+    assert date_seconds("Mon, 09 Mar 2026 01:02:03 GMT") == date_seconds("2026-03-09T01:02:03Z")
+    assert date_seconds("1-MAR-1987 15:01:01.79") > date_seconds("26-FEB-1987 15:01:01.79")
+    assert date_seconds("1773014400000") == date_seconds("1773014400")
+    for unread in ("garbage", "31 February 2026", "Mayo 9, 2026", "2026"):
+        assert date_seconds(unread) is None
+    docs = [Document("late", "", date="10 March 2026", order=0), Document("text-b", "", date="b", order=1),
+            Document("undated", "", order=2), Document("early", "", date="9 March 2026", order=3),
+            Document("text-a", "", date="a", order=4), Document("zoned", "", date="2026-03-09T23:00:00-05:00",
+                                                                 order=5)]
+    # Read dates first, by instant; then dates it cannot read, as text; undated last.
+    assert [d.id for d in sorted(docs, key=Document.sort_key)] == ["early", "late", "zoned", "text-a", "text-b",
+                                                                   "undated"]
