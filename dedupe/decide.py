@@ -41,6 +41,9 @@ CONTENT_CATEGORIES = ("repeat", "boilerplate", "syndicated")  # those of the con
 MAX_DOCS_FOR_COVERAGE = 50
 # Share of a long cluster's families that must be on sites where it is site-wide for it to be boilerplate.
 SITE_MAJORITY = 0.25
+# Share of a short sentence's families that must be on sites printing it in `min_docs` families or more for it
+# to be their chrome (a share prompt) rather than a wire sentence that one outlet happened to print twice.
+CHROME_MAJORITY = 0.5
 
 
 @dataclass
@@ -783,9 +786,9 @@ def cluster_targets(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarra
     more is boilerplate, unless it is long (syndicated_min_words, or prose_min_words with most members
     ending a sentence): a long cluster is boilerplate only when one site repeats it on at least
     `long_boilerplate_min_docs` pages and `boilerplate_site_share` of its pages, and a short sentence that
-    one site repeats in `min_docs` families is that site's chrome. Otherwise a long cluster in two
-    documents or more is syndicated: each later document's first copy reprints the earliest copy that it
-    does not merely quote (`first_reprinted`).
+    sites repeating it in `min_docs` families print in half of its families is their chrome. Otherwise a
+    long cluster in two documents or more is syndicated: each later document's first copy reprints the
+    earliest copy that it does not merely quote (`first_reprinted`).
 
     Every group is decided on its own, given its documents' families (`family`, per document: any number that
     names the family), the source of each family's first document (`family_source`, per document, a code of
@@ -856,10 +859,13 @@ def _boilerplate(group: np.ndarray, fam: np.ndarray, source: np.ndarray, per_sou
     long group is chrome (a site's "About us" footer, an archive's or a consent vendor's notice on many sites)
     when the sites where it is site-wide hold at least `SITE_MAJORITY` of its families: a paragraph that many
     outlets print once or twice each (a wire lede, a quoted statement) is not furniture however often one of
-    them repeats it, and stays syndicated."""
+    them repeats it, and stays syndicated. A short one (under `syndicated_min_words`) is chrome (a share
+    prompt) when sites that print it in `min_docs` families or more hold `CHROME_MAJORITY` of its families: a
+    wire sentence that one outlet printed on two pages among many outlets' copies stays syndicated."""
     order, first = _by_pair(group, fam)
     group, source = group[order[first]], source[order[first]]  # one row per (group, family)
-    boiler = np.bincount(group, minlength=len(most)) >= config.min_docs
+    families = np.bincount(group, minlength=len(most))
+    boiler = families >= config.min_docs
     check = boiler & long
     if not check.any():
         return boiler, long
@@ -867,14 +873,14 @@ def _boilerplate(group: np.ndarray, fam: np.ndarray, source: np.ndarray, per_sou
     key = group[keep] * len(per_source) + source[keep]
     pair, count = np.unique(key, return_counts=True)  # families per (group, source of the family's document)
     pair_group, pair_source = pair // len(per_source), pair % len(per_source)
-    most_on_one_site = np.zeros(len(most), dtype=np.int64)
-    np.maximum.at(most_on_one_site, pair_group, count)
+    repeated = count >= config.min_docs  # a site that prints it in min_docs of its families or more
+    on_repeating_sites = np.bincount(pair_group[repeated], weights=count[repeated], minlength=len(most))
     on_site = (count >= config.long_boilerplate_min_docs) & (count >= config.boilerplate_site_share
                                                              * per_source[pair_source])
     # Families on the sites where the group is site-wide, against all of its families.
     site_wide = (np.bincount(pair_group[on_site], weights=count[on_site], minlength=len(most))
-                 >= SITE_MAJORITY * np.bincount(group, minlength=len(most)))
-    chrome = check & (most < config.syndicated_min_words) & (most_on_one_site >= config.min_docs)
+                 >= SITE_MAJORITY * families)
+    chrome = check & (most < config.syndicated_min_words) & (on_repeating_sites >= CHROME_MAJORITY * families)
     return np.where(check & ~chrome, site_wide, boiler), long & ~chrome
 
 

@@ -126,6 +126,14 @@ def test_a_short_wire_sentence_on_two_outlets_is_syndicated_not_boilerplate():
     assert all(wire not in d.text for d in short.documents)
     one_site = [{**d, "source": "post"} for d in docs]  # a sentence one site prints on every page is its chrome
     assert all(wire not in d.text for d in run(one_site, Config()).documents)
+    # Printed by five outlets, one of them on two of its pages: still wire copy, not that outlet's chrome.
+    many = [{"id": f"o{i}", "source": f"outlet{i}", "date": f"2026-03-0{i + 1}",
+             "text": f"Edition {i} opens with its own line number {i}\n{wire}\n{_OUTLET_OWN[i % 3]} Page {i}."}
+            for i in range(5)]
+    many.append({"id": "o0-again", "source": "outlet0", "date": "2026-03-07",
+                 "text": f"A different story on the same site, about rents\n{wire}\nRents rose by a tenth in May."})
+    kept = [d.document.id for d in run(many, Config()).documents if wire in d.text]
+    assert kept == ["o0"]
 
 
 _OUTLET_OWN = [  # invented, like every text in the tests

@@ -603,7 +603,7 @@ def test_duplicate_documents_match_the_rule_written_with_loops(seed):
 def _content_targets_by_loops(units, groups, family, sources, texts, config):
     """The content-cluster rule written plainly, one cluster and one member at a time:
     {unit: {category: (cluster, match, first)}}."""
-    from dedupe.decide import SITE_MAJORITY, reprints
+    from dedupe.decide import CHROME_MAJORITY, SITE_MAJORITY, reprints
 
     per_source = {}
     for s in sources:
@@ -625,7 +625,8 @@ def _content_targets_by_loops(units, groups, family, sources, texts, config):
             counts = {}
             for d in families:
                 counts[sources[d]] = counts.get(sources[d], 0) + 1
-            if most < config.syndicated_min_words and max(counts.values()) >= config.min_docs:
+            repeating = sum(c for c in counts.values() if c >= config.min_docs)  # on sites that repeat it
+            if most < config.syndicated_min_words and repeating and repeating >= CHROME_MAJORITY * len(families):
                 long = False
             else:
                 share = config.boilerplate_site_share
