@@ -33,9 +33,9 @@ from dedupe.io import (
     discover,
     inside_input,
     kind_of,
+    made_folder,
     read,
     spooled_stdin,
-    unwritable,
 )
 from dedupe.pipeline import Analysis, InputError, Render, analyse_corpus, render_again, second_pass
 from dedupe.report import FindingsFile, FindingsSpool, Report, skip_reasons, summary_lines, top_boilerplate
@@ -237,9 +237,7 @@ def _check_paths(found: Inputs, outputs: list[str], findings_path: str | None) -
             raise FileNotFoundError(f"{path} is an input; choose another output path")
         if target.is_dir():
             raise FileNotFoundError(f"{path} is a folder, not a file")
-        if not target.parent.is_dir():
-            raise FileNotFoundError(f"{path}: the folder {target.parent} does not exist")
-        problem = unwritable(target.parent)
+        problem = made_folder(target.parent)  # missing folders are made, as for -o
         if problem is not None:
             raise FileNotFoundError(f"{path}: cannot write to {target.parent}: {problem}")
         folder = inside_input(target, found) if kind_of(target) else None  # a file a later run would read

@@ -60,6 +60,16 @@ def unwritable(folder: Path) -> str | None:
         return err.strerror or str(err)
 
 
+def made_folder(folder: Path) -> str | None:
+    """Create `folder` and its missing parents for an output; why that cannot be done, or None."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+        return f"{blocker} is a file, not a folder" if blocker is not None else err.strerror or str(err)
+    return unwritable(folder)
+
+
 def inside_input(target: Path, inputs: Inputs) -> Path | None:
     """The input folder that `target` would sit inside, where a later run would read it as input, or None."""
     for item in inputs.files:
@@ -1047,11 +1057,7 @@ class OutputWriter:
         # else beside the target.
         self.inside = self.single is None and self.target.is_dir()
         parent = self.target if self.inside else self.target.parent
-        try:  # checked now, used at the first write, so that nothing exists to clean up before then
-            parent.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise OutputRefused(f"cannot write to {parent}: {err.strerror or err}") from err
-        problem = unwritable(parent)
+        problem = made_folder(parent)  # checked now, used at the first write, so nothing is left to clean up
         if problem is not None:
             raise OutputRefused(f"cannot write to {parent}: {problem}")
         self.roots = sorted({str(item.root) for item in inputs.files})

@@ -403,7 +403,7 @@ def test_outputs_that_a_later_run_would_read_as_input_are_refused(tmp_path):
 
 
 def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(tmp_path, monkeypatch):
-    from dedupe import cli, io
+    from dedupe import io
 
     assert io.unwritable(tmp_path) is None and io.unwritable(tmp_path / "missing") == "No such file or directory"
     if Path("/proc").is_dir():  # a folder that takes no file says so, not "No such file or directory"
@@ -413,7 +413,6 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(tmp_
     locked.mkdir()
     real = io.unwritable
     monkeypatch.setattr(io, "unwritable", lambda folder: "Read-only file system" if folder == locked else real(folder))
-    monkeypatch.setattr(cli, "unwritable", io.unwritable)
     for args in (("audit", "--report", str(locked / "r.json")), ("audit", "--html", str(locked / "r.html")),
                  ("clean", "-o", str(locked / "out.jsonl"))):
         result = invoke(args[0], str(source), *args[1:], "--quiet")
@@ -425,7 +424,10 @@ def test_unusable_report_paths_fail_before_any_work(tmp_path):
     source = write_jsonl(tmp_path / "in.jsonl", records())
     blocker = tmp_path / "afile"
     blocker.write_text("x")
-    assert invoke("audit", str(source), "--findings", str(blocker / "f.jsonl"), "--quiet").exit_code == 2
+    result = invoke("audit", str(source), "--findings", str(blocker / "f.jsonl"), "--quiet")
+    assert result.exit_code == 2 and f"{blocker} is a file, not a folder" in result.output
+    result = invoke("clean", str(source), "-o", str(blocker / "sub" / "out.jsonl"), "--quiet")
+    assert result.exit_code == 2 and f"{blocker} is a file, not a folder" in result.output
     assert invoke("audit", str(source), "--findings", str(tmp_path / "f.csv"), "--quiet").exit_code == 2
     assert invoke("audit", str(source), "--report", str(tmp_path), "--quiet").exit_code == 2
 
@@ -750,3 +752,13 @@ def test_keep_original_field_on_txt_input_says_it_is_ignored(tmp_path):
     jsonl = write_jsonl(tmp_path / "in.jsonl", records())
     result = invoke("clean", str(jsonl), "-o", str(tmp_path / "o.jsonl"), "--keep-original-field", "raw", "--quiet")
     assert result.exit_code == 0 and "ignored" not in result.stderr
+
+
+def test_missing_folders_of_every_output_are_made(tmp_path):
+    source = write_jsonl(tmp_path / "in.jsonl", records())
+    new = tmp_path / "new"
+    paths = [new / "a" / "out.jsonl", new / "b" / "r.json", new / "c" / "f.jsonl", new / "d" / "r.html"]
+    result = invoke("clean", str(source), "-o", str(paths[0]), "--report", str(paths[1]), "--findings",
+                    str(paths[2]), "--html", str(paths[3]), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
