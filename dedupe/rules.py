@@ -42,6 +42,7 @@ _WHEN = (
 )
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _AGENCIES = "ap|afp|reuters|getty images|getty|epa|pa media|shutterstock|alamy|bloomberg|ap photo"
+_NAME = r"[\p{L}.'-]+(?:\s+[\p{L}.'-]+){0,3}"  # up to four words: a photographer, an agency, "Kremlin Pool Photo"
 _WEEKDAY = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?"
 _TIME = r"\d{1,2}[:.]\d{2}(?:\s*[ap]\.?\s?m\.?)?(?:\s*(?-i:\p{Lu}{2,5}))?"  # a zone in capitals, under (?i) too
 # A numeric date repeats its separator (16.07.2018, 07/16/2018, 2018-07-16): `27.35/40` is a price, `5-7/8` a rate.
@@ -60,7 +61,8 @@ BUILTIN_RULES: dict[str, str] = {
     "section_header": (
         r"(?i)(?:read more|related(?: articles| stories| content| news| topics)?|most (?:read|popular|viewed|shared)"
         r"|recommended(?: for you)?|you may also like|trending(?: now)?|top stories|more stories"
-        r"|more on this story|advertisement|sponsored(?: content)?|skip to (?:main )?content)"
+        r"|more on this story|advertisement|sponsored(?: content)?|skip to (?:main )?content"
+        r"|(?:advertisement\s*[-–—:|]?\s*)?(?:continue reading|(?:story|article) continues) below)"
     ),
     "stamp": (
         rf"(?i)(?:.{{0,60}}\|\s*)?(?:{_STAMP_WORDS})"
@@ -70,17 +72,22 @@ BUILTIN_RULES: dict[str, str] = {
     ),
     # A date with a time after it (`, 7:08 AM`, `at 7:08 AM`, `— 3:25pm`) or before it (`2:21 PM 07/16/2018`).
     "date_line": (
-        rf"(?i)(?:{_TIME}\s+)?(?:\p{{L}}+,?\s+)?{_DATE}(?:(?:\s*(?:[,|@–—-]|\bat\b)\s*|\s+){_TIME})?"
+        rf"(?i)(?:{_TIME}\s*,?\s+)?(?:\p{{L}}+,?\s+)?{_DATE}(?:(?:\s*(?:[,|@–—-]|\bat\b)\s*|\s+){_TIME})?"
         rf"(?:\s*[（(][^（()）]{{1,30}}[)）])?"
     ),
     "picture_credit": (
         r"(?i)\(?(?:picture|photo|photograph|image|pic|credit|photo credit|image credit|image source"
         r"|foto|фото|写真)s?\s*[:：]\s*.{1,80}"
+        r"|(?:picture|photo|image) (?:credit should read|copyright)\s+.{1,80}"
     ),
     # `AP Photo / Jane Doe`, and the other way round, `Jane Doe / Getty Images`.
+    # `Mikhail Metzel | TASS | Getty Images`, `... | TASS via Getty Images`; `(Alexei Nikolsky/Sputnik/Kremlin Pool
+    # Photo via AP)`.
     "agency_credit": (
         rf"(?i)\(?(?:(?:{_AGENCIES}|pa)(?:\s*/\s*[\p{{L}} .'-]{{1,40}})?"
-        rf"|[\p{{L}} .'-]{{1,40}}\s*/\s*(?:{_AGENCIES}|file))\)?"
+        rf"|[\p{{L}} .'-]{{1,40}}\s*/\s*(?:{_AGENCIES}|file)"
+        rf"|(?!by\s)(?:{_NAME}\s*[/|]\s*){{1,3}}(?:{_NAME}\s+via\s+)?(?:{_AGENCIES}|file)"
+        rf"|(?!by\s){_NAME}(?:/{_NAME}){{1,3}}\s+via\s+(?:{_AGENCIES}))\)?"
     ),
     "share_follow": (
         r"(?i)(?:share(?: this(?: article| story| page| post)?)?(?: (?:on|via) \p{L}+)?|tweet|email|print"

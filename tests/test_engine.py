@@ -553,6 +553,15 @@ def test_rules_can_be_disabled_added_and_must_compile():
     ("Copyright 2026 Harbour Gazette Ltd", "copyright"),
     ("(c) Harbour Gazette", "copyright"),
     ("Copyright ©", "copyright"),
+    # Found left in place by a new-user review on news-provenance-events (session 16), written anew here.
+    ("Advertisement - Continue Reading Below", "section_header"),
+    ("Story continues below", "section_header"),
+    ("Photo credit should read JANE DOE/AFP/Getty Images", "picture_credit"),
+    ("Image copyright Harbour Gazette", "picture_credit"),
+    ("Ana Ruiz | TASS | Getty Images", "agency_credit"),
+    ("Ana Ruiz | TASS via Getty Images", "agency_credit"),
+    ("(Tom Ellis/Harbour Pool Photo via AP)", "agency_credit"),
+    ("11:16 pm CDT, Saturday, March 14, 2026", "date_line"),
 ])
 def test_builtin_rules_match_news_chrome(line, rule):
     assert RuleSet.from_config(Config()).match(line) == rule
@@ -579,6 +588,8 @@ def test_builtin_rules_match_news_chrome(line, rule):
     "six       5-7/8",
     "copyrights and trademarks.",
     "(C) - Sales made on the growers' own account.",
+    "The footage was handed out via AP",  # "via" an agency is a credit only after names and slashes
+    "The debate continues below the surface, he said.",
 ])
 def test_builtin_rules_leave_body_sentences_alone(line):
     assert RuleSet.from_config(Config()).match(line) is None
