@@ -106,7 +106,7 @@ BUILTIN_RULES: dict[str, str] = {
         r"(?i)(?:(?:©|copyright(?!(?-i:s\s+\p{Ll})))\s*.{0,150}"
         r"|\(c\)(?:[\s:]*[\p{L}\d©].{0,150})?|.{0,120}all rights reserved\.?)"
     ),
-    "separator": r"[\p{P}\p{S}\s]{3,}",
+    "separator": r"[\p{P}\p{S}\s]+",  # a line of punctuation only: a rule, a bullet, a dash left alone
     # "By Monday, ..." and "By Christmas | ..." say when, not who.
     # A name, then a second name, an agency or the time of writing (`By Ann Lee July 16 at 7:44 AM`).
     "byline": r"(?:By|BY|by)\s+(?!(?:" + _WHEN + r")\b(?!\s+\p{Lu}))\p{Lu}[\p{L}.'’-]+(?:\s+\p{Lu}[\p{L}.'’-]+){0,3}"

@@ -562,6 +562,8 @@ def test_rules_can_be_disabled_added_and_must_compile():
     ("Ana Ruiz | TASS via Getty Images", "agency_credit"),
     ("(Tom Ellis/Harbour Pool Photo via AP)", "agency_credit"),
     ("11:16 pm CDT, Saturday, March 14, 2026", "date_line"),
+    ("—", "separator"),  # a dash left alone where a quoted tweet and its attribution were removed
+    ("•", "separator"),
 ])
 def test_builtin_rules_match_news_chrome(line, rule):
     assert RuleSet.from_config(Config()).match(line) == rule
