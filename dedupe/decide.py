@@ -15,7 +15,7 @@ import itertools
 import operator
 import re
 import string
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
@@ -112,8 +112,9 @@ class Clusters(Protocol):
 
     def content_targets(self, units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, rule_hit: np.ndarray,
                         unmatched_chars: np.ndarray, ranks: np.ndarray, docs: list[Document], config: Config
-                        ) -> dict[str, Targets]:
-        """`cluster_targets` of the `groups` (rows of `units`, in canonical order; `ndocs` documents each)."""
+                        ) -> tuple[dict[str, Targets], np.ndarray]:
+        """`cluster_targets` of the `groups` (rows of `units`, in canonical order; `ndocs` documents each), and
+        each document's family (`_families`)."""
         ...
 
 
@@ -134,10 +135,10 @@ class DocumentTexts:
 
     def content_targets(self, units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, rule_hit: np.ndarray,
                         unmatched_chars: np.ndarray, ranks: np.ndarray, docs: list[Document], config: Config
-                        ) -> dict[str, Targets]:
+                        ) -> tuple[dict[str, Targets], np.ndarray]:
         family = _families(units, groups, ndocs, rule_hit, unmatched_chars, ranks, config)
         source = source_codes(docs)
-        return cluster_targets(units, groups, ndocs, family, source[family], np.bincount(source), self, config)
+        return cluster_targets(units, groups, ndocs, family, source[family], np.bincount(source), self, config), family
 
 
 def text_judge(text_of: Mapping[int, str], config: Config) -> Judge:
@@ -240,7 +241,7 @@ Scorer = Callable[[dict[int, list[int]]], dict[int, float]]
 
 
 def _headlines(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, facts: np.ndarray,
-               learned_hit: np.ndarray, docs: list[Document], score: Scorer) -> np.ndarray:
+               learned_hit: np.ndarray, docs: list[Document], score: Scorer, chrome_titles: np.ndarray) -> np.ndarray:
     """The headlines of documents without a title, among the units that clusters and learned templates
     threaten; `units` (with `facts`, rows of key, threatened, before and rank per unit from `range_facts`, and
     `learned_hit`) may be only those units.
@@ -258,9 +259,10 @@ def _headlines(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, fa
     teased above other articles. Of a document's proposals, the one whose
     words recur most, then the nearest to the text, is its headline: one per
     document. (With a title field, the unit equal to the title is the
-    headline: `_document_outcomes`.) Returns the rows of `units` that are headlines.
+    headline: `_document_outcomes`; not a title that is its site's chrome, `site_titles`.) Returns the rows of
+    `units` that are headlines.
     """
-    titles = {i for i, d in enumerate(docs) if d.title and d.title.strip()}
+    titles = {i for i, d in enumerate(docs) if d.title and d.title.strip()} - set(chrome_titles.tolist())
     cross = [g for g, k in zip(groups, ndocs.tolist()) if k > 1]
     shared = np.zeros(len(units), dtype=bool)
     for group in cross:
@@ -407,8 +409,10 @@ def decide(part: Interesting, docs: list[Document], clusters: Clusters, learned:
             where.map_ranges(partial(range_scores, learned=learned), replace(marks, ask=ask), texts=True)))
         return {u: got[int(marks.key[u])] for u in lines}
 
-    marks.headline[_headlines(sub, groups, found.ndocs, facts, learned_hit, docs, score)] = True
-    outcomes = where.map_ranges(partial(range_outcomes, learned=learned, config=config), marks)
+    chrome_titles = site_titles(docs, found.family, config)
+    marks.headline[_headlines(sub, groups, found.ndocs, facts, learned_hit, docs, score, chrome_titles)] = True
+    outcomes = where.map_ranges(partial(range_outcomes, learned=learned, config=config, chrome_titles=chrome_titles),
+                                marks)
     extra = [o.extra for o in outcomes if len(o.extra)]
     units, rows = sub, np.arange(len(sub))  # rows: where the interesting units are in the returned table
     if extra:
@@ -619,10 +623,14 @@ class RangeOutcomes:
     extra: UnitTable  # the protected and context units without marks (the driver holds only marked ones)
 
 
-def range_outcomes(part: Range, texts: Texts, marks: Marks, learned: set[str], config: Config) -> RangeOutcomes:
-    """Stage 4 on a range: protected headlines, the context rule and each unit's flagging categories."""
+def range_outcomes(part: Range, texts: Texts, marks: Marks, learned: set[str], config: Config,
+                   chrome_titles: np.ndarray) -> RangeOutcomes:
+    """Stage 4 on a range: protected headlines, the context rule and each unit's flagging categories. The
+    documents `chrome_titles` lists (sorted) have no title to protect (`site_titles`)."""
     zones, mine, learned_hit = part.zones(learned, marks)
     units, local = part.units, part.local
+    if len(chrome_titles):
+        local = replace(local, title=local.title & ~np.isin(units.doc, chrome_titles))
     copies = np.flatnonzero(mine.copy >= 0)
     repeat = Targets.of(copies, np.zeros(len(copies)), np.searchsorted(mine.key, mine.copy[copies]),
                         np.zeros(len(copies), dtype=bool))
@@ -672,6 +680,7 @@ class Found:
     names: list[str]  # cluster names, indexed by `Targets.cluster`
     members: dict[str, np.ndarray]  # cluster name -> members in canonical order
     ndocs: np.ndarray  # documents per content cluster
+    family: np.ndarray  # per document: its family (`_families`)
 
 
 def _clusters_and_templates(units: UnitTable, groups: list[np.ndarray], docs: list[Document], ranks: np.ndarray,
@@ -683,10 +692,20 @@ def _clusters_and_templates(units: UnitTable, groups: list[np.ndarray], docs: li
     ndocs = _distinct_docs(units, groups)
     names = _content_names(units, groups)
     members: dict[str, np.ndarray] = dict(zip(names, groups))
-    targets = clusters.content_targets(units, groups, ndocs, rule_hit, unmatched_chars, ranks, docs, config)
+    targets, family = clusters.content_targets(units, groups, ndocs, rule_hit, unmatched_chars, ranks, docs, config)
     targets["template"], rules = _template_targets(units, ranks, rule_hit | learned_hit, len(names))
     members.update(rules)
-    return Found(targets, names + list(rules), members, ndocs)
+    return Found(targets, names + list(rules), members, ndocs, family)
+
+
+def site_titles(docs: Sequence[Document], family: np.ndarray, config: Config) -> np.ndarray:
+    """The documents (sorted) whose title field is their site's chrome, not a headline: the same title on
+    `min_docs` families or more (`_families`: a page scraped twice is one) of one known source, such as
+    `Enter City and State or Zip Code`, `Print`, a section's or the site's name, or a sidebar's headline that
+    a scraper took for every page's. A headline that many outlets print (a wire story's) stays a headline."""
+    keys = [(d.source, d.title.strip()) if d.source and d.title and d.title.strip() else None for d in docs]
+    count = Counter(key for key, _ in {(k, f) for k, f in zip(keys, family.tolist()) if k is not None})
+    return np.array([i for i, k in enumerate(keys) if k is not None and count[k] >= config.min_docs], dtype=np.int64)
 
 
 def _document_outcomes(units: UnitTable, bits: np.ndarray, firsts: np.ndarray, headlines: np.ndarray,

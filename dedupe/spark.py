@@ -577,7 +577,7 @@ class ExecutorClusters:
 
     def content_targets(self, units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, rule_hit: np.ndarray,
                         unmatched_chars: np.ndarray, ranks: np.ndarray, docs: list[Document], config: Config
-                        ) -> dict[str, Targets]:
+                        ) -> tuple[dict[str, Targets], np.ndarray]:
         import pandas as pd
         from pyspark import StorageLevel
         from pyspark.sql import functions as F
@@ -586,7 +586,8 @@ class ExecutorClusters:
         per_source = np.bincount(source)
         none = np.zeros(0, dtype=np.int64)
         if not groups:
-            return cluster_targets(units, [], ndocs, none, none, per_source, DocumentTexts({}), config)
+            return cluster_targets(units, [], ndocs, none, none, per_source, DocumentTexts({}), config), np.arange(
+                len(docs))
         spark = self.members.sparkSession
         at = np.unique(units.doc[np.concatenate(groups)])  # the documents of the clusters
         ranked = spark.createDataFrame(pd.DataFrame({"doc": at, "rank": ranks[at], "unmatched": unmatched_chars[at]}))
@@ -615,7 +616,7 @@ class ExecutorClusters:
             clusters.unpersist()
             if slices is not None:
                 slices.unpersist()
-        return _targets_of(found, units, groups)
+        return _targets_of(found, units, groups), family
 
     @staticmethod
     def _dropped(rows: DataFrame, ranked: DataFrame, config: Config) -> dict[int, tuple[int, float]]:

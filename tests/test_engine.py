@@ -967,3 +967,19 @@ def test_the_canonical_copy_is_the_earliest_by_date_not_by_its_text():
     assert found == {("post", "syndicated")}  # as text, "10 March" sorts before "9 March"
     docs[1]["date"] = "2026-03-10T06:00:00+08:00"  # 22:00 UTC on 9 March, earlier than 10 March 00:00 UTC
     assert {(f.doc_id, f.category) for f in run(docs, Config()).report.findings} == {("post", "syndicated")}
+
+
+def test_a_title_that_is_its_sites_chrome_is_not_protected_as_a_headline():
+    chrome = "Enter your town for the local forecast"
+    stories = [" ".join(sentence(random.Random(i), 18) for _ in range(3)) for i in range(3)]
+    docs = [{"id": f"g{i}", "source": "gazette", "title": chrome,
+             "text": f"{chrome}\nHeadline number {i} of the gazette\n{stories[i]}"} for i in range(3)]
+    texts = {c.document.id: c.text for c in run(docs, Config()).documents}
+    assert all(chrome not in t and f"Headline number {i}" in t for i, t in enumerate(texts.values()))
+    # The same title on one site's page scraped twice (one family) and teased on another page: a headline.
+    title = "Harbour reopens after the long winter repairs"
+    page = {"source": "gazette", "title": title, "text": f"{title}\n{stories[0]}"}
+    teaser = {"id": "other", "source": "gazette", "text": f"Most read\n{title}\n{stories[1]}"}
+    again = run([{"id": "a", **page}, {"id": "a-again", **page}, teaser], Config())
+    kept = {c.document.id: c.text for c in again.documents if not c.dropped}
+    assert kept["a"].startswith(title) and title not in kept["other"]
