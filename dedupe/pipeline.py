@@ -628,8 +628,8 @@ def render_again(analysis: Analysis, documents: Iterable[Document | dict[str, An
     return render
 
 
-# What `_render_range` reads, by second pass: set by `_rendering`, inherited by forked workers.
-_RENDERING: dict[int, tuple[Analysis, Planner, DocumentStore]] = {}
+# What the workers' functions read, by token (`_shared`): set in this process, inherited by forked workers.
+_SHARED: dict[int, Any] = {}
 _TOKENS = itertools.count()
 # Workers that inherit the parent's memory: Linux only (fork is unsafe on macOS, absent on Windows).
 FORK = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
@@ -640,14 +640,10 @@ def _rendering(analysis: Analysis, store: DocumentStore) -> Iterator[int]:
     """Make the plans and the document store available to `_render_range`, under the token it yields, in
     this process and in workers forked from it."""
     store.flush()  # a forked worker reads the file, not this process's buffer
-    token = next(_TOKENS)
     planner = Planner(analysis.docs, analysis.units, analysis.decisions, analysis.similarities)
-    _RENDERING[token] = (analysis, planner, store)
-    try:
-        with frozen():  # forked workers' collectors must not touch (and so copy) every object they inherit
-            yield token
-    finally:
-        del _RENDERING[token]
+    # Frozen: forked workers' collectors must not touch (and so copy) every object they inherit.
+    with _shared((analysis, planner, store)) as token, frozen():
+        yield token
 
 
 _FREEZES = 0  # how many `frozen` blocks are open
@@ -673,8 +669,6 @@ def frozen() -> Iterator[None]:
             gc.unfreeze()
 
 
-# What `_map_texts` and `_judge_pairs` read, by token: set by `PooledTexts`, inherited by forked workers.
-_SHARED: dict[int, Any] = {}
 POOL_MIN_ITEMS = 2000  # fewer documents to read, or pairs to judge, than this: not worth forking workers
 
 
@@ -742,7 +736,7 @@ def _render_range(token: int, first: int, count: int, keep: bool, encode: bool, 
                   ) -> Rendered:
     """Render documents first, ..., first + count - 1 from the store (see `_rendering`); with `records`, a
     JSONL document's cleaned output record is made here too, in place of its cleaned text."""
-    analysis, planner, store = _RENDERING[token]
+    analysis, planner, store = _SHARED[token]
     found = store.records(first, count)
     docs = [replace(info, text=text) for info, (text, _) in zip(analysis.docs[first:first + count], found)]
     rendered = render_batch(docs, planner.plans(first, count), keep, encode, texts)
