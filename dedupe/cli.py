@@ -237,15 +237,17 @@ def _check_paths(found: Inputs, outputs: list[str], findings_path: str | None) -
             raise FileNotFoundError(f"{path} is an input; choose another output path")
         if target.is_dir():
             raise FileNotFoundError(f"{path} is a folder, not a file")
-        problem = made_folder(target.parent)  # missing folders are made, as for -o
-        if problem is not None:
-            raise FileNotFoundError(f"{path}: cannot write to {target.parent}: {problem}")
         folder = inside_input(target, found) if kind_of(target) else None  # a file a later run would read
         if folder is not None:
             raise FileNotFoundError(f"{path} is inside the input folder {folder}, where the next run would read "
                                     "it as input; choose a path outside it")
     if findings_path and not findings_path.lower().endswith(FINDINGS_SUFFIXES):
         raise FileNotFoundError(f"--findings {findings_path}: use one of {', '.join(FINDINGS_SUFFIXES)}")
+    for path in outputs:  # last, so that a path refused above leaves no folder made for it
+        parent = Path(path).resolve().parent
+        problem = made_folder(parent)  # missing folders are made, as for -o
+        if problem is not None:
+            raise FileNotFoundError(f"{path}: cannot write to {parent}: {problem}")
 
 
 def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: str | None, engine: _Engine,
