@@ -71,6 +71,7 @@ from dedupe.decide import (
     _distinct_docs,
     _groups,
     _members,
+    _template_targets,
     cluster_targets,
     dropped_documents,
     family_roots,
@@ -505,6 +506,7 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
     """The first pass on Spark: the same `Analysis` as `pipeline.analyse_corpus`, and the admitted documents
     as an RDD of (order, Document) in input order, for the second pass."""
     from pyspark import StorageLevel
+    from pyspark.sql import functions as F
 
     if config.max_document_chars >= START_SPAN:
         raise ConfigError(f"the Spark engine needs max_document_chars below {START_SPAN:,}")
@@ -533,13 +535,14 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
         clock.lap("spark_range_units_s")
         clustered = clustered_nodes(nodes, labels).persist(StorageLevel.MEMORY_AND_DISK)
         part = where.interesting(clustered.toPandas())
-        members = cluster_members(rows, clustered).persist(StorageLevel.MEMORY_AND_DISK)
+        members = interesting_units(rows, clustered, where.learned).where(F.col("label") >= 0).persist(
+            StorageLevel.MEMORY_AND_DISK)
         members.count()  # materialise them before their rows go
         rows.unpersist()  # the range tables, the cluster members and `part` hold what `decide` needs
         clock.lap("spark_collect_to_driver_s")
         held = [(part, where, where.learned)]
         del part  # `conclude` takes it (`held.pop`) and frees it after deciding: `analysis.units` replaces it
-        clusters = ExecutorClusters(members, docs, len(infos), partitions)
+        clusters = ExecutorClusters(members, docs, partitions)
         analysis = conclude(infos, held.pop, clusters, skips, config, clock.began, clock.laps)
         began = time.perf_counter()
         analysis.similarities = similarities(analysis, nodes, where.node_codes)
@@ -557,83 +560,29 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
 
 
 class ExecutorClusters:
-    """`decide.Clusters` on the executors. The members of the content clusters are a DataFrame (`members`:
-    each unit with a clustered signature, with its cluster label), repartitioned by label so that every
-    cluster is whole in one task, and the stage runs as
-    1. per partition: `decide.family_rows` and `decide.reprint_candidates` of its clusters;
-    2. families: the coverage pairs summed by pair of documents, each with its documents' ranks and the
-       later one's content characters, and `decide.dropped_documents` with chains, per document (whose choice
-       depends on its own rows only); the dropped documents (the few near-duplicates) come to the driver for
-       `decide.family_roots`;
-    3. per partition again, with each member's family and its source joined, and the texts of the reprint
-       candidates (sliced where their documents are): `decide.cluster_targets`, whose reprint checks are
-       judged in the task.
-    Only the targets come back, by unit key; each partition function renumbers its documents and calls the
-    local engine's functions on its clusters, so the targets are the local engine's for any partitioning.
-    """
+    """`decide.Clusters` on the executors (`content_targets`), the targets brought to the driver's rows."""
 
-    def __init__(self, members: DataFrame, docs: RDD, total: int, partitions: int) -> None:
-        self.members, self.docs, self.total, self.partitions = members, docs, total, partitions
+    def __init__(self, members: DataFrame, docs: RDD, partitions: int) -> None:
+        self.members, self.docs, self.partitions = members, docs, partitions
 
     def content_targets(self, units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, rule_hit: np.ndarray,
                         unmatched_chars: np.ndarray, ranks: np.ndarray, docs: list[Document], config: Config
                         ) -> tuple[dict[str, Targets], np.ndarray]:
-        import pandas as pd
-        from pyspark import StorageLevel
-        from pyspark.sql import functions as F
-
-        source = source_codes(docs)
-        per_source = np.bincount(source)
-        none = np.zeros(0, dtype=np.int64)
         if not groups:
-            return cluster_targets(units, [], ndocs, none, none, per_source, DocumentTexts({}), config), np.arange(
-                len(docs))
-        spark = self.members.sparkSession
-        at = np.unique(units.doc[np.concatenate(groups)])  # the documents of the clusters
-        ranked = spark.createDataFrame(pd.DataFrame({"doc": at, "rank": ranks[at], "unmatched": unmatched_chars[at]}))
-        clusters = self.members.join(F.broadcast(ranked.select("doc", "rank")), "doc").repartition(
-            self.partitions, "label").persist(StorageLevel.MEMORY_AND_DISK)
-        slices = None
-        try:
-            rows = clusters.mapInPandas(lambda frames: _family_partition(frames, config),
-                                        "kind byte, a long, b long, n long").localCheckpoint()
-            family = np.arange(len(docs))
-            roots = family_roots(self._dropped(rows, ranked, config), ranks)
-            family[list(roots)] = list(roots.values())
-            attrs = pd.DataFrame({"doc": at, "family": family[at], "family_source": source[family[at]]})
-            joined = clusters.join(F.broadcast(spark.createDataFrame(attrs)), "doc")
-            if config.quote_share > 0 or config.own_sentence_share > 0:
-                keys = unit_keys(units)
-                wanted = np.searchsorted(keys, rows.where(F.col("kind") == 2).toPandas()["a"].to_numpy(np.int64))
-                slices = executor_slices(spark, self.docs, self.total, units, wanted).persist(
-                    StorageLevel.MEMORY_AND_DISK)
-                joined = joined.join(F.broadcast(slices), ["doc", "start"], "left")
-            else:
-                joined = joined.withColumn("text", F.lit(None).cast("string"))
-            found = joined.mapInPandas(lambda frames: _targets_partition(frames, per_source, config),
-                                       "category byte, key long, match long, first boolean").toPandas()
-        finally:
-            clusters.unpersist()
-            if slices is not None:
-                slices.unpersist()
-        return _targets_of(found, units, groups), family
+            none = np.zeros(0, dtype=np.int64)
+            return cluster_targets(units, [], ndocs, none, none, np.bincount(source_codes(docs)), DocumentTexts({}),
+                                   config), np.arange(len(docs))
+        documents = document_frame(self.members.sparkSession, ranks, unmatched_chars, source_codes(docs))
+        found, family = content_targets(self.members, documents, self.docs, config, self.partitions)
+        return _targets_of(found.toPandas(), units, groups), family
 
-    @staticmethod
-    def _dropped(rows: DataFrame, ranked: DataFrame, config: Config) -> dict[int, tuple[int, float]]:
-        """Step 2: the documents dropped with chains (`decide.dropped_documents`), as the driver's dict."""
-        from pyspark.sql import functions as F
 
-        pairs = rows.where(F.col("kind") == 0).groupBy(F.col("a").alias("d"), F.col("b").alias("e")).agg(
-            F.sum("n").alias("shared"))
-        excluded = rows.where(F.col("kind") == 1).groupBy(F.col("a").alias("doc")).agg(F.sum("n").alias("chars"))
-        content = ranked.join(excluded, "doc", "left").select(
-            F.col("doc").alias("d"), F.col("rank").alias("rank_d"),
-            (F.col("unmatched") - F.coalesce("chars", F.lit(0))).alias("content_d"))
-        earlier = ranked.select(F.col("doc").alias("e"), F.col("rank").alias("rank_e"))
-        joined = pairs.join(content, "d").join(earlier, "e").repartition("d")
-        found = joined.mapInPandas(lambda frames: _dropped_partition(frames, config),
-                                   "d long, e long, coverage double").toPandas()
-        return dict(sorted(zip(found["d"].tolist(), zip(found["e"].tolist(), found["coverage"].tolist()))))
+def document_frame(spark: SparkSession, ranks: np.ndarray, unmatched: np.ndarray, source: np.ndarray) -> DataFrame:
+    """(doc, rank, unmatched, source) of every document, from the driver's arrays."""
+    import pandas as pd
+
+    return spark.createDataFrame(pd.DataFrame({"doc": np.arange(len(ranks)), "rank": ranks,
+                                               "unmatched": unmatched.astype(np.int64), "source": source}))
 
 
 def _cluster_partition(frames: Iterator[pd.DataFrame]
@@ -762,32 +711,6 @@ def _targets_of(found: pd.DataFrame, units: UnitTable, groups: list[np.ndarray])
     return targets
 
 
-def executor_slices(spark: SparkSession, docs: RDD, total: int, units: UnitTable, wanted: np.ndarray) -> DataFrame:
-    """(doc, start, text) of the wanted rows of `units`, sliced on the executors: one job over the ranges of
-    `docs`, each task with its own range's spans only."""
-    wanted = np.unique(wanted)
-    first = _range_starts(docs, total)
-    cut = np.searchsorted(units.doc[wanted], first)  # `units` are in unit order, so sorted by document
-    items: list[bytes | None] = [None] * (len(first) - 1)
-    for r, (a, b) in enumerate(zip(cut[:-1].tolist(), cut[1:].tolist())):
-        if a < b:
-            rows = wanted[a:b]
-            items[r] = pickle.dumps((units.doc[rows], units.start[rows], units.end[rows]), pickle.HIGHEST_PROTOCOL)
-
-    def sliced(pairs: Iterator[tuple[list[tuple[int, Document]], bytes | None]]) -> Iterator[tuple[int, int, str]]:
-        for keyed, pickled in pairs:
-            if pickled is None:
-                continue
-            doc, start, end = pickle.loads(pickled)
-            by_order = dict(keyed)
-            if not set(np.unique(doc).tolist()) <= by_order.keys():
-                raise RuntimeError("a range does not hold the documents its spans name")
-            for d, a, b in zip(doc.tolist(), start.tolist(), end.tolist()):
-                yield d, a, by_order[d].text[a:b]
-
-    return spark.createDataFrame(_by_range(docs, items).mapPartitions(sliced), "doc long, start long, text string")
-
-
 class ExecutorUnits:
     """`decide.Units` on the executors: the per-document stages of `decide` run range by range where the
     documents are, each task with its range's units, its part of the marks and, for a function that reads
@@ -913,6 +836,190 @@ def _range_table(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.
         "summary": [pickle.dumps(summary, pickle.HIGHEST_PROTOCOL)]})
 
 
+# ---------------------------------------------------------------- decisions on the executors
+
+
+def interesting_units(rows: DataFrame, clustered: DataFrame, learned: set[str]) -> DataFrame:
+    """The units that `decide`'s cross-document stages look at (`decide.interesting`: members of the clusters,
+    units that a rule or a learned template matches), kept on the executors: each with its key
+    (`decide.unit_keys`), its unit columns, its node and cluster label (-1: none) and whether a learned
+    template, and no rule, matches it. Every label has two units or more (`clustered_nodes`)."""
+    from pyspark.sql import functions as F
+
+    units = rows.where(F.col("kind") == 0).join(clustered.select("sigkey", "node", "label"), "sigkey", "left")
+    learned_hit = F.lit(False)
+    if learned:
+        known = rows.sparkSession.createDataFrame([(p, True) for p in sorted(learned)], "tprefix string, known boolean")
+        units = units.join(F.broadcast(known), "tprefix", "left")
+        learned_hit = F.col("known").isNotNull() & F.col("rule").isNull()
+    return units.where(F.col("label").isNotNull() | F.col("rule").isNotNull() | learned_hit).select(
+        F.shiftleft("doc", 32).bitwiseOR(F.col("start")).alias("key"), *UNIT_COLUMNS,
+        F.coalesce("node", F.lit(-1)).alias("node"), F.coalesce("label", F.lit(-1)).alias("label"),
+        learned_hit.alias("learned"))
+
+
+def template_targets(interesting: DataFrame, documents: DataFrame, partitions: int) -> DataFrame:
+    """(key, name, first) of the units that a rule or a learned template matches: `decide._template_targets`
+    per partition of whole rules and templates (`name`: `rule:...` or `template:...`), so that each one's
+    kept copy is the local engine's."""
+    from pyspark.sql import functions as F
+
+    name = F.when(F.col("rule").isNotNull(), F.concat(F.lit("rule:"), "rule")).otherwise(
+        F.concat(F.lit("template:"), "tprefix"))
+    hits = interesting.where(F.col("rule").isNotNull() | F.col("learned")).select("key", *UNIT_COLUMNS, name.alias("name"))
+    return hits.join(documents.select("doc", "rank"), "doc").repartition(partitions, "name").mapInPandas(
+        _template_partition, "key long, name string, first boolean")
+
+
+def _template_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """`template_targets` on a partition of whole rules and templates."""
+    import pandas as pd
+
+    batches = [f for f in frames if len(f)]
+    if not batches:
+        return
+    frame = pd.concat(batches, ignore_index=True)
+    table = _unit_table(frame)
+    orders, doc = np.unique(table.doc, return_inverse=True)
+    ranks = np.zeros(len(orders), dtype=np.int64)
+    ranks[doc] = frame["rank"].to_numpy(np.int64)
+    table = replace(table, doc=doc.astype(np.int64))
+    targets, members = _template_targets(table, ranks, np.ones(len(table), dtype=bool), 0)
+    names = np.array(list(members), dtype=object)
+    yield pd.DataFrame({"key": frame["key"].to_numpy(np.int64)[targets.unit], "name": names[targets.cluster],
+                        "first": targets.first})
+
+
+def content_targets(members: DataFrame, documents: DataFrame, docs: RDD, config: Config, partitions: int
+                    ) -> tuple[DataFrame, np.ndarray]:
+    """The content clusters' targets (rows of category, unit key, matched key or -1, kept copy; the category
+    numbered as in `decide.PRECEDENCE`), kept on the executors, and each document's family (`decide._families`).
+
+    `members` (the interesting units with a label) are repartitioned by label so that every cluster is
+    whole in one task, and the stage runs as
+    1. per partition: `decide.family_rows` and `decide.reprint_candidates` of its clusters;
+    2. families: the coverage pairs summed by pair of documents, each with its documents' ranks and the
+       later one's content characters, and `decide.dropped_documents` with chains, per document (whose choice
+       depends on its own rows only); the dropped documents (the few near-duplicates) come to the driver for
+       `decide.family_roots`;
+    3. per partition again, with each member's family and its source joined, and the texts of the reprint
+       candidates (sliced where their documents are): `decide.cluster_targets`, whose reprint checks are
+       judged in the task.
+    Each partition function renumbers its documents and calls the local engine's functions on its clusters,
+    so the targets are the local engine's for any partitioning. `documents` holds (doc, rank, unmatched,
+    source) of every document.
+    """
+    import pandas as pd
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    spark = members.sparkSession
+    ranked = documents.toPandas()  # per document: the driver's own arrays (see `decide_on_executors`)
+    ranks, source = ranked["rank"].to_numpy(np.int64), ranked["source"].to_numpy(np.int64)
+    per_source = np.bincount(source) if len(source) else np.zeros(0, dtype=np.int64)
+    clusters = members.select("key", "doc", "start", "end", "words", "sentence_end",
+                              F.col("rule").isNotNull().alias("rule_hit"), "label").join(
+        documents.select("doc", "rank"), "doc").repartition(partitions, "label").persist(StorageLevel.MEMORY_AND_DISK)
+    slices = None
+    try:
+        rows = clusters.mapInPandas(lambda frames: _family_partition(frames, config),
+                                    "kind byte, a long, b long, n long").localCheckpoint()
+        family = np.arange(len(ranks))
+        roots = family_roots(_family_dropped(rows, documents, config), ranks)
+        family[list(roots)] = list(roots.values())
+        attrs = spark.createDataFrame(pd.DataFrame({"doc": np.arange(len(ranks)), "family": family,
+                                                    "family_source": source[family]}))
+        joined = clusters.join(attrs, "doc")
+        if config.quote_share > 0 or config.own_sentence_share > 0:
+            wanted = rows.where(F.col("kind") == 2).select(F.col("a").alias("key"))
+            slices = executor_slices(docs, clusters.join(wanted, "key").select("doc", "start", "end")).persist(
+                StorageLevel.MEMORY_AND_DISK)
+            joined = joined.join(slices, ["doc", "start"], "left")
+        else:
+            joined = joined.withColumn("text", F.lit(None).cast("string"))
+        found = joined.mapInPandas(lambda frames: _targets_partition(frames, per_source, config),
+                                   "category byte, key long, match long, first boolean").localCheckpoint()
+    finally:
+        clusters.unpersist()
+        if slices is not None:
+            slices.unpersist()
+    return found, family
+
+
+def _family_dropped(rows: DataFrame, documents: DataFrame, config: Config) -> dict[int, tuple[int, float]]:
+    """Step 2 of `content_targets`: the documents dropped with chains (`decide.dropped_documents`)."""
+    from pyspark.sql import functions as F
+
+    pairs = rows.where(F.col("kind") == 0).groupBy(F.col("a").alias("d"), F.col("b").alias("e")).agg(
+        F.sum("n").alias("shared"))
+    excluded = rows.where(F.col("kind") == 1).groupBy(F.col("a").alias("doc")).agg(F.sum("n").alias("chars"))
+    content = documents.join(excluded, "doc", "left").select(
+        F.col("doc").alias("d"), F.col("rank").alias("rank_d"),
+        (F.col("unmatched") - F.coalesce("chars", F.lit(0))).alias("content_d"))
+    earlier = documents.select(F.col("doc").alias("e"), F.col("rank").alias("rank_e"))
+    joined = pairs.join(content, "d").join(earlier, "e").repartition("d")
+    found = joined.mapInPandas(lambda frames: _dropped_partition(frames, config),
+                               "d long, e long, coverage double").toPandas()
+    return dict(sorted(zip(found["d"].tolist(), zip(found["e"].tolist(), found["coverage"].tolist()))))
+
+
+def executor_slices(docs: RDD, spans: DataFrame) -> DataFrame:
+    """(doc, start, text) of `spans` (doc, start, end), sliced on the executors: each span goes to the range of
+    `docs` that holds its document, and each range's task slices its own."""
+    ranges, total = docs.getNumPartitions(), max(1, docs.count())
+    by_range = spans.rdd.map(lambda row: (int(_range_of(row.doc, ranges, total)), (row.doc, row.start, row.end)))
+
+    def sliced(pair: tuple[list[tuple[int, Document]], list[tuple[int, tuple[int, int, int]]]]
+               ) -> Iterator[tuple[int, int, str]]:
+        keyed, wanted = pair
+        by_order = dict(keyed)
+        for _, (d, a, b) in wanted:
+            if d not in by_order:
+                raise RuntimeError("a range does not hold the documents its spans name")
+            yield d, a, by_order[d].text[a:b]
+
+    placed = by_range.partitionBy(ranges, lambda r: r).glom()
+    return spans.sparkSession.createDataFrame(docs.glom().zip(placed).flatMap(sliced), "doc long, start long, text string")
+
+
+def range_marks(interesting: DataFrame, content: DataFrame, templates: DataFrame, ranges: int, total: int) -> RDD:
+    """`decide.Marks` of each range's interesting units (one pickled `Marks` per partition, as the ranges of
+    the documents are partitioned): the categories that target each unit and those whose kept copy it is
+    (content and template targets), its cluster (its label: any number that tells clusters apart will do),
+    whether that cluster spans two documents or more, and the earlier copy of its document that it repeats."""
+    from pyspark.sql import functions as F
+
+    bit = F.expr("shiftleft(1, cast(category as int))")
+    rows = content.select("key", bit.alias("bit"), F.when(F.col("first"), bit).otherwise(0).alias("firstbit"),
+                          F.when(F.col("category") == PRECEDENCE.index("repeat"), F.col("match")).otherwise(-1)
+                          .alias("copy"))
+    template = 1 << PRECEDENCE.index("template")
+    rows = rows.unionByName(templates.select("key", F.lit(template).alias("bit"),
+                                             F.when(F.col("first"), template).otherwise(0).alias("firstbit"),
+                                             F.lit(-1).cast("long").alias("copy")))
+    marked = rows.groupBy("key").agg(F.bit_or("bit").alias("bits"), F.bit_or("firstbit").alias("firsts"),
+                                     F.max("copy").alias("copy"))
+    spread = interesting.where(F.col("label") >= 0).groupBy("label").agg(F.countDistinct("doc").alias("ndocs"))
+    every = interesting.select("key", "doc", "label").join(marked, "key", "left").join(spread, "label", "left")
+    columns = every.select("doc", "key", F.coalesce("bits", F.lit(0)), F.coalesce("firsts", F.lit(0)),
+                           F.coalesce(F.col("ndocs") > 1, F.lit(False)), "label", F.coalesce("copy", F.lit(-1)))
+    whole = max(1, total)
+    by_range = columns.rdd.map(lambda row: (int(_range_of(row[0], ranges, whole)), tuple(row[1:])))
+    return by_range.partitionBy(ranges, lambda r: r).mapPartitions(_marks_of, True)
+
+
+def _marks_of(pairs: Iterator[tuple[int, tuple[int, int, int, bool, int, int]]]) -> Iterator[bytes]:
+    """One range's `Marks`, pickled, from its rows of (key, bits, firsts, shared, group, copy)."""
+    rows = [row for _, row in pairs]
+    columns = list(zip(*rows)) if rows else [()] * 6
+    key = np.array(columns[0], dtype=np.int64)
+    order = np.argsort(key, kind="stable")
+    arrays = [np.array(c, dtype=t)[order] for c, t in zip(columns, (np.int64, np.uint8, np.uint8, bool, np.int64,
+                                                                       np.int64))]
+    n = len(key)
+    yield pickle.dumps(Marks(*arrays, np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)), pickle.HIGHEST_PROTOCOL)
+
+
 def distinct_nodes(rows: DataFrame) -> DataFrame:
     """(sigkey, node, words, sig, rule, units) per distinct signature: `node` is its first unit's code (see
     START_SPAN), `words` the most words of its units, as `pipeline.cluster_units` counts them, `rule` the
@@ -954,16 +1061,6 @@ def clustered_nodes(nodes: DataFrame, labels: DataFrame) -> DataFrame:
     clustered = F.col("label").isNotNull() | (F.col("units") >= 2)
     return nodes.join(labels, "node", "left").where(clustered).select(
         "sigkey", "node", F.coalesce("label", "node").alias("label"))
-
-
-def cluster_members(rows: DataFrame, clustered: DataFrame) -> DataFrame:
-    """(doc, start, end, words, sentence_end, rule_hit, label) of every unit whose signature is clustered
-    (`clustered_nodes`): the members of the clusters."""
-    from pyspark.sql import functions as F
-
-    units = rows.where((F.col("kind") == 0) & F.col("sigkey").isNotNull())
-    return units.join(F.broadcast(clustered.select("sigkey", "label")), "sigkey").select(
-        "doc", "start", "end", "words", "sentence_end", F.col("rule").isNotNull().alias("rule_hit"), "label")
 
 
 def similarities(analysis: Analysis, nodes: DataFrame, node_codes: np.ndarray) -> np.ndarray:

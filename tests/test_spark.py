@@ -160,11 +160,11 @@ def test_the_executors_find_the_local_engines_families_and_cluster_targets(spark
                                                     config(checked))[0]
 
     members = spark.createDataFrame(pd.DataFrame({
-        "doc": doc, "start": start, "end": end, "words": words.astype(np.int32),
-        "sentence_end": units.sentence_end, "rule_hit": rule_hit, "label": labels}))
+        "key": (doc << 32) | start, "doc": doc, "start": start, "end": end, "words": words.astype(np.int32),
+        "sentence_end": units.sentence_end, "rule": np.where(rule_hit, "a rule", None), "label": labels}))
     ranged = spark.sparkContext.parallelize(list(enumerate(docs)), 2).repartitionAndSortWithinPartitions(
         3, lambda order: engine._range_of(order, 3, len(docs)))
-    there, families = engine.ExecutorClusters(members, ranged, len(docs), 7).content_targets(
+    there, families = engine.ExecutorClusters(members, ranged, 7).content_targets(
         units, groups, ndocs, rule_hit, unmatched, ranks, docs, config(checks))
     here = local(checks)
     assert families.tolist() == _families(units, groups, ndocs, rule_hit, unmatched, ranks, config(checks)).tolist()
