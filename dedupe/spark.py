@@ -866,7 +866,8 @@ def template_targets(interesting: DataFrame, documents: DataFrame, partitions: i
 
     name = F.when(F.col("rule").isNotNull(), F.concat(F.lit("rule:"), "rule")).otherwise(
         F.concat(F.lit("template:"), "tprefix"))
-    hits = interesting.where(F.col("rule").isNotNull() | F.col("learned")).select("key", *UNIT_COLUMNS, name.alias("name"))
+    hits = interesting.where(F.col("rule").isNotNull() | F.col("learned")).select(
+        "key", *UNIT_COLUMNS, name.alias("name"))
     return hits.join(documents.select("doc", "rank"), "doc").repartition(partitions, "name").mapInPandas(
         _template_partition, "key long, name string, first boolean")
 
@@ -979,7 +980,8 @@ def executor_slices(docs: RDD, spans: DataFrame) -> DataFrame:
             yield d, a, by_order[d].text[a:b]
 
     placed = by_range.partitionBy(ranges, lambda r: r).glom()
-    return spans.sparkSession.createDataFrame(docs.glom().zip(placed).flatMap(sliced), "doc long, start long, text string")
+    return spans.sparkSession.createDataFrame(docs.glom().zip(placed).flatMap(sliced),
+                                              "doc long, start long, text string")
 
 
 def range_marks(interesting: DataFrame, content: DataFrame, templates: DataFrame, ranges: int, total: int) -> RDD:
