@@ -240,11 +240,12 @@ def _zones(units: UnitTable, rule_hit: np.ndarray, learned_hit: np.ndarray, chro
 Scorer = Callable[[dict[int, list[int]]], dict[int, float]]
 
 
-def _headlines(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, facts: np.ndarray,
+def _headlines(units: UnitTable, cross: list[np.ndarray], alone: np.ndarray, facts: np.ndarray,
                learned_hit: np.ndarray, docs: list[Document], score: Scorer, chrome_titles: np.ndarray) -> np.ndarray:
     """The headlines of documents without a title, among the units that clusters and learned templates
     threaten; `units` (with `facts`, rows of key, threatened, before and rank per unit from `range_facts`, and
-    `learned_hit`) may be only those units.
+    `learned_hit`) may be only those units, and `cross` (the groups spread over two documents or more) only
+    their members, when `alone` (`opening_alone`) was found with all.
 
     Without a title field, the headline is looked for among the lines
     threatened with removal (shared with other documents, as teasers there,
@@ -263,15 +264,10 @@ def _headlines(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, fa
     `units` that are headlines.
     """
     titles = {i for i, d in enumerate(docs) if d.title and d.title.strip()} - set(chrome_titles.tolist())
-    cross = [g for g, k in zip(groups, ndocs.tolist()) if k > 1]
     shared = np.zeros(len(units), dtype=bool)
     for group in cross:
         shared[group] = True
-    threatened, before, rank = facts[1] > 0, facts[2] > 0, facts[3]  # per unit (`range_facts`)
-    opens_alone = np.zeros(len(units), dtype=bool)  # shared, and no other document carries it before its text
-    for group, carriers in zip(cross, _distinct_docs(units, cross, before).tolist()):
-        if carriers == 1:
-            opens_alone[group] = True
+    threatened, rank = facts[1] > 0, facts[3]  # per unit (`range_facts`)
     scores: dict[int, float] = {}
 
     def scored(wanted: Iterable[int]) -> None:
@@ -283,11 +279,11 @@ def _headlines(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, fa
 
     carried: list[tuple[list[int], dict[int, int] | None]] = []  # per cross group: its early copies, and the
     # copy nearest to the text in each document (None: only one document opens with it)
-    for group in cross:
+    for group, opens_alone in zip(cross, alone.tolist()):
         early = [int(u) for u in group if threatened[u] and int(units.doc[u]) not in titles]
         if not early:
             continue
-        if opens_alone[group[0]] and units.words[early[0]] >= 3:
+        if opens_alone and units.words[early[0]] >= 3:
             carried.append((early, None))
             continue
         per_doc: dict[int, int] = {}
@@ -316,6 +312,12 @@ def _headlines(units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, fa
     scored(u for found in proposed.values() if len(found) > 1 for u in found)
     return np.array(sorted(found[0] if len(found) == 1 else max(found, key=lambda u: (scores[u], int(rank[u])))
                            for found in proposed.values()), dtype=np.int64)
+
+
+def opening_alone(units: UnitTable, cross: list[np.ndarray], before: np.ndarray) -> np.ndarray:
+    """Per group of `cross`: whether one document only carries it above its text (`before`, per unit): chrome
+    opens every page, a headline only its own article."""
+    return _distinct_docs(units, cross, before) == 1
 
 
 def _headline_scores(text: str, work: tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]
@@ -410,7 +412,9 @@ def decide(part: Interesting, docs: list[Document], clusters: Clusters, learned:
         return {u: got[int(marks.key[u])] for u in lines}
 
     chrome_titles = site_titles(docs, found.family, config)
-    marks.headline[_headlines(sub, groups, found.ndocs, facts, learned_hit, docs, score, chrome_titles)] = True
+    cross = [g for g, k in zip(groups, found.ndocs.tolist()) if k > 1]
+    alone = opening_alone(sub, cross, facts[2] > 0)
+    marks.headline[_headlines(sub, cross, alone, facts, learned_hit, docs, score, chrome_titles)] = True
     outcomes = where.map_ranges(partial(range_outcomes, learned=learned, config=config, chrome_titles=chrome_titles),
                                 marks)
     extra = [o.extra for o in outcomes if len(o.extra)]
