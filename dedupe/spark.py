@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
 import pickle
 import shutil
@@ -53,6 +54,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -60,6 +62,8 @@ import numpy as np
 from dedupe import cluster, index, rules
 from dedupe.config import Config, ConfigError
 from dedupe.decide import (
+    _BIT,
+    _CHROME,
     CONTENT_CATEGORIES,
     PRECEDENCE,
     DocumentTexts,
@@ -67,16 +71,28 @@ from dedupe.decide import (
     Judge,
     Marks,
     Range,
+    RangeOutcomes,
     Targets,
+    _coverage_pairs,
     _distinct_docs,
     _groups,
+    _headlines,
+    _keep_a_surviving_copy,
+    _leaving,
     _members,
+    _outcomes,
+    _policy,
     _template_targets,
     cluster_targets,
+    doc_ranks,
     dropped_documents,
     family_roots,
     family_rows,
+    range_facts,
+    range_outcomes,
+    range_scores,
     reprint_candidates,
+    site_titles,
     source_codes,
     text_judge,
     too_long,
@@ -790,23 +806,36 @@ class ExecutorUnits:
         first = _range_starts(self.docs, self.total)  # a range's units have keys from its first document's << 32
         pieces = [marks.part(a << 32, b << 32) for a, b in zip(first[:-1], first[1:])]
         parts = [pickle.dumps(piece, pickle.HIGHEST_PROTOCOL) for piece in pieces]
-
-        def mapped(items: Iterator[tuple[tuple[list[tuple[int, Document]] | None, tuple[bytes, bytes] | None], bytes]]
-                   ) -> Iterator[Any]:
-            for (keyed, item), pickled in items:
-                units = pickle.loads(item[0])[0] if item is not None else _EMPTY_RANGE
-                by_order = {order: doc.text for order, doc in keyed} if keyed is not None else {}
-                if keyed is not None and not set(np.unique(units.doc).tolist()) <= by_order.keys():
-                    raise RuntimeError("a range's units are not those of its documents")
-                yield fn(Range(units), DocumentTexts(by_order) if texts else None, pickle.loads(pickled))
-
         ranges = self.docs.glom() if texts else self.units.map(lambda _: None)  # texts only when read
         zipped = _with_items(ranges.zip(self.units), parts)
         # With texts, only the ranges with lines to read about are computed (`decide.Units.map_ranges`).
-        return _run_ranges(zipped, mapped, [r for r, piece in enumerate(pieces) if piece.ask.any()] if texts else None)
+        return _run_ranges(zipped, _ranged(fn, texts),
+                           [r for r, piece in enumerate(pieces) if piece.ask.any()] if texts else None)
+
+    def on_ranges(self, fn: Callable[[Range, Any, Marks], Any], marks: RDD, texts: bool = False) -> RDD:
+        """fn(range, texts, marks) of every range, kept on the executors: an RDD with one result per range
+        (partition), given one pickled `Marks` per range (`range_marks`)."""
+        ranges = self.docs.glom() if texts else self.units.map(lambda _: None)
+        return ranges.zip(self.units).zip(marks).mapPartitions(_ranged(fn, texts), True)
 
     def release(self) -> None:
         self.units.unpersist()
+
+
+def _ranged(fn: Callable[[Range, Any, Marks], Any], texts: bool
+            ) -> Callable[[Iterator[tuple[tuple[list[tuple[int, Document]] | None, tuple[bytes, bytes] | None], bytes]]],
+                          Iterator[Any]]:
+    """A range function over zipped (documents or None, range table, pickled marks) elements."""
+    def mapped(items: Iterator[tuple[tuple[list[tuple[int, Document]] | None, tuple[bytes, bytes] | None], bytes]]
+               ) -> Iterator[Any]:
+        for (keyed, item), pickled in items:
+            units = pickle.loads(item[0])[0] if item is not None else _EMPTY_RANGE
+            by_order = {order: doc.text for order, doc in keyed} if keyed is not None else {}
+            if keyed is not None and not set(np.unique(units.doc).tolist()) <= by_order.keys():
+                raise RuntimeError("a range's units are not those of its documents")
+            yield fn(Range(units), DocumentTexts(by_order) if texts else None, pickle.loads(pickled))
+
+    return mapped
 
 
 _EMPTY_RANGE = UnitTable(*(np.zeros(0, dtype=np.int64),) * 3, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int8),
@@ -1020,6 +1049,262 @@ def _marks_of(pairs: Iterator[tuple[int, tuple[int, int, int, bool, int, int]]])
                                                                        np.int64))]
     n = len(key)
     yield pickle.dumps(Marks(*arrays, np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)), pickle.HIGHEST_PROTOCOL)
+
+
+def _marked(marks: RDD, keys: np.ndarray, field: str, starts: list[int]) -> RDD:
+    """`marks` (one pickled `Marks` per range) with `field` ("headline" or "ask") set for the units of the
+    sorted `keys`, each range's keys sent to its own task only."""
+    cut = np.searchsorted(keys >> 32, starts)
+    items = [keys[a:b] for a, b in zip(cut[:-1].tolist(), cut[1:].tolist())]
+
+    def setting(pair: tuple[bytes, np.ndarray]) -> bytes:
+        pickled, mine = pair
+        got = pickle.loads(pickled)
+        flag = np.zeros(len(got.key), dtype=bool)
+        at = np.searchsorted(got.key, mine)
+        if len(mine) and (at.max() >= len(got.key) or (got.key[at] != mine).any()):
+            raise RuntimeError("a range was sent marks for units it does not hold")
+        flag[at] = True
+        return pickle.dumps(replace(got, **{field: flag}), pickle.HIGHEST_PROTOCOL)
+
+    return _with_items(marks, items).map(setting)
+
+
+class ExecutorDecisions:
+    """`decide`'s stages with their per-unit state kept on the executors. The driver holds per-document
+    arrays (ranks, sums, families, duplicates) and the headline candidates (lines above the text that
+    clusters threaten, in documents without a title), never the interesting units."""
+
+    def __init__(self, docs: RDD, where: ExecutorUnits, interesting: DataFrame, infos: list[Document],
+                 config: Config, partitions: int) -> None:
+        self.docs, self.where, self.interesting, self.infos = docs, where, interesting, infos
+        self.config, self.partitions = config, partitions
+        self.spark = interesting.sparkSession
+        self.total, self.ranges = len(infos), docs.getNumPartitions()
+        self.starts = _range_starts(docs, self.total)
+        self.ranks = doc_ranks(infos)
+
+    def run(self) -> RDD:
+        """The range outcomes (`decide.RangeOutcomes`, one per range), persisted."""
+        from pyspark import StorageLevel
+        from pyspark.sql import functions as F
+
+        config, where = self.config, self.where
+        unmatched = np.zeros(self.total)
+        for docs, chars, _, _ in where.sums:
+            unmatched[docs] = chars
+        documents = document_frame(self.spark, self.ranks, unmatched, source_codes(self.infos))
+        self.members = members = self.interesting.where(F.col("label") >= 0).persist(StorageLevel.MEMORY_AND_DISK)
+        self.content, self.family = content_targets(members, documents, self.docs, config, self.partitions)
+        self.templates = template_targets(self.interesting, documents, self.partitions).localCheckpoint()
+        marks = range_marks(self.interesting, self.content, self.templates, self.ranges, self.total).persist(
+            StorageLevel.MEMORY_AND_DISK)
+        self.chrome_titles = site_titles(self.infos, self.family, config)
+        self.headlines = self._headlines(marks)
+        self.marks = _marked(marks, self.headlines, "headline", self.starts).persist(StorageLevel.MEMORY_AND_DISK)
+        outcomes = where.on_ranges(partial(range_outcomes, learned=where.learned, config=config,
+                                           chrome_titles=self.chrome_titles), self.marks)
+        return outcomes.persist(StorageLevel.MEMORY_AND_DISK)
+
+    def _headlines(self, marks: RDD) -> np.ndarray:
+        """The keys (sorted) of the headlines that `decide._headlines` chooses: the facts of every range's marked
+        units (`decide.range_facts`) stay on the executors, where each cross group's `decide.opening_alone` is
+        found; only the candidates (threatened lines of documents without a title: each cross group's, and
+        learned-template lines of no cross group) come to the driver, and only the lines it asks about are scored
+        (`decide.range_scores`, in the tasks of their ranges)."""
+        import pandas as pd
+        from pyspark.sql import functions as F
+
+        facts = self.where.on_ranges(partial(range_facts, learned=self.where.learned), marks).flatMap(
+            lambda rows: zip(*(row.tolist() for row in rows)))
+        facts = self.spark.createDataFrame(facts, "key long, threatened long, before long, rank long")
+        titled = np.array([bool(d.title and d.title.strip()) for d in self.infos], dtype=bool)
+        titled[self.chrome_titles] = False
+        documents = self.spark.createDataFrame(pd.DataFrame({"doc": np.arange(self.total), "doc_rank": self.ranks,
+                                                             "titled": titled}))
+        spread = self.members.groupBy("label").agg(F.countDistinct("doc").alias("ndocs"))
+        units = self.interesting.select("key", "doc", "start", "words", "label", "learned").join(facts, "key").join(
+            spread, "label", "left").join(documents, "doc")
+        cross = F.coalesce(F.col("ndocs") > 1, F.lit(False))
+        alone = units.where(cross & (F.col("before") > 0)).groupBy("label").agg(
+            (F.countDistinct("doc") == 1).alias("alone"))
+        picked = units.where((F.col("threatened") > 0) & ~F.col("titled") & (cross | F.col("learned"))).join(
+            alone, "label", "left").select("key", "doc", "start", "words", F.when(cross, F.col("label")).otherwise(-1)
+                                           .alias("group"), "doc_rank", "rank",
+                                           F.coalesce("alone", F.lit(False)).alias("alone"), "learned").toPandas()
+        picked = picked.iloc[np.argsort(picked["key"].to_numpy(np.int64), kind="stable")].reset_index(drop=True)
+        key, doc, start = (picked[c].to_numpy(np.int64) for c in ("key", "doc", "start"))
+        n = len(picked)
+        table = replace(_EMPTY_RANGE, doc=doc, start=start, end=start, words=picked["words"].to_numpy(np.int32))
+        group = picked["group"].to_numpy(np.int64)
+        member = np.flatnonzero(group >= 0)
+        order = member[np.lexsort((start[member], picked["doc_rank"].to_numpy(np.int64)[member], group[member]))]
+        cut = np.flatnonzero(np.concatenate(([True], group[order][1:] != group[order][:-1]))) if len(order) else order
+        cross_groups = np.split(order, cut[1:]) if len(order) else []
+        alone_of = picked["alone"].to_numpy(bool)
+        facts_of = np.stack((key, np.ones(n, np.int64), np.zeros(n, np.int64), picked["rank"].to_numpy(np.int64)))
+        learned_hit = picked["learned"].to_numpy(bool) & (group < 0)
+
+        def score(asked: dict[int, list[int]]) -> dict[int, float]:
+            lines = [u for found in asked.values() for u in found]
+            wanted = np.unique(key[lines])
+            busy = np.unique(_range_of(wanted >> 32, self.ranges, max(1, self.total))).tolist()
+            zipped = self.docs.glom().zip(self.where.units).zip(_marked(marks, wanted, "ask", self.starts))
+            got = dict(itertools.chain.from_iterable(_run_ranges(
+                zipped, _ranged(partial(range_scores, learned=self.where.learned), True), busy)))
+            return {u: got[int(key[u])] for u in lines}
+
+        chosen = _headlines(table, cross_groups, alone_of[[g[0] for g in cross_groups]] if cross_groups else
+                            np.zeros(0, dtype=bool), facts_of, learned_hit, self.infos, score, self.chrome_titles)
+        return np.sort(key[chosen])
+
+    def documents_decided(self, outcomes: RDD) -> tuple[np.ndarray, dict[int, tuple[int, float]], dict[int, tuple[int, float]]]:
+        """Each document's content characters, the duplicate documents (`decide._duplicate_documents`) and
+        those that leave the output (`decide._leaving`): the coverage pairs of the content units (those no
+        boilerplate or template outcome flags) are made per partition of whole clusters and summed per pair of
+        documents; only the pairs covering enough of the later document come to the driver."""
+        import pandas as pd
+        from pyspark.sql import functions as F
+
+        config = self.config
+        content_chars = np.zeros(self.total)
+        for first, chars in outcomes.map(lambda o: (o.first_doc, o.content_chars)).collect():
+            content_chars[first:first + len(chars)] = chars
+        flagged = self.spark.createDataFrame(outcomes.flatMap(lambda o: zip(o.flagged.tolist(), o.kept.tolist())),
+                                             "key long, kept int")
+        ranked = self.spark.createDataFrame(pd.DataFrame({"doc": np.arange(self.total), "rank": self.ranks,
+                                                          "chars": content_chars}))
+        units = self.members.join(flagged, "key", "left").select(
+            "key", "doc", "start", "end", "words", "sentence_end", "label",
+            ((F.coalesce("kept", F.lit(0)).bitwiseAND(_CHROME)) == 0).alias("content")).join(
+            ranked.select("doc", "rank"), "doc")
+        pairs = units.repartition(self.partitions, "label").mapInPandas(_coverage_partition,
+                                                                        "d long, e long, shared long")
+        near = pairs.groupBy("d", "e").agg(F.sum("shared").alias("shared")).join(
+            ranked.select(F.col("doc").alias("d"), "chars"), "d").where(
+            (F.col("chars") > 0) & (F.col("shared") >= F.col("chars") * (config.duplicate_doc_coverage * 0.999)))
+        found = near.select("d", "e", "shared").toPandas()
+        dropped = dropped_documents(*(found[c].to_numpy(np.int64) for c in ("d", "e", "shared")), content_chars,
+                                    self.ranks, config, False)
+        return content_chars, dropped, _leaving(dropped, self.ranks, config)
+
+    def surviving_copies(self, gone: dict[int, tuple[int, float]]) -> DataFrame | None:
+        """(key, cleared, match) of the syndicated targets that `decide._keep_a_surviving_copy` changes when
+        documents leave the output: each partition of whole clusters holds every member of its clusters,
+        the syndicated targets' kept flags and matches joined in, and the documents that leave (sorted, sent to
+        every task). None when it changes nothing."""
+        from pyspark.sql import functions as F
+
+        if _policy("syndicated", self.config) != "keep-first" or not gone:
+            return None
+        leaving = self.spark.sparkContext.broadcast(np.array(sorted(gone), dtype=np.int64))
+        syndicated = self.content.where(F.col("category") == PRECEDENCE.index("syndicated")).select(
+            "key", F.col("match").alias("syn_match"), F.col("first").alias("syn_first"))
+        ranked = self.spark.createDataFrame(list(zip(range(self.total), self.ranks.tolist())), "doc long, rank long")
+        units = self.members.select("key", "doc", "start", "end", "words", "sentence_end", "label").join(
+            syndicated, "key", "left").join(ranked, "doc")
+        config = self.config
+        return units.repartition(self.partitions, "label").mapInPandas(
+            lambda frames: _surviving_partition(frames, leaving.value, config), "key long, cleared boolean, match long")
+
+    def range_decisions(self, outcomes: RDD, surviving: DataFrame | None) -> RDD:
+        """Per range (one element per partition): its flagged units' keys, their categories (`decide._outcomes`),
+        the cluster and matched key of the category that names each finding (`decide._primary`) and whether it
+        is removed. Each range's task gets the targets of its own units (content clusters named as
+        `decide._content_names` names them, in order of their first unit; rules and templates; the context
+        rule's), with the surviving copies' changes joined in."""
+        from pyspark.sql import functions as F
+
+        syndicated = F.col("category") == PRECEDENCE.index("syndicated")
+        labels = self.members.select("label").distinct().rdd.map(lambda row: row[0]).sortBy(lambda label: label)
+        names = self.spark.createDataFrame(labels.zipWithIndex().map(lambda pair: (pair[0], f"c{pair[1] + 1}")),
+                                           "label long, name string")
+        content = self.content.join(self.members.select("key", "label"), "key").join(names, "label")
+        if surviving is None:
+            content = content.select("key", "category", "name", "match", F.lit(False).alias("cleared"))
+        else:
+            content = content.join(surviving.select("key", F.col("match").alias("moved"), F.col("cleared").alias("c")),
+                                   "key", "left").select(
+                "key", "category", "name", F.when(syndicated & F.col("moved").isNotNull(), F.col("moved"))
+                .otherwise(F.col("match")).alias("match"), (syndicated & F.coalesce("c", F.lit(False))).alias("cleared"))
+        template = PRECEDENCE.index("template")
+        rows = content.unionByName(self.templates.select("key", F.lit(template).cast("byte").alias("category"), "name",
+                                                         F.lit(-1).cast("long").alias("match"),
+                                                         F.lit(False).alias("cleared")))
+        ranges, whole = self.ranges, max(1, self.total)
+        by_range = rows.rdd.map(lambda row: (int(_range_of(row[0] >> 32, ranges, whole)), tuple(row))).partitionBy(
+            ranges, lambda r: r).glom()
+        config = self.config
+        return outcomes.zip(by_range).map(lambda pair: _range_decided(*pair, config))
+
+
+def _coverage_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """`decide._coverage_pairs` of a partition of whole clusters whose rows say which units are content:
+    (d, e, shared characters) with documents as their orders."""
+    import pandas as pd
+
+    found = _cluster_partition(frames)
+    if found is None:
+        return
+    frame, table, ranks, groups, orders, _ = found
+    d, e, shared = _coverage_pairs(table, groups, frame["content"].to_numpy(bool), ranks)
+    yield pd.DataFrame({"d": orders[d], "e": orders[e], "shared": shared})
+
+
+def _surviving_partition(frames: Iterator[pd.DataFrame], leaving: np.ndarray, config: Config
+                         ) -> Iterator[pd.DataFrame]:
+    """`decide._keep_a_surviving_copy` on a partition of whole clusters (`ExecutorDecisions.surviving_copies`):
+    rows (key, cleared, match key) of the syndicated targets whose syndicated flag it clears or whose match
+    it moves."""
+    import pandas as pd
+
+    found = _cluster_partition(frames)
+    if found is None:
+        return
+    frame, table, ranks, groups, orders, keys = found
+    rows = np.flatnonzero(frame["syn_first"].notna().to_numpy())
+    if len(rows) == 0:
+        return
+    copy = frame["syn_match"].to_numpy(np.float64)[rows].astype(np.int64)
+    match = np.where(copy >= 0, np.searchsorted(keys, np.maximum(copy, 0)), -1)
+    syndicated = Targets.of(rows, frame["label"].to_numpy(np.int64)[rows], match,
+                            frame["syn_first"].to_numpy(object)[rows].astype(bool))
+    before = syndicated.match.copy()
+    kept = np.full(len(table), 0xFF, dtype=np.uint8)
+    gone = dict.fromkeys(np.flatnonzero(np.isin(orders, leaving)).tolist(), (0, 0.0))
+    _keep_a_surviving_copy(syndicated, kept, table, gone, ranks, config)
+    changed = (kept[rows] != 0xFF) | (syndicated.match != before)
+    now = syndicated.match[changed]
+    yield pd.DataFrame({"key": keys[rows[changed]], "cleared": kept[rows[changed]] != 0xFF,
+                        "match": np.where(now >= 0, keys[np.maximum(now, 0)], -1)})
+
+
+def _range_decided(outcome: RangeOutcomes, rows: list[tuple[int, tuple[int, int, str, int, bool]]], config: Config
+                   ) -> tuple[np.ndarray, list[tuple[str, ...]], list[str], np.ndarray, np.ndarray]:
+    """`ExecutorDecisions.range_decisions` for one range: its outcomes and the targets of its units, as rows
+    (key, category, cluster name, matched key, syndicated flag cleared)."""
+    columns = list(zip(*(row for _, row in rows))) if rows else [()] * 5
+    key, category = np.array(columns[0], dtype=np.int64), np.array(columns[1], dtype=np.int64)
+    name, match, cleared = list(columns[2]), np.array(columns[3], dtype=np.int64), np.array(columns[4], dtype=bool)
+    kept = outcome.kept.copy()
+    lost = np.searchsorted(outcome.flagged, key[cleared])
+    kept[lost] &= np.uint8(0xFF ^ _BIT["syndicated"])
+    flagged = np.flatnonzero(kept)
+    keys, kept = outcome.flagged[flagged], kept[flagged]
+    removed, table = _outcomes(kept, config)
+    categories = table[kept].tolist()
+    primary = np.array([PRECEDENCE.index(c[0]) for c in categories], dtype=np.int64)
+    base = outcome.first_doc << 32  # (key - base) * 4 + category fits in an int64: a range has few documents
+    wanted = (key - base) * len(PRECEDENCE) + category
+    order = np.argsort(wanted, kind="stable")
+    at = np.minimum(np.searchsorted(wanted[order], (keys - base) * len(PRECEDENCE) + primary), max(len(order) - 1, 0))
+    found = order[at] if len(order) else np.zeros(len(keys), dtype=np.int64)
+    hit = (key[found] == keys) & (category[found] == primary) if len(order) else np.zeros(len(keys), dtype=bool)
+    context = np.isin(keys, outcome.context) & (primary == PRECEDENCE.index("boilerplate")) & ~hit
+    if not (hit | context).all():
+        raise RuntimeError("a flagged unit has no target of its category")
+    names = [name[f] if h else "context" for f, h in zip(found.tolist(), hit.tolist())]
+    return keys, categories, names, np.where(hit, match[found], -1), removed
 
 
 def distinct_nodes(rows: DataFrame) -> DataFrame:
