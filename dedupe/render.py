@@ -67,8 +67,7 @@ class Planner:
         self.bounds = np.searchsorted(units.doc[flagged], np.arange(len(docs) + 1))
         wanted = np.unique(np.array([m[0] for m in decisions.cluster_members.values()], dtype=np.int64))
         self.wanted, self.wanted_bounds = wanted, np.searchsorted(units.doc[wanted], np.arange(len(docs) + 1))
-        self.roots = {decisions.duplicate_root(d) for d in decisions.dropped}
-        self.named = {**decisions.dropped, **decisions.gone}  # per duplicate: the document its finding names
+        self.duplicates = DuplicateNotes([d.id for d in docs], decisions)
 
     def plans(self, first: int, count: int) -> list[Plan]:
         """The plans of documents first, ..., first + count - 1 (`EMPTY` for most documents of a clean
@@ -78,35 +77,76 @@ class Planner:
         u, m = decisions.flagged[lo:hi], decisions.match[lo:hi]
         at = np.maximum(m, 0)  # the matched copy's unit (rows without one are masked below)
         canonical = [docs[d] if ok else None for d, ok in zip(units.doc[at].tolist(), (m >= 0).tolist())]
-        flags = []
-        for unit, start, end, cluster, removed, sim, copy, copy_start, copy_end in zip(
-                u.tolist(), units.start[u].tolist(), units.end[u].tolist(), decisions.cluster[lo:hi],
-                decisions.removed[u].tolist(), self.similarity[lo:hi].tolist(), canonical,
-                units.start[at].tolist(), units.end[at].tolist()):
-            match = None if copy is None else {"doc_id": copy.id, "start": copy_start, "end": copy_end}
-            flags.append((start, end, decisions.categories[unit], cluster, removed,
-                          None if math.isnan(sim) else sim, match, (copy and copy.source) or ""))
+        categories = [decisions.categories[x] for x in u.tolist()]
+        flags = flag_rows(units.start[u].tolist(), units.end[u].tolist(), categories, decisions.cluster[lo:hi],
+                          decisions.removed[u].tolist(), self.similarity[lo:hi].tolist(),
+                          [c and c.id for c in canonical], units.start[at].tolist(), units.end[at].tolist(),
+                          [(c and c.source) or "" for c in canonical])
         w_lo, w_hi = int(self.wanted_bounds[first]), int(self.wanted_bounds[first + count])
         w = self.wanted[w_lo:w_hi]
         reps = list(zip(w.tolist(), units.start[w].tolist(), units.end[w].tolist()))
-        flag_at = (self.bounds[first:first + count + 1] - lo).tolist()
-        rep_at = (self.wanted_bounds[first:first + count + 1] - w_lo).tolist()
-        out = []
-        for i, d in enumerate(range(first, first + count)):
-            mine = reps[rep_at[i]:rep_at[i + 1]]
-            if d in self.roots:
-                mine.append((-1 - d, 0, int(decisions.doc_chars[d])))
+        return assemble(first, count, (self.bounds[first:first + count + 1] - lo).tolist(), flags,
+                        (self.wanted_bounds[first:first + count + 1] - w_lo).tolist(), reps,
+                        self.duplicates.notes(first, count))
+
+
+Note = tuple[tuple[int, int, int] | None, tuple[str, int, float, str] | None, bool]
+
+
+def flag_rows(start: list[int], end: list[int], categories: list[tuple[str, ...]], cluster: list[str],
+              removed: list[bool], similarity: list[float], copy_id: list[str | None], copy_start: list[int],
+              copy_end: list[int], copy_source: list[str]) -> list[Flag]:
+    """Flagged units as `Flag`s, column by column (a NaN similarity, or a copy id of None: none)."""
+    return [(a, b, c, k, r, None if math.isnan(sim) else sim,
+             None if i is None else {"doc_id": i, "start": s, "end": e}, src)
+            for a, b, c, k, r, sim, i, s, e, src in zip(start, end, categories, cluster, removed, similarity,
+                                                        copy_id, copy_start, copy_end, copy_source)]
+
+
+class DuplicateNotes:
+    """What plans say of documents as duplicates (`Note`s, for the few documents that are duplicates or are
+    kept for some): the opening the report quotes for a duplicate group's kept document, the duplicate finding
+    (the document it names, that one's length, coverage, the group's kept document) and whether it leaves
+    the output. Needs only the decisions' per-document fields, and document ids."""
+
+    def __init__(self, ids: Sequence[str], decisions: Decisions) -> None:
+        self.ids, self.decisions = ids, decisions
+        self.roots = {decisions.duplicate_root(d) for d in decisions.dropped}
+        self.named = {**decisions.dropped, **decisions.gone}  # per duplicate: the document its finding names
+        self.docs = np.array(sorted(self.roots | self.named.keys()), dtype=np.int64)
+
+    def notes(self, first: int, count: int) -> dict[int, Note]:
+        """The notes of documents first, ..., first + count - 1."""
+        decisions, ids, out = self.decisions, self.ids, {}
+        a, b = np.searchsorted(self.docs, [first, first + count])
+        for d in self.docs[a:b].tolist():
+            opening = (-1 - d, 0, int(decisions.doc_chars[d])) if d in self.roots else None
+            duplicate = None
             if d in self.named:
                 e, coverage = self.named[d]
-                duplicate = (docs[e].id, int(decisions.doc_chars[e]), round(float(coverage), 4),
-                             docs[decisions.duplicate_root(d)].id)
-                drop = d in decisions.gone  # else flag-only: the document stays, cleaned as any other
-                out.append(Plan([] if drop else flags[flag_at[i]:flag_at[i + 1]], mine, duplicate, drop))
-            elif flag_at[i] == flag_at[i + 1] and not mine:
-                out.append(EMPTY)
-            else:
-                out.append(Plan(flags[flag_at[i]:flag_at[i + 1]], mine))
+                duplicate = (ids[e], int(decisions.doc_chars[e]), round(float(coverage), 4),
+                             ids[decisions.duplicate_root(d)])
+            out[d] = (opening, duplicate, d in decisions.gone)
         return out
+
+
+def assemble(first: int, count: int, flag_at: list[int], flags: list[Flag], rep_at: list[int],
+             reps: list[tuple[int, int, int]], notes: dict[int, Note]) -> list[Plan]:
+    """The plans of documents first, ..., first + count - 1 from their flags and the representatives they
+    hold (each document's between its bounds in `flag_at` and `rep_at`) and the `notes` of the duplicates."""
+    out = []
+    for i, d in enumerate(range(first, first + count)):
+        mine = reps[rep_at[i]:rep_at[i + 1]]
+        opening, duplicate, drop = notes.get(d, (None, None, False))
+        if opening is not None:
+            mine.append(opening)
+        if duplicate is not None:  # else the document stays, cleaned as any other (flag-only)
+            out.append(Plan([] if drop else flags[flag_at[i]:flag_at[i + 1]], mine, duplicate, drop))
+        elif flag_at[i] == flag_at[i + 1] and not mine:
+            out.append(EMPTY)
+        else:
+            out.append(Plan(flags[flag_at[i]:flag_at[i + 1]], mine))
+    return out
 
 
 @dataclass
