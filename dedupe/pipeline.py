@@ -61,7 +61,7 @@ from dedupe.io import (
 from dedupe.normalize import normalize_batch, normalize_profiled
 from dedupe.parallel import die_with_parent, ordered
 from dedupe.render import Planner, Rendered, render_batch
-from dedupe.report import FindingsFile, FindingsSpool, Report, ReportBuilder, skip_reasons
+from dedupe.report import FindingsFile, FindingsSpool, NamedClusters, Report, ReportBuilder, skip_reasons
 from dedupe.segment import CLOSERS, SENTENCE_ENDS, segment
 
 BATCH_DOCS = 256
@@ -241,9 +241,9 @@ class Analysis:
     began: float
     timings: dict[str, float]
     store: DocumentStore | None = None  # where the local engine reads documents again, until its second pass
-    # Per flagged unit, its similarity to the copy it matches (NaN: none), when the engine computed them where the
-    # signatures are (Spark: the driver holds none); otherwise `render.Planner` computes them from `units.sigs`.
-    similarities: np.ndarray | None = None
+    # The clusters with findings, given each one's main category, when the engine keeps the decisions' units where
+    # it made them (Spark: `units` and the decisions' unit fields are empty on the driver; see `report.NamedClusters`)
+    named: Callable[[dict[str, str]], NamedClusters] | None = None
 
     def release(self) -> None:
         """Close the document store: the second pass has read it, or will not run."""
@@ -640,7 +640,7 @@ def _rendering(analysis: Analysis, store: DocumentStore) -> Iterator[int]:
     """Make the plans and the document store available to `_render_range`, under the token it yields, in
     this process and in workers forked from it."""
     store.flush()  # a forked worker reads the file, not this process's buffer
-    planner = Planner(analysis.docs, analysis.units, analysis.decisions, analysis.similarities)
+    planner = Planner(analysis.docs, analysis.units, analysis.decisions)
     # Frozen: forked workers' collectors must not touch (and so copy) every object they inherit.
     with _shared((analysis, planner, store)) as token, frozen():
         yield token
@@ -822,7 +822,7 @@ def second_pass(analysis: Analysis, render: Render, on_cleaned: Callable[[Cleane
     Findings are kept in the report (`keep_findings`) and/or streamed to `sink` as they are found.
     """
     builder = ReportBuilder(analysis.docs, analysis.units, analysis.unit_counts, analysis.decisions, analysis.skips,
-                            analysis.config, keep_findings=keep_findings, sink=sink)
+                            analysis.config, keep_findings=keep_findings, sink=sink, named=analysis.named)
     began = time.perf_counter()
     with frozen():  # the analysis, and each batch's findings once counted, live to the end of the run
         for cleaned in apply(render(keep_findings, sink is not None, texts), builder):

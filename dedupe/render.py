@@ -51,17 +51,12 @@ class Planner:
     """Plans for every document, from the decisions: what is known per flagged unit is kept in arrays, and
     turned into Python objects one batch of consecutive documents at a time."""
 
-    def __init__(self, docs: list[Document], units: UnitTable, decisions: Decisions,
-                 similarities: np.ndarray | None = None) -> None:
-        """`similarities`: per flagged unit, its similarity to the copy it matches (NaN: none), when the engine
-        computed them where the signatures are (Spark); otherwise from `units.sigs`."""
+    def __init__(self, docs: list[Document], units: UnitTable, decisions: Decisions) -> None:
         self.docs, self.units, self.decisions = docs, units, decisions
         flagged, match = decisions.flagged, decisions.match
         self.similarity = np.full(len(flagged), np.nan)
         matched = np.flatnonzero(match >= 0)
-        if similarities is not None:
-            self.similarity[matched] = np.round(similarities[matched], 4)
-        elif len(matched):
+        if len(matched):
             self.similarity[matched] = np.round(
                 similarity(units.sigs, units.sig_row[flagged[matched]], units.sig_row[match[matched]]), 4)
         self.bounds = np.searchsorted(units.doc[flagged], np.arange(len(docs) + 1))

@@ -21,7 +21,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from json.encoder import encode_basestring as _string
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, overload
+from typing import IO, TYPE_CHECKING, Any, Protocol, overload
+
+import numpy as np
 
 from dedupe import __version__
 from dedupe.config import CATEGORIES, Config
@@ -150,6 +152,49 @@ class Clusters(Sequence[dict[str, Any]]):
 
     def __repr__(self) -> str:
         return f"Clusters({self.count} clusters)"
+
+
+class NamedClusters(Protocol):
+    """The rule and content clusters that have findings, in the report's order, as an engine holds them."""
+
+    def __len__(self) -> int: ...
+
+    def head(self, i: int) -> tuple[str, int, int, int, int]:
+        """Cluster i's name, size, documents, sources (distinct, named) and first member's unit key (or any
+        key that `Tally.representatives` knows it by)."""
+        ...
+
+    def members_json(self, i: int) -> str:
+        """Cluster i's members as the report's JSON list (`member_list`), in canonical order."""
+        ...
+
+
+class UnitClusters:
+    """`NamedClusters` of decisions held in memory: (name, member units) pairs over `units`."""
+
+    def __init__(self, named: list[tuple[str, np.ndarray]], units: UnitTable, ids: list[str],
+                 sources: list[str | None]) -> None:
+        self.named, self.units, self.ids, self.sources = named, units, ids, sources
+        self.id_json: dict[int, str] = {}  # a document's id as JSON, encoded once
+
+    def __len__(self) -> int:
+        return len(self.named)
+
+    def head(self, i: int) -> tuple[str, int, int, int, int]:
+        name, members = self.named[i]
+        distinct = set(self.units.doc[members].tolist())  # ids are unique
+        return name, len(members), len(distinct), len({self.sources[d] for d in distinct if self.sources[d]}), \
+            int(members[0])
+
+    def members_json(self, i: int) -> str:
+        members, units, ids, id_json = self.named[i][1], self.units, self.ids, self.id_json
+        return member_list((id_json.get(d) or id_json.setdefault(d, compact(ids[d])), a, b) for d, a, b in zip(
+            units.doc[members].tolist(), units.start[members].tolist(), units.end[members].tolist()))
+
+
+def member_list(rows: Iterable[tuple[str, int, int]]) -> str:
+    """A cluster's `members` as compact JSON, from (document id as JSON, start, end) rows."""
+    return "[" + ", ".join(f'{{"doc_id": {i}, "start": {a}, "end": {b}}}' for i, a, b in rows) + "]"
 
 
 def briefly(clusters: Sequence[dict[str, Any]]) -> Iterable[dict[str, Any]]:
@@ -420,6 +465,8 @@ class ReportBuilder:
     sink: FindingsFile | FindingsSpool | None = None  # findings are also streamed here as they are found
     findings: list[Finding] = field(default_factory=list)
     tally: Tally = field(default_factory=Tally)
+    named: Callable[[dict[str, str]], NamedClusters] | None = None  # the engine's clusters with findings, given
+    # each one's main category; None: from `decisions.cluster_members` over `units`
 
     def take(self, rendered: Rendered) -> None:
         """Add a batch of rendered documents (the next in input order)."""
@@ -468,15 +515,16 @@ class ReportBuilder:
 
     def _clusters(self) -> Clusters:
         """Clusters that produced at least one finding, with every member (made when read: `Clusters`, which
-        keeps only the unit positions and document fields that it needs)."""
+        keeps only what it needs to make them: the engine's `NamedClusters` and the duplicate groups)."""
         main = self.tally.main_categories()
-        named = [(name, members) for name, members in self.decisions.cluster_members.items() if name in main]
+        ids, sources = [d.id for d in self.docs], [d.source for d in self.docs]
+        named = self.named(main) if self.named is not None else UnitClusters(
+            [(name, members) for name, members in self.decisions.cluster_members.items() if name in main],
+            self.units, ids, sources)
         roots: dict[int, list[int]] = defaultdict(list)
         for d in sorted(self.decisions.dropped):
             roots[self.decisions.duplicate_root(d)].append(d)
         duplicates = list(roots.items())
-        doc, start, end = self.units.doc, self.units.start, self.units.end
-        ids, sources = [d.id for d in self.docs], [d.source for d in self.docs]
         chars, representatives = self.decisions.doc_chars, self.tally.representatives
 
         def cluster(i: int, with_members: bool) -> dict[str, Any]:
@@ -487,37 +535,19 @@ class ReportBuilder:
                     "documents": len(dups) + 1, "sources": len({sources[d] for d in [root, *dups]} - {None}),
                     "representative": representatives.get(-1 - root, ""),
                 }
-                if with_members:
-                    found["members"] = [{"doc_id": ids[d], "start": 0, "end": int(chars[d])} for d in [root, *dups]]
-                return found
-            name, members = named[i]
-            member_docs = doc[members].tolist()
-            distinct = set(member_docs)
-            found = {
-                "id": name,
-                "category": main[name],
-                "size": len(members),
-                "documents": len(distinct),  # ids are unique
-                "sources": len({sources[d] for d in distinct if sources[d]}),
-                "representative": representatives.get(int(members[0]), ""),
-            }
+            else:
+                name, size, documents, spread, first = named.head(i)
+                found = {"id": name, "category": main[name], "size": size, "documents": documents, "sources": spread,
+                         "representative": representatives.get(first, "")}
             if with_members:
-                found["members"] = [{"doc_id": ids[d], "start": a, "end": b} for d, a, b in
-                                    zip(member_docs, start[members].tolist(), end[members].tolist())]
+                found["members"] = json.loads(members_json(i))
             return found
 
-        id_json: dict[int, str] = {}  # a document's id as JSON, encoded once
-
         def members_json(i: int) -> str:  # compact(cluster(i, True)["members"]), written directly
-            if i >= len(named):
-                root, dups = duplicates[i - len(named)]
-                rows = zip([root, *dups], itertools.repeat(0), chars[[root, *dups]].tolist())
-            else:
-                members = named[i][1]
-                rows = zip(doc[members].tolist(), start[members].tolist(), end[members].tolist())
-            return "[" + ", ".join(
-                f'{{"doc_id": {id_json.get(d) or id_json.setdefault(d, compact(ids[d]))}, "start": {a}, "end": {b}}}'
-                for d, a, b in rows) + "]"
+            if i < len(named):
+                return named.members_json(i)
+            root, dups = duplicates[i - len(named)]
+            return member_list((compact(ids[d]), 0, c) for d, c in zip([root, *dups], chars[[root, *dups]].tolist()))
 
         return Clusters(cluster, len(named) + len(duplicates), members_json)
 

@@ -46,6 +46,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
+import json
 import os
 import pickle
 import shutil
@@ -64,10 +65,9 @@ from dedupe.config import Config, ConfigError
 from dedupe.decide import (
     _BIT,
     _CHROME,
-    CONTENT_CATEGORIES,
     PRECEDENCE,
+    Decisions,
     DocumentTexts,
-    Interesting,
     Judge,
     Marks,
     Range,
@@ -79,7 +79,6 @@ from dedupe.decide import (
     _headlines,
     _keep_a_surviving_copy,
     _leaving,
-    _members,
     _outcomes,
     _policy,
     _template_targets,
@@ -116,7 +115,6 @@ from dedupe.pipeline import (
     Render,
     analyse,
     checked,
-    conclude,
     duplicate_detail,
     info_of,
     record_origin,
@@ -126,8 +124,8 @@ from dedupe.pipeline import (
     strict_error,
     template_stats,
 )
-from dedupe.render import Planner, Rendered, render_batch, without_texts
-from dedupe.report import FindingsSpool, Report
+from dedupe.render import DuplicateNotes, Note, Rendered, assemble, flag_rows, render_batch, without_texts
+from dedupe.report import FindingsSpool, Report, compact, member_list
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -518,11 +516,11 @@ def components(edges: DataFrame) -> DataFrame:
 # ---------------------------------------------------------------- the first pass
 
 
-def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: int) -> tuple[Analysis, RDD]:
-    """The first pass on Spark: the same `Analysis` as `pipeline.analyse_corpus`, and the admitted documents
-    as an RDD of (order, Document) in input order, for the second pass."""
+def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: int) -> tuple[Analysis, RDD, RDD]:
+    """The first pass on Spark: the `Analysis` (the decisions about documents; see `ExecutorDecisions`), the
+    admitted documents as an RDD of (order, Document) in input order, and each range's plans (one element
+    per range of the documents, persisted), for the second pass (`render_on_executors`)."""
     from pyspark import StorageLevel
-    from pyspark.sql import functions as F
 
     if config.max_document_chars >= START_SPAN:
         raise ConfigError(f"the Spark engine needs max_document_chars below {START_SPAN:,}")
@@ -530,7 +528,7 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
     clock = _Clock()
     docs, skips = admit(keyed, config, partitions)
     clock.lap("spark_read_and_admit_s")
-    rows = nodes = where = clustered = members = None
+    rows = nodes = where = clustered = interesting = None
     try:
         frame = spark.createDataFrame(docs.map(lambda pair: (pair[0], pair[1].text, pair[1].title or "")),
                                       "order long, text string, title string")
@@ -550,47 +548,22 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
         where = ExecutorUnits(docs, rows, len(infos), config)  # the units, as tables per range of documents
         clock.lap("spark_range_units_s")
         clustered = clustered_nodes(nodes, labels).persist(StorageLevel.MEMORY_AND_DISK)
-        part = where.interesting(clustered.toPandas())
-        members = interesting_units(rows, clustered, where.learned).where(F.col("label") >= 0).persist(
-            StorageLevel.MEMORY_AND_DISK)
-        members.count()  # materialise them before their rows go
-        rows.unpersist()  # the range tables, the cluster members and `part` hold what `decide` needs
-        clock.lap("spark_collect_to_driver_s")
-        held = [(part, where, where.learned)]
-        del part  # `conclude` takes it (`held.pop`) and frees it after deciding: `analysis.units` replaces it
-        clusters = ExecutorClusters(members, docs, partitions)
-        analysis = conclude(infos, held.pop, clusters, skips, config, clock.began, clock.laps)
-        began = time.perf_counter()
-        analysis.similarities = similarities(analysis, nodes, where.node_codes)
-        analysis.timings["spark_similarities_s"] = time.perf_counter() - began
-        return analysis, docs
+        interesting = interesting_units(rows, clustered, where.learned).persist(StorageLevel.MEMORY_AND_DISK)
+        interesting.count()  # materialise them before their rows go
+        rows.unpersist()  # the range tables and the interesting units hold what the decisions need
+        clock.lap("spark_interesting_units_s")
+        analysis, plans = ExecutorDecisions(docs, where, interesting, infos, config, partitions).conclude(
+            nodes, skips, clock)
+        return analysis, docs, plans
     except BaseException:
         docs.unpersist()  # the caller unpersists them after the second pass
         raise
     finally:
-        for cached in (rows, nodes, clustered, members):
+        for cached in (rows, nodes, clustered, interesting):
             if cached is not None:
                 cached.unpersist()
         if where is not None:
             where.release()
-
-
-class ExecutorClusters:
-    """`decide.Clusters` on the executors (`content_targets`), the targets brought to the driver's rows."""
-
-    def __init__(self, members: DataFrame, docs: RDD, partitions: int) -> None:
-        self.members, self.docs, self.partitions = members, docs, partitions
-
-    def content_targets(self, units: UnitTable, groups: list[np.ndarray], ndocs: np.ndarray, rule_hit: np.ndarray,
-                        unmatched_chars: np.ndarray, ranks: np.ndarray, docs: list[Document], config: Config
-                        ) -> tuple[dict[str, Targets], np.ndarray]:
-        if not groups:
-            none = np.zeros(0, dtype=np.int64)
-            return cluster_targets(units, [], ndocs, none, none, np.bincount(source_codes(docs)), DocumentTexts({}),
-                                   config), np.arange(len(docs))
-        documents = document_frame(self.members.sparkSession, ranks, unmatched_chars, source_codes(docs))
-        found, family = content_targets(self.members, documents, self.docs, config, self.partitions)
-        return _targets_of(found.toPandas(), units, groups), family
 
 
 def document_frame(spark: SparkSession, ranks: np.ndarray, unmatched: np.ndarray, source: np.ndarray) -> DataFrame:
@@ -598,7 +571,8 @@ def document_frame(spark: SparkSession, ranks: np.ndarray, unmatched: np.ndarray
     import pandas as pd
 
     return spark.createDataFrame(pd.DataFrame({"doc": np.arange(len(ranks)), "rank": ranks,
-                                               "unmatched": unmatched.astype(np.int64), "source": source}))
+                                               "unmatched": unmatched.astype(np.int64), "source": source}),
+                                 "doc long, rank long, unmatched long, source long")
 
 
 def _cluster_partition(frames: Iterator[pd.DataFrame]
@@ -709,24 +683,6 @@ def _targets_partition(frames: Iterator[pd.DataFrame], per_source: np.ndarray, c
                             "first": t.first})
 
 
-def _targets_of(found: pd.DataFrame, units: UnitTable, groups: list[np.ndarray]) -> dict[str, Targets]:
-    """The targets that `_targets_partition` rows give, as rows of `units` and numbers of `groups`."""
-    keys = unit_keys(units)
-    group, member = _members(groups)
-    group_of = np.full(len(units), -1, dtype=np.int64)
-    group_of[member] = group
-    targets = {}
-    for name in CONTENT_CATEGORIES:
-        rows = found[found["category"].to_numpy(np.int64) == PRECEDENCE.index(name)]
-        unit = _rows_of(rows["key"].to_numpy(np.int64), keys, np.ones(len(rows), dtype=bool))
-        copy = rows["match"].to_numpy(np.int64)
-        match = _rows_of(copy, keys, copy >= 0)
-        if (unit < 0).any() or (match[copy >= 0] < 0).any():
-            raise RuntimeError("the executors' cluster targets name units that the driver does not hold")
-        targets[name] = Targets.of(unit, group_of[unit], match, rows["first"].to_numpy(bool))
-    return targets
-
-
 class ExecutorUnits:
     """`decide.Units` on the executors: the per-document stages of `decide` run range by range where the
     documents are, each task with its range's units, its part of the marks and, for a function that reads
@@ -763,55 +719,6 @@ class ExecutorUnits:
         self.learned = rules.learned_prefixes(rules.merge_prefix_stats(summary[4] for summary in summaries),
                                               config.min_docs) if config.learn_templates else set()
 
-    def interesting(self, clustered: pd.DataFrame) -> Interesting:
-        """The driver's part of the units (`decide.Interesting`): each range picks its interesting units, those
-        of `clustered` nodes (`clustered_nodes`, sent to every executor) and those a rule or a learned template
-        matches, with their nodes' labels; the driver ranks their nodes among the clustered ones (`sig_row`
-        into `node_codes`, as `pipeline.clustered_only` ranks signatures; the signatures stay on the executors,
-        see `similarities`) and adds up the ranges' sums."""
-        by_key = clustered.iloc[np.argsort(clustered["sigkey"].to_numpy(np.int64))]
-        # Node and label, each padded with -1 for the units whose node is not clustered (row -1).
-        codes = self.docs.context.broadcast((by_key["sigkey"].to_numpy(np.int64),
-                                             *(np.append(by_key[c].to_numpy(np.int64), -1) for c in ("node", "label"))))
-        learned = self.learned
-
-        def picked(item: tuple[bytes, bytes] | None) -> bytes | None:
-            if item is None:
-                return None
-            table, sigkey, signed = pickle.loads(item[0])
-            keys, node, label = codes.value
-            at = _rows_of(sigkey, keys, signed)
-            rule_hit, learned_hit = unit_hits(table, learned)
-            rows = np.flatnonzero((at >= 0) | rule_hit | learned_hit)
-            return pickle.dumps((table.take(rows), node[at[rows]], label[at[rows]]), pickle.HIGHEST_PROTOCOL)
-
-        try:
-            parts = [pickle.loads(item) for item in self.units.map(picked).collect() if item is not None]
-        finally:
-            codes.unpersist()
-        node_codes = np.sort(clustered["node"].to_numpy(np.int64))
-        table = UnitTable.stack([_EMPTY_RANGE, *(p[0] for p in parts)])
-        node = np.concatenate([np.zeros(0, dtype=np.int64), *(p[1] for p in parts)])
-        # `sig_row` ranks the units' clustered nodes, whose signatures stay on the executors (`similarities`).
-        table = replace(table, sig_row=_rows_of(node, node_codes, node >= 0),
-                        sigs=np.zeros((0, self.num_perm), dtype=np.uint32))
-        self.node_codes = node_codes
-        unmatched = np.zeros(self.total)
-        for docs, chars, _, _ in self.sums:
-            unmatched[docs] = chars
-        return Interesting(table, np.concatenate([np.zeros(0, dtype=np.int64), *(p[2] for p in parts)]), unmatched,
-                           sum(s[2] for s in self.sums), sum(s[3] for s in self.sums))
-
-    def map_ranges(self, fn: Callable[[Range, Any, Marks], Any], marks: Marks, texts: bool = False) -> list[Any]:
-        first = _range_starts(self.docs, self.total)  # a range's units have keys from its first document's << 32
-        pieces = [marks.part(a << 32, b << 32) for a, b in zip(first[:-1], first[1:])]
-        parts = [pickle.dumps(piece, pickle.HIGHEST_PROTOCOL) for piece in pieces]
-        ranges = self.docs.glom() if texts else self.units.map(lambda _: None)  # texts only when read
-        zipped = _with_items(ranges.zip(self.units), parts)
-        # With texts, only the ranges with lines to read about are computed (`decide.Units.map_ranges`).
-        return _run_ranges(zipped, _ranged(fn, texts),
-                           [r for r, piece in enumerate(pieces) if piece.ask.any()] if texts else None)
-
     def on_ranges(self, fn: Callable[[Range, Any, Marks], Any], marks: RDD, texts: bool = False) -> RDD:
         """fn(range, texts, marks) of every range, kept on the executors: an RDD with one result per range
         (partition), given one pickled `Marks` per range (`range_marks`)."""
@@ -822,12 +729,12 @@ class ExecutorUnits:
         self.units.unpersist()
 
 
-def _ranged(fn: Callable[[Range, Any, Marks], Any], texts: bool
-            ) -> Callable[[Iterator[tuple[tuple[list[tuple[int, Document]] | None, tuple[bytes, bytes] | None], bytes]]],
-                          Iterator[Any]]:
+RangeItem = tuple[tuple[list[tuple[int, Document]] | None, tuple[bytes, bytes] | None], bytes]
+
+
+def _ranged(fn: Callable[[Range, Any, Marks], Any], texts: bool) -> Callable[[Iterator[RangeItem]], Iterator[Any]]:
     """A range function over zipped (documents or None, range table, pickled marks) elements."""
-    def mapped(items: Iterator[tuple[tuple[list[tuple[int, Document]] | None, tuple[bytes, bytes] | None], bytes]]
-               ) -> Iterator[Any]:
+    def mapped(items: Iterator[RangeItem]) -> Iterator[Any]:
         for (keyed, item), pickled in items:
             units = pickle.loads(item[0])[0] if item is not None else _EMPTY_RANGE
             by_order = {order: doc.text for order, doc in keyed} if keyed is not None else {}
@@ -958,7 +865,8 @@ def content_targets(members: DataFrame, documents: DataFrame, docs: RDD, config:
         roots = family_roots(_family_dropped(rows, documents, config), ranks)
         family[list(roots)] = list(roots.values())
         attrs = spark.createDataFrame(pd.DataFrame({"doc": np.arange(len(ranks)), "family": family,
-                                                    "family_source": source[family]}))
+                                                    "family_source": source[family]}),
+                                      "doc long, family long, family_source long")
         joined = clusters.join(attrs, "doc")
         if config.quote_share > 0 or config.own_sentence_share > 0:
             wanted = rows.where(F.col("kind") == 2).select(F.col("a").alias("key"))
@@ -1070,6 +978,9 @@ def _marked(marks: RDD, keys: np.ndarray, field: str, starts: list[int]) -> RDD:
     return _with_items(marks, items).map(setting)
 
 
+Duplicates = dict[int, tuple[int, float]]  # document -> (the document it duplicates, coverage)
+
+
 class ExecutorDecisions:
     """`decide`'s stages with their per-unit state kept on the executors. The driver holds per-document
     arrays (ranks, sums, families, duplicates) and the headline candidates (lines above the text that
@@ -1095,6 +1006,14 @@ class ExecutorDecisions:
             unmatched[docs] = chars
         documents = document_frame(self.spark, self.ranks, unmatched, source_codes(self.infos))
         self.members = members = self.interesting.where(F.col("label") >= 0).persist(StorageLevel.MEMORY_AND_DISK)
+        self.ranked = documents.select("doc", "rank")
+        self.ids = self.spark.createDataFrame(self.docs.map(lambda pair: (pair[0], pair[1].id, pair[1].source or "")),
+                                              "doc long, id string, source string")
+        labels = members.select("label").distinct().rdd.map(lambda row: row[0]).sortBy(lambda label: label)
+        # Content clusters are named in order of their first unit, as `decide._content_names` names them: their
+        # labels (smallest nodes, numbered by first unit) are in that order.
+        self.names = self.spark.createDataFrame(labels.zipWithIndex().map(lambda pair: (pair[0], f"c{pair[1] + 1}")),
+                                                "label long, name string").localCheckpoint()
         self.content, self.family = content_targets(members, documents, self.docs, config, self.partitions)
         self.templates = template_targets(self.interesting, documents, self.partitions).localCheckpoint()
         marks = range_marks(self.interesting, self.content, self.templates, self.ranges, self.total).persist(
@@ -1121,7 +1040,8 @@ class ExecutorDecisions:
         titled = np.array([bool(d.title and d.title.strip()) for d in self.infos], dtype=bool)
         titled[self.chrome_titles] = False
         documents = self.spark.createDataFrame(pd.DataFrame({"doc": np.arange(self.total), "doc_rank": self.ranks,
-                                                             "titled": titled}))
+                                                             "titled": titled}),
+                                               "doc long, doc_rank long, titled boolean")
         spread = self.members.groupBy("label").agg(F.countDistinct("doc").alias("ndocs"))
         units = self.interesting.select("key", "doc", "start", "words", "label", "learned").join(facts, "key").join(
             spread, "label", "left").join(documents, "doc")
@@ -1158,7 +1078,7 @@ class ExecutorDecisions:
                             np.zeros(0, dtype=bool), facts_of, learned_hit, self.infos, score, self.chrome_titles)
         return np.sort(key[chosen])
 
-    def documents_decided(self, outcomes: RDD) -> tuple[np.ndarray, dict[int, tuple[int, float]], dict[int, tuple[int, float]]]:
+    def documents_decided(self, outcomes: RDD) -> tuple[np.ndarray, Duplicates, Duplicates]:
         """Each document's content characters, the duplicate documents (`decide._duplicate_documents`) and
         those that leave the output (`decide._leaving`): the coverage pairs of the content units (those no
         boilerplate or template outcome flags) are made per partition of whole clusters and summed per pair of
@@ -1173,7 +1093,7 @@ class ExecutorDecisions:
         flagged = self.spark.createDataFrame(outcomes.flatMap(lambda o: zip(o.flagged.tolist(), o.kept.tolist())),
                                              "key long, kept int")
         ranked = self.spark.createDataFrame(pd.DataFrame({"doc": np.arange(self.total), "rank": self.ranks,
-                                                          "chars": content_chars}))
+                                                          "chars": content_chars}), "doc long, rank long, chars double")
         units = self.members.join(flagged, "key", "left").select(
             "key", "doc", "start", "end", "words", "sentence_end", "label",
             ((F.coalesce("kept", F.lit(0)).bitwiseAND(_CHROME)) == 0).alias("content")).join(
@@ -1216,17 +1136,15 @@ class ExecutorDecisions:
         from pyspark.sql import functions as F
 
         syndicated = F.col("category") == PRECEDENCE.index("syndicated")
-        labels = self.members.select("label").distinct().rdd.map(lambda row: row[0]).sortBy(lambda label: label)
-        names = self.spark.createDataFrame(labels.zipWithIndex().map(lambda pair: (pair[0], f"c{pair[1] + 1}")),
-                                           "label long, name string")
-        content = self.content.join(self.members.select("key", "label"), "key").join(names, "label")
+        content = self.content.join(self.members.select("key", "label"), "key").join(self.names, "label")
         if surviving is None:
             content = content.select("key", "category", "name", "match", F.lit(False).alias("cleared"))
         else:
             content = content.join(surviving.select("key", F.col("match").alias("moved"), F.col("cleared").alias("c")),
                                    "key", "left").select(
                 "key", "category", "name", F.when(syndicated & F.col("moved").isNotNull(), F.col("moved"))
-                .otherwise(F.col("match")).alias("match"), (syndicated & F.coalesce("c", F.lit(False))).alias("cleared"))
+                .otherwise(F.col("match")).alias("match"),
+                (syndicated & F.coalesce("c", F.lit(False))).alias("cleared"))
         template = PRECEDENCE.index("template")
         rows = content.unionByName(self.templates.select("key", F.lit(template).cast("byte").alias("category"), "name",
                                                          F.lit(-1).cast("long").alias("match"),
@@ -1236,6 +1154,117 @@ class ExecutorDecisions:
             ranges, lambda r: r).glom()
         config = self.config
         return outcomes.zip(by_range).map(lambda pair: _range_decided(*pair, config))
+
+    def plans(self, decided: RDD, nodes: DataFrame, notes: DuplicateNotes) -> RDD:
+        """Each range's plans (`render.Plan`s, pickled, one element per range), made in its task
+        (`render.assemble`) from its decisions and units: the copy each finding matches (its end, its document's
+        id and source) and the similarity of their signatures are joined on the executors (the signatures stay
+        in `nodes`), and so are the first members of the clusters, which the report quotes. The driver sends
+        each range its duplicate documents' notes only (`render.DuplicateNotes`)."""
+        from pyspark import StorageLevel
+        from pyspark.sql import functions as F
+
+        spark, num_perm = self.spark, self.config.num_perm
+        pairs = spark.createDataFrame(decided.flatMap(lambda d: ((k, m) for k, m in zip(d[0].tolist(), d[3].tolist())
+                                                                 if m >= 0)), "key long, match long")
+        units = self.interesting.select("key", "doc", "end", "node")
+        ids = self.ids
+        matched = pairs.join(units.select("key", F.col("node").alias("a")), "key").join(
+            units.select(F.col("key").alias("match"), F.col("doc").alias("match_doc"), F.col("end").alias("match_end"),
+                         F.col("node").alias("b")), "match").join(
+            ids.select(F.col("doc").alias("match_doc"), F.col("id").alias("match_id"),
+                       F.col("source").alias("match_source")), "match_doc").persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            signed = nodes.select("node", "sig")
+            distinct = matched.select("a", "b").distinct()
+            scored = distinct.join(signed.select(F.col("node").alias("a"), F.col("sig").alias("sig_a")), "a").join(
+                signed.select(F.col("node").alias("b"), F.col("sig").alias("sig_b")), "b").mapInPandas(
+                lambda frames: _pair_similarities(frames, num_perm), "a long, b long, s double")
+            flagged = matched.join(scored, ["a", "b"]).select("key", "match_end", "match_id", "match_source", "s")
+            firsts = self.members.join(self.ranked, "doc").groupBy("label").agg(
+                F.min(F.struct("rank", "start", "key")).getField("key").alias("key"))
+            reps = firsts.select("key").unionByName(self.templates.where(F.col("first")).select("key"))
+            nothing = (F.lit(-1).cast("long"), F.lit("").alias("match_id"), F.lit(""), F.lit(float("nan")))
+            rows = flagged.unionByName(reps.select("key", *(c.alias(n) for c, n in zip(
+                nothing, ("match_end", "match_id", "match_source", "s")))))
+            ranges, whole = self.ranges, max(1, self.total)
+            placed = rows.rdd.map(lambda row: (int(_range_of(row[0] >> 32, ranges, whole)), tuple(row))).partitionBy(
+                ranges, lambda r: r).glom()
+            items = [(a, b - a, notes.notes(a, b - a), self.context_first)
+                     for a, b in zip(self.starts[:-1], self.starts[1:])]
+            plans = _with_items(decided.zip(self.where.units).zip(placed), items).map(_range_plans).persist(
+                StorageLevel.MEMORY_AND_DISK)
+            plans.count()  # made now: what they are made of is released after
+            return plans
+        finally:
+            matched.unpersist()
+
+    def conclude(self, nodes: DataFrame, skips: list[Skip], clock: _Clock) -> tuple[Analysis, RDD]:
+        """The decisions, as `pipeline.conclude` makes them but kept on the executors: the `Analysis` holds the
+        per-document decisions only (duplicates, characters), its clusters are spooled on the driver's disk
+        (`SpooledClusters`), and each range's plans are returned, persisted, for the second pass."""
+        from pyspark import StorageLevel
+
+        persisted: list[Any] = []
+        try:
+            outcomes = self.run()
+            persisted += [self.members, self.marks, outcomes]
+            content_chars, dropped, gone = self.documents_decided(outcomes)
+            surviving = self.surviving_copies(gone)
+            decided = self.range_decisions(outcomes, surviving).persist(StorageLevel.MEMORY_AND_DISK)
+            persisted.append(decided)
+            context = outcomes.zip(self.where.units).flatMap(_context_units)
+            context = self.spark.createDataFrame(context, "key long, doc long, start long, end long").persist(
+                StorageLevel.MEMORY_AND_DISK)
+            persisted.append(context)
+            firsts = context.agg({"key": "min"}).collect()[0][0]
+            self.context_first = -1 if firsts is None else int(firsts)
+            decisions = Decisions(np.zeros(0, dtype=np.int64), [], np.zeros(0, dtype=np.int64),
+                                  np.zeros(0, dtype=bool), [], dropped, gone, None, {},
+                                  np.array([d.chars for d in self.infos], dtype=np.int64),
+                                  {d.id: i for i, d in enumerate(self.infos)})
+            plans = self.plans(decided, nodes, DuplicateNotes([d.id for d in self.infos], decisions))
+            spooled = SpooledClusters(self.cluster_rows(context))
+        except BaseException:
+            for cached in persisted:
+                cached.unpersist()
+            raise
+        for cached in persisted:
+            cached.unpersist()
+        del content_chars
+        counts = (sum(s[2] for s in self.where.sums), sum(s[3] for s in self.where.sums))
+        clock.lap("decide_s")
+        analysis = Analysis(self.infos, _EMPTY_RANGE, counts, decisions, skips, self.config, clock.began, clock.laps,
+                            named=spooled.having)
+        return analysis, plans
+
+    def cluster_rows(self, context: DataFrame) -> Iterator[tuple[str, int, int, int, int, str]]:
+        """Every rule and content cluster as (name, size, documents, sources, first member's key, members as
+        JSON), in the report's order (`decide`'s: content clusters by first unit, then rules and templates by
+        first match, then the context rule's), each made in a task that holds the whole cluster, its members
+        in canonical order (the context rule's in unit order). `context` holds the context rule's units."""
+        from pyspark.sql import functions as F
+
+        columns = ("key", "doc", "start", "end")
+        content = self.members.join(self.names, "label").select(
+            F.lit(0).alias("kind"), F.col("label").alias("order"), "name", *columns)
+        first_match = self.templates.groupBy("name").agg(F.min("key").alias("order"))
+        templates = self.templates.join(self.interesting.select(*columns), "key").join(first_match, "name").select(
+            F.lit(1).alias("kind"), "order", "name", *columns)
+        rule = context.select(F.lit(2).alias("kind"), F.lit(0).cast("long").alias("order"),
+                              F.lit("context").alias("name"), *columns)
+        rows = content.unionByName(templates).unionByName(rule).join(self.ranked, "doc").join(self.ids, "doc")
+        within = F.when(F.col("kind") == 2, F.col("doc")).otherwise(F.col("rank")).alias("within")
+        made = rows.select("*", within).repartition(self.partitions, "name").sortWithinPartitions(
+            "kind", "order", "within", "start").mapInPandas(
+            _cluster_json, "kind int, order long, name string, size long, documents long, sources long, first long, "
+            "members string").orderBy("kind", "order")
+        rdd = _computed(made.rdd)
+        try:
+            for row in rdd.toLocalIterator():
+                yield tuple(row)[2:]
+        finally:
+            rdd.unpersist()
 
 
 def _coverage_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -1307,6 +1336,109 @@ def _range_decided(outcome: RangeOutcomes, rows: list[tuple[int, tuple[int, int,
     return keys, categories, names, np.where(hit, match[found], -1), removed
 
 
+Zipped = tuple[tuple[tuple[Any, ...], tuple[bytes, bytes] | None], list[tuple[int, tuple[Any, ...]]]]
+
+
+def _range_plans(pair: tuple[Zipped, tuple[int, int, dict[int, Note], int]]) -> tuple[int, bytes]:
+    """`ExecutorDecisions.plans` of one range: (its first document, its plans pickled)."""
+    ((decided, item), rows), (first, count, notes, context_first) = pair
+    keys, categories, names, match, removed = decided
+    table = pickle.loads(item[0])[0] if item is not None else _EMPTY_RANGE
+    units = unit_keys(table)
+    found = [row for _, row in rows]
+    reps = sorted(row[0] for row in found if row[1] < 0)
+    if context_first >> 32 in range(first, first + count):
+        reps = sorted({*reps, context_first})
+    copies = {row[0]: row[1:] for row in found if row[1] >= 0}
+    empty = (-1, None, "", float("nan"))
+    info = [copies.get(k, empty) if m >= 0 else empty for k, m in zip(keys.tolist(), match.tolist())]
+    ends = table.end[np.searchsorted(units, keys)]
+    flags = flag_rows((keys & 0xFFFFFFFF).tolist(), ends.tolist(), categories, names, removed.tolist(),
+                      np.round(np.array([i[3] for i in info], dtype=np.float64), 4).tolist(), [i[1] for i in info],
+                      (match & 0xFFFFFFFF).tolist(), [i[0] for i in info], [i[2] for i in info])
+    rep = np.array(reps, dtype=np.int64)
+    spans = list(zip(rep.tolist(), table.start[np.searchsorted(units, rep)].tolist(),
+                     table.end[np.searchsorted(units, rep)].tolist()))
+    bounds = np.arange(first, first + count + 1)
+    plans = assemble(first, count, np.searchsorted(keys >> 32, bounds).tolist(), flags,
+                     np.searchsorted(rep >> 32, bounds).tolist(), spans, notes)
+    return first, pickle.dumps(plans, pickle.HIGHEST_PROTOCOL)
+
+
+def _context_units(pair: tuple[RangeOutcomes, tuple[bytes, bytes] | None]) -> Iterator[tuple[int, int, int, int]]:
+    """(key, doc, start, end) of a range's units that the context rule makes boilerplate."""
+    outcome, item = pair
+    if item is None or not len(outcome.context):
+        return
+    table = pickle.loads(item[0])[0]
+    at = np.searchsorted(unit_keys(table), outcome.context)
+    yield from zip(outcome.context.tolist(), table.doc[at].tolist(), table.start[at].tolist(), table.end[at].tolist())
+
+
+def _cluster_json(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """`ExecutorDecisions.cluster_rows` of a partition of whole clusters, sorted by cluster, then members."""
+    import pandas as pd
+
+    batches = [f for f in frames if len(f)]
+    if not batches:
+        return
+    frame = pd.concat(batches, ignore_index=True)
+    order = frame["order"].to_numpy(np.int64)
+    kind = frame["kind"].to_numpy(np.int64)
+    cuts = np.flatnonzero(np.concatenate(([True], (order[1:] != order[:-1]) | (kind[1:] != kind[:-1]))))
+    ends = np.append(cuts[1:], len(frame)).tolist()
+    ids = [compact(i) for i in frame["id"].tolist()]
+    doc, start, end = (frame[c].to_numpy(np.int64) for c in ("doc", "start", "end"))
+    source, key, name = frame["source"].tolist(), frame["key"].to_numpy(np.int64), frame["name"].tolist()
+    out = []
+    for a, b in zip(cuts.tolist(), ends):
+        distinct = set(doc[a:b].tolist())
+        named = {source[i] for i in range(a, b) if source[i]}
+        out.append((int(kind[a]), int(order[a]), name[a], b - a, len(distinct), len(named), int(key[a]),
+                    member_list(zip(ids[a:b], start[a:b].tolist(), end[a:b].tolist()))))
+    yield pd.DataFrame(out, columns=["kind", "order", "name", "size", "documents", "sources", "first", "members"])
+
+
+class SpooledClusters:
+    """`report.NamedClusters` that the executors made (`ExecutorDecisions.cluster_rows`), read back in the
+    report's order into an anonymous temporary file: the driver keeps their names and offsets."""
+
+    def __init__(self, rows: Iterator[tuple[str, int, int, int, int, str]],
+                 at: np.ndarray | None = None, parent: SpooledClusters | None = None) -> None:
+        if parent is not None:
+            self.file, self.names, self.spans, self.at = parent.file, parent.names, parent.spans, at
+            return
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 - it lives as long as the report reads it
+        self.names: list[str] = []
+        spans = []
+        offset = 0
+        for name, size, documents, sources, first, members in rows:
+            head, body = json.dumps([name, size, documents, sources, first]).encode(), members.encode("utf-8")
+            self.file.write(head + body)
+            spans.append((offset, len(head), len(body)))
+            offset += len(head) + len(body)
+            self.names.append(name)
+        self.file.flush()
+        self.spans = np.array(spans, dtype=np.int64).reshape(-1, 3)
+        self.at = np.arange(len(self.names))
+
+    def having(self, main: dict[str, str]) -> SpooledClusters:
+        """The clusters with findings (those `main`, their main categories, names)."""
+        return SpooledClusters(iter(()), np.array([i for i in self.at.tolist() if self.names[i] in main],
+                                                  dtype=np.int64), self)
+
+    def __len__(self) -> int:
+        return len(self.at)
+
+    def head(self, i: int) -> tuple[str, int, int, int, int]:
+        offset, size, _ = self.spans[self.at[i]].tolist()
+        return tuple(json.loads(os.pread(self.file.fileno(), size, offset)))  # type: ignore[return-value]
+
+    def members_json(self, i: int) -> str:
+        offset, head, size = self.spans[self.at[i]].tolist()
+        return os.pread(self.file.fileno(), size, offset + head).decode("utf-8")
+
+
 def distinct_nodes(rows: DataFrame) -> DataFrame:
     """(sigkey, node, words, sig, rule, units) per distinct signature: `node` is its first unit's code (see
     START_SPAN), `words` the most words of its units, as `pipeline.cluster_units` counts them, `rule` the
@@ -1350,48 +1482,14 @@ def clustered_nodes(nodes: DataFrame, labels: DataFrame) -> DataFrame:
         "sigkey", "node", F.coalesce("label", "node").alias("label"))
 
 
-def similarities(analysis: Analysis, nodes: DataFrame, node_codes: np.ndarray) -> np.ndarray:
-    """Per flagged unit, the similarity of its signature to its matched copy's (NaN: no copy), as
-    `render.Planner` computes it, computed where the signatures are: the units' `sig_row` are ranks among the
-    clustered `node_codes`; each distinct pair of nodes is joined with both signatures on the executors."""
-    import pandas as pd
-    from pyspark.sql import functions as F
-
-    units, decisions = analysis.units, analysis.decisions
-    out = np.full(len(decisions.flagged), np.nan)
-    matched = np.flatnonzero(decisions.match >= 0)
-    if len(matched) == 0:
-        return out
-    pairs = np.column_stack((node_codes[units.sig_row[decisions.flagged[matched]]],
-                             node_codes[units.sig_row[decisions.match[matched]]]))
-    distinct, at = np.unique(pairs, axis=0, return_inverse=True)
-    spark = nodes.sparkSession
-    wanted = spark.createDataFrame(pd.DataFrame({"i": np.arange(len(distinct)), "a": distinct[:, 0],
-                                                 "b": distinct[:, 1]}))
-    # The signatures of the nodes in the pairs only: a broadcast join keeps the other nodes where they are.
-    needed = spark.createDataFrame(pd.DataFrame({"node": np.unique(distinct)}))
-    signed = nodes.join(F.broadcast(needed), "node").select("node", "sig")
-    side = {s: signed.select(F.col("node").alias(s), F.col("sig").alias(f"sig_{s}")) for s in ("a", "b")}
-    joined = wanted.join(side["a"], "a").join(side["b"], "b").select("i", "sig_a", "sig_b")
-    num_perm = analysis.config.num_perm
-    found = joined.mapInPandas(lambda frames: _pair_similarities(frames, num_perm), "i long, s double").toPandas()
-    got = found["i"].to_numpy(np.int64)
-    if len(got) != len(distinct) or len(np.unique(got)) != len(distinct):  # each pair exactly once
-        raise RuntimeError(f"similarities: {len(np.unique(got))} of {len(distinct)} node pairs found their signatures")
-    values = np.full(len(distinct), np.nan)
-    values[got] = found["s"].to_numpy(np.float64)
-    out[matched] = values[at.reshape(-1)]
-    return out
-
-
 def _pair_similarities(frames: Iterator[pd.DataFrame], num_perm: int) -> Iterator[pd.DataFrame]:
-    """(i, `cluster.similarity`) of rows that carry both signatures."""
+    """(a, b, `cluster.similarity`) of rows of nodes a and b that carry both signatures."""
     import pandas as pd
 
     for frame in frames:
         k = len(frame)
         sigs = _pair_signatures(frame, num_perm)
-        yield pd.DataFrame({"i": frame["i"].to_numpy(np.int64),
+        yield pd.DataFrame({"a": frame["a"].to_numpy(np.int64), "b": frame["b"].to_numpy(np.int64),
                             "s": cluster.similarity(sigs, np.arange(k), np.arange(k, 2 * k))})
 
 
@@ -1406,14 +1504,6 @@ class _Clock:
         now = time.perf_counter()
         self.laps[name] = now - self.last
         self.last = now
-
-
-def _rows_of(wanted: np.ndarray, keys: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """The row of each `valid` wanted key in the sorted `keys`, -1 where it is not valid or not among them."""
-    if len(keys) == 0:
-        return np.full(len(wanted), -1, dtype=np.int64)
-    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-    return np.where(valid & (keys[at] == wanted), at, -1)
 
 
 def _unit_table(units: pd.DataFrame) -> UnitTable:
@@ -1436,15 +1526,17 @@ def first_pass(inputs: Inputs, config: Config, master: str | None = None, partit
     check_inputs(inputs)
     spark = session(master, partitions, conf)
     partitions = partitions or spark.sparkContext.defaultParallelism
-    analysis, docs = analyse_corpus(spark, keyed_files(spark, inputs, config, partitions), config, partitions)
+    analysis, docs, plans = analyse_corpus(spark, keyed_files(spark, inputs, config, partitions), config,
+                                           partitions)
 
     def render(keep: bool, encode: bool, texts: bool) -> Iterator[tuple[list[Document], Rendered]]:
         rendered = None
         try:
-            rendered = render_on_executors(analysis, docs, keep, encode, texts)
+            rendered = render_on_executors(plans, docs, keep, encode, texts)
             yield from _computed(rendered).toLocalIterator()
         finally:
             docs.unpersist()
+            plans.unpersist()
             if rendered is not None:
                 rendered.unpersist()
 
@@ -1478,11 +1570,6 @@ def _range_starts(docs: RDD, total: int) -> list[int]:
     return np.searchsorted(_range_of(np.arange(total), ranges, max(1, total)), np.arange(ranges + 1)).tolist()
 
 
-def _by_range(docs: RDD, items: list[Any]) -> RDD:
-    """One element per range of `docs`: its documents as a list of (order, Document), and `items[range]`."""
-    return _with_items(docs.glom(), items)
-
-
 def _with_items(ranges: RDD, items: list[Any]) -> RDD:
     """Each element of `ranges` (one per partition) paired with `items[partition]`: the driver's work for
     a range travels to that range's task only."""
@@ -1497,19 +1584,14 @@ def _run_ranges(zipped: RDD, fn: Callable[[Iterator[Any]], Iterator[Any]], busy:
     return zipped.context.runJob(zipped, fn, busy) if busy else []
 
 
-def render_on_executors(analysis: Analysis, docs: RDD, keep: bool, encode: bool, texts: bool) -> RDD:
+def render_on_executors(plans: RDD, docs: RDD, keep: bool, encode: bool, texts: bool) -> RDD:
     """The second pass on the executors: (documents, `render.Rendered`) per batch, in input order.
 
     Each range of `docs` (consecutive documents, see `admit`) is rendered by `render.render_batch` with
-    the plans of its documents. The driver cuts the plans from the decisions, pickled one range at a
-    time, into an RDD with one element per range that is zipped with the ranges: a task receives its own
-    range's plans only. Documents and cleaned texts are kept only with `texts`; otherwise only counters
-    and findings come back.
+    the plans of its documents, made in that range's task (`ExecutorDecisions.plans`): `plans` holds one
+    element per range, (first document, pickled plans), zipped with the ranges. Documents and cleaned
+    texts are kept only with `texts`; otherwise only counters and findings come back.
     """
-    first = _range_starts(docs, len(analysis.docs))
-    planner = Planner(analysis.docs, analysis.units, analysis.decisions, analysis.similarities)
-    plans = [(a, pickle.dumps(planner.plans(a, b - a), pickle.HIGHEST_PROTOCOL)) for a, b in zip(first[:-1], first[1:])]
-
     def rendered(pair: tuple[list[tuple[int, Document]], tuple[int, bytes]]
                  ) -> Iterator[tuple[list[Document], Rendered]]:
         keyed, (start, pickled) = pair
@@ -1520,7 +1602,7 @@ def render_on_executors(analysis: Analysis, docs: RDD, keep: bool, encode: bool,
             part = batch[at:at + BATCH_DOCS]
             yield (part if texts else []), render_batch(part, plans[at:at + BATCH_DOCS], keep, encode, texts)
 
-    return _by_range(docs, plans).flatMap(rendered)
+    return docs.glom().zip(plans).flatMap(rendered)
 
 
 # ---------------------------------------------------------------- the pipeline step
@@ -1544,11 +1626,11 @@ def clean_frame(frame: DataFrame, config: Config | None = None, partitions: int 
     for key, value in ARROW.items():
         spark.conf.set(key, value)
     partitions = partitions or spark.sparkContext.defaultParallelism
-    analysis, docs = analyse_corpus(spark, keyed_frame(frame, config), config, partitions)
+    analysis, docs, plans = analyse_corpus(spark, keyed_frame(frame, config), config, partitions)
     kept: list[RDD] = []
 
     def render(keep: bool, encode: bool, texts: bool) -> Iterator[tuple[list[Document], Rendered]]:
-        batches = render_on_executors(analysis, docs, keep, encode, True)
+        batches = render_on_executors(plans, docs, keep, encode, True)
         kept.append(batches)  # named before it is computed, so that a failure unpersists it
         _computed(batches)
         yield from batches.map(lambda pair: ([], without_texts(pair[1]))).toLocalIterator()
@@ -1563,6 +1645,7 @@ def clean_frame(frame: DataFrame, config: Config | None = None, partitions: int 
         raise
     finally:
         docs.unpersist()
+        plans.unpersist()
     report.spool = spool
     fields = list(frame.schema.fields)
     if config.keep_original_field and config.keep_original_field not in frame.columns:

@@ -108,10 +108,19 @@ def test_bucket_pairs_of_hash_partitions_are_the_local_candidate_pairs(seed):
 @pytest.mark.parametrize("checks", [True, False])
 def test_the_executors_find_the_local_engines_families_and_cluster_targets(spark, checks):
     # Families (pages scraped twice), boilerplate, repeats and syndicated copies that quote or add a sentence:
-    # `ExecutorClusters` splits the clusters over partitions and slices the texts it compares on the executors.
+    # `content_targets` splits the clusters over partitions and slices the texts it compares on the executors.
     import pandas as pd
 
-    from dedupe.decide import DocumentTexts, _distinct_docs, _families, _groups, doc_ranks, unmatched_chars
+    from dedupe.decide import (
+        PRECEDENCE,
+        DocumentTexts,
+        _distinct_docs,
+        _families,
+        _groups,
+        doc_ranks,
+        source_codes,
+        unmatched_chars,
+    )
     from dedupe.document import Document, UnitTable
 
     rng = np.random.default_rng(5)
@@ -164,13 +173,21 @@ def test_the_executors_find_the_local_engines_families_and_cluster_targets(spark
         "sentence_end": units.sentence_end, "rule": np.where(rule_hit, "a rule", None), "label": labels}))
     ranged = spark.sparkContext.parallelize(list(enumerate(docs)), 2).repartitionAndSortWithinPartitions(
         3, lambda order: engine._range_of(order, 3, len(docs)))
-    there, families = engine.ExecutorClusters(members, ranged, 7).content_targets(
-        units, groups, ndocs, rule_hit, unmatched, ranks, docs, config(checks))
+    documents = engine.document_frame(spark, ranks, unmatched, source_codes(docs))
+    found, families = engine.content_targets(members, documents, ranged, config(checks), 7)
+    found = found.toPandas()
+    keys = (doc << 32) | start
+    group_of = np.full(n, -1)
+    for g, members_of in enumerate(groups):
+        group_of[members_of] = g
     here = local(checks)
     assert families.tolist() == _families(units, groups, ndocs, rule_hit, unmatched, ranks, config(checks)).tolist()
     for category, t in here.items():
-        got = there[category]
-        assert [a.tolist() for a in (got.unit, got.cluster, got.match, got.first)] == \
+        got = found[found["category"] == PRECEDENCE.index(category)].sort_values("key")
+        unit = np.searchsorted(keys, got["key"].to_numpy(np.int64))
+        copy = got["match"].to_numpy(np.int64)
+        match = np.where(copy >= 0, np.searchsorted(keys, np.maximum(copy, 0)), -1)
+        assert [a.tolist() for a in (unit, group_of[unit], match, got["first"].to_numpy(bool))] == \
             [a.tolist() for a in (t.unit, t.cluster, t.match, t.first)], category
     # What makes this a test of every step: families, each category, and copies that the checks leave out.
     assert (_families(units, groups, ndocs, rule_hit, unmatched, ranks, config(checks)) != np.arange(len(docs))).any()
@@ -179,46 +196,44 @@ def test_the_executors_find_the_local_engines_families_and_cluster_targets(spark
         assert len(here["syndicated"].unit) < len(local(False)["syndicated"].unit)
 
 
-def test_the_driver_gets_the_interesting_units_and_sums_that_the_local_engine_decides_on(spark, tmp_path,
-                                                                                          monkeypatch):
-    # The contract behind the driver holding only the interesting units: `decide` gets the same units, clusters,
-    # per-document sums and learned templates from both engines, and gives the same decisions.
-    from dedupe import pipeline
+def test_the_executors_decide_every_unit_as_the_local_engine_and_the_driver_holds_none(spark, tmp_path,
+                                                                                       monkeypatch):
+    # The contract behind keeping the decisions on the executors: each range's flagged units, their categories,
+    # clusters and matched copies are the local engine's, with learned templates and the context rule at work,
+    # and the driver's analysis holds no unit.
     from dedupe.decide import unit_keys
 
-    seen: list[tuple] = []
-    real = pipeline.decide
+    decided: list[tuple] = []
+    real = engine.ExecutorDecisions.range_decisions
 
-    def spy(part, docs, texts, learned, config, where):
-        units, decisions = real(part, docs, texts, learned, config, where)
-        seen.append((part, learned, units, decisions))
-        return units, decisions
+    def spy(self, outcomes, surviving):
+        found = real(self, outcomes, surviving)
+        decided.extend(found.collect())
+        return found
 
-    monkeypatch.setattr(pipeline, "decide", spy)
+    monkeypatch.setattr(engine.ExecutorDecisions, "range_decisions", spy)
     source = tmp_path / "corpus.jsonl"
     docs = generate(400, seed=5)
     for i, doc in enumerate(docs[:12]):  # a site's own template line, for the engines to learn
         doc["text"] += f"\nFiled under: {['harbour', 'council', 'ferries', 'schools'][i % 4]} desk {i}"
+    for doc, label in zip(docs[20:26], ["Puzzles", "Obituaries", "Crossword", "Horoscopes", "Letters", "Recipes"]):
+        doc["text"] = doc["text"].replace("\n\nUpdated:", f"\n\n{label}\n\nUpdated:", 1)  # for the context rule
     source.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
-    both_engines([str(source)], Config(context_max_words=6), 3)
-    (local, local_learned, local_units, local_decided), (there, learned, units, decided) = seen
-
-    def groups(part):
-        keys, labels = unit_keys(part.units), part.labels
-        found: dict[int, list[int]] = {}
-        for key, label in zip(keys.tolist(), labels.tolist()):
-            if label >= 0:
-                found.setdefault(label, []).append(key)
-        return sorted(tuple(g) for g in found.values() if len(g) > 1)
-
-    assert np.array_equal(unit_keys(there.units), unit_keys(local.units)) and len(local.units) > 100
-    assert groups(there) == groups(local) and len(groups(local)) > 10
-    assert np.array_equal(there.unmatched_chars, local.unmatched_chars)
-    assert (there.total, there.too_long) == (local.total, local.too_long) and there.total > len(there.units)
-    assert learned == local_learned and learned
-    assert np.array_equal(unit_keys(units), unit_keys(local_units))
-    assert np.array_equal(decided.flagged, local_decided.flagged) and decided.categories == local_decided.categories
-    assert there.units.sigs.size == 0  # no signature on the driver
+    config = Config(context_max_words=6)
+    local = analyse_corpus(read(discover([str(source)]), config), config)
+    there, _ = engine.first_pass(discover([str(source)]), config, "local[2]", 3)
+    keys = unit_keys(local.units)
+    flagged = local.decisions.flagged
+    assert np.array_equal(np.concatenate([d[0] for d in decided]), keys[flagged]) and len(flagged) > 100
+    assert [c for d in decided for c in d[1]] == [local.decisions.categories[u] for u in flagged.tolist()]
+    names = [c for d in decided for c in d[2]]
+    assert names == local.decisions.cluster
+    assert any(n.startswith("template:") for n in names) and "context" in names
+    match = local.decisions.match
+    assert np.array_equal(np.concatenate([d[3] for d in decided]), np.where(match >= 0, keys[np.maximum(match, 0)], -1))
+    assert np.array_equal(np.concatenate([d[4] for d in decided]), local.decisions.removed[flagged])
+    assert there.decisions.dropped == local.decisions.dropped and there.decisions.gone == local.decisions.gone
+    assert len(there.units) == 0 and len(there.decisions.flagged) == 0  # no unit on the driver
 
 
 @pytest.mark.parametrize("partitions", [1, 2, 7])

@@ -3,9 +3,10 @@
     python benchmarks/spark/driver_memory.py audit CORPUS --report r.json --quiet \
         --engine spark --spark-master 'local[2]' --partitions 8
 
-After each stage that the Spark engine times (`spark._Clock.lap`), after `decide` and after the similarities,
-and at the end, it prints the memory that Python objects and numpy arrays hold (traced: not the interpreter,
-not Spark's JVM) now and at the stage's peak. The difference from the first line is what the stage adds
+After each stage that the Spark engine times (`spark._Clock.lap`), after the steps of the decisions
+(`spark.ExecutorDecisions`: range outcomes with the headlines, duplicate documents, plans), and at the end,
+it prints the memory that Python objects and numpy arrays hold (traced: not the interpreter, not Spark's
+JVM) now and at the stage's peak. The difference from the first line is what the stage adds
 for the corpus; `driver.py` gives the process's peak RSS instead.
 """
 
@@ -42,8 +43,10 @@ if __name__ == "__main__":
     tracemalloc.start()
     lap = engine._Clock.lap
     engine._Clock.lap = lambda clock, name: (report(name), lap(clock, name))[1]
-    engine.conclude = reporting("decide", engine.conclude)
-    engine.similarities = reporting("similarities", engine.similarities)
+    decisions = engine.ExecutorDecisions
+    decisions.run = reporting("outcomes and headlines", decisions.run)
+    decisions.documents_decided = reporting("duplicate documents", decisions.documents_decided)
+    decisions.plans = reporting("plans", decisions.plans)
     try:
         main(sys.argv[1:], standalone_mode=False)
     finally:
