@@ -378,9 +378,11 @@ def decide(part: Interesting, docs: list[Document], clusters: Clusters, learned:
     for the headline candidates; texts are read only where the range functions run (`where`), and the content
     clusters' families and targets are found by `clusters`, which judges the reprint checks where the texts are.
 
-    Stages, so that an engine can run the per-document ones where the documents and their units are
-    (`where`, a `Units`) and hold only the units the cross-document ones look at (`part`: members of
-    clusters of two or more, and units that a rule or a learned template matches) plus per-document sums:
+    Stages, so that the per-document ones run where the documents and their units are (`where`, a `Units`)
+    and the cross-document ones hold only the units they look at (`part`: members of clusters of two or
+    more, and units that a rule or a learned template matches) plus per-document sums. The local engine
+    runs them here; the Spark engine composes the same stage functions on its executors
+    (`spark.ExecutorDecisions`), so that no unit comes to its driver:
     1. clusters and templates (`_clusters_and_templates`): on the interesting units;
     2. each document's text start and headline zone (`range_facts`): per document;
     3. headlines of documents without a title (`_headlines`): on the interesting units, scoring lines
@@ -534,9 +536,10 @@ def _marks(sub: UnitTable, groups: list[np.ndarray], found: Found) -> Marks:
 
 
 class Units(Protocol):
-    """Where the per-document stages of `decide` run: over all units at once here (`InMemory`), per range
-    of whole documents where an engine keeps them. A range function gets a `Range` (all units of its
-    documents, in unit order), the texts of its documents and the range's part of the marks."""
+    """Where the per-document stages of `decide` run: over all units at once (`InMemory`), or per range of
+    whole documents (the Spark engine's tasks call the range functions themselves). A range function gets a
+    `Range` (all units of its documents, in unit order), the texts of its documents and the range's part of
+    the marks."""
 
     def map_ranges(self, fn: Callable[[Range, Texts, Marks], R], marks: Marks, texts: bool = False) -> list[R]:
         """fn(range, texts, marks) for every range, in document order. `texts` says that `fn` reads the
@@ -624,7 +627,8 @@ class RangeOutcomes:
     flagged: np.ndarray  # keys of the units some category flags
     kept: np.ndarray  # uint8: the categories that flag them (`_act`)
     content_chars: np.ndarray  # per document of the range: characters of its content (neither chrome nor template)
-    extra: UnitTable  # the protected and context units without marks (the driver holds only marked ones)
+    extra: UnitTable  # the protected and context units without marks (the cross-document stages hold only marked
+    # ones)
 
 
 def range_outcomes(part: Range, texts: Texts, marks: Marks, learned: set[str], config: Config,
@@ -655,7 +659,7 @@ def interesting(labels: np.ndarray, matched: np.ndarray) -> np.ndarray:
     clusters of two or more (by their `labels`, -1 for none) and the units a rule or learned template
     matches (`matched`)."""
     clustered = labels >= 0
-    if clustered.any():  # labels can be any non-negative numbers (Spark's are node numbers): counted by sorting
+    if clustered.any():  # labels can be any non-negative numbers: counted by sorting
         _, at, counts = np.unique(labels[clustered], return_inverse=True, return_counts=True)
         clustered[clustered] = counts[at] > 1
     return np.flatnonzero(clustered | matched)

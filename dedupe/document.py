@@ -139,8 +139,7 @@ class UnitTable:
     end: np.ndarray  # int64
     words: np.ndarray  # int32
     mode: np.ndarray  # int8: 0 not matched, shingle.WORD or shingle.CHAR
-    sig_row: np.ndarray  # int64 row of `sigs`; -1 if not matched, or (after clustering) in no cluster. On the
-    # Spark driver: the rank of the unit's node among the clustered ones, whose signatures stay on the executors
+    sig_row: np.ndarray  # int64 row of `sigs`; -1 if not matched, or (after clustering) in no cluster
     # (distinct signatures, num_perm) uint32; a corpus's wait on disk, a worker's batch in its file
     sigs: np.ndarray | SpooledSignatures | StoredBlock
     rule: list[str | None]

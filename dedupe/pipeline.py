@@ -565,7 +565,8 @@ def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip | Lines]
 
 def conclude(infos: list[Document], inputs: Callable[[], tuple[Interesting, Units, set[str]]], clusters: Clusters,
              skips: list[Skip], config: Config, began: float, timings: dict[str, float]) -> Analysis:
-    """Decisions from clusters: the step after clustering that the local and Spark engines share.
+    """Decisions from clusters: the local engine's step after clustering (the Spark engine's is
+    `spark.ExecutorDecisions`, made of the same stage functions).
 
     `inputs` gives `decide` the interesting units, where the per-document stages run and the learned
     templates (`local_inputs` for units in memory); it is timed with the decisions.

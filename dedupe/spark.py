@@ -22,23 +22,25 @@ Every document gets a stable order key when it is read (file rank, range of
 the file, position in the range), so canonical choices never depend on
 partitioning. Each range's units then become one table where they were
 analysed (`ExecutorUnits`), with its per-document sums and template
-statistics; the driver receives only the interesting units (`decide.Interesting`:
-members of clusters of two or more, rule and learned-template matches), no
-signature, and runs the cross-document stages of `decide`
-(through `pipeline.conclude`): the part that does not scale out yet. The
-per-document stages of `decide` run on the executors over the range tables
-(`ExecutorUnits.map_ranges`), and so does its work on the content clusters
-(`ExecutorClusters`: families of near-duplicate pages, then repeats,
-boilerplate and syndicated copies, per partition of whole clusters, the
-reprint checks judged in the tasks that hold the paragraphs' texts); no text
-comes to the driver. The second pass runs on the executors again
+statistics. `decide`'s stages run on the executors too (`ExecutorDecisions`),
+each calling the local engine's stage functions on a partition that holds
+what the stage needs whole: the interesting units (members of clusters of
+two or more, rule and learned-template matches) stay a DataFrame; the content
+clusters' families and targets and the rules' targets are found per
+partition of whole clusters or rules; they are joined into each range's
+marks, with which the range's task finds its zones, headline scores and
+outcomes; duplicate documents and surviving copies are found per partition
+of whole clusters again, and each range's plans are made in its task. The
+driver holds per-document arrays, the headline candidates (a few lines per
+document without a title) and the near-duplicate pairs of documents, never
+a unit, a signature or a text. The second pass runs on the executors again
 (`render_on_executors`): each range of documents is cleaned and its findings
-made by `render.render_batch` with the plans the driver cuts for that
-range (an RDD zipped with the ranges); the driver merges the report's
-counters and receives the findings (and the cleaned documents only when it
-writes them). The output is
-therefore the local engine's, byte for byte, for any number of partitions
-(tested with 1, 2 and 7).
+made by `render.render_batch` with its plans (an RDD zipped with the
+ranges); the driver merges the report's counters, receives the findings
+(and the cleaned documents only when it writes them) and spools the
+clusters' report entries, made on the executors, to a temporary file
+(`SpooledClusters`). The output is therefore the local engine's, byte for
+byte, for any number of partitions (tested with 1, 2 and 7).
 """
 
 from __future__ import annotations
@@ -684,9 +686,9 @@ def _targets_partition(frames: Iterator[pd.DataFrame], per_source: np.ndarray, c
 
 
 class ExecutorUnits:
-    """`decide.Units` on the executors: the per-document stages of `decide` run range by range where the
-    documents are, each task with its range's units, its part of the marks and, for a function that reads
-    them, its documents; only the range functions' results come back.
+    """Each range's units, where its documents are: the per-document stages of `decide` run range by range
+    (`on_ranges`), each task with its range's units, its marks and, for a function that reads them, its
+    documents; the results stay on the executors.
 
     `rows` were analysed partition by partition from `docs` (a narrow map): each partition holds the units of
     one range of documents, so each range's table is made where it is (`_range_table`), with no shuffle, and
