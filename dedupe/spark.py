@@ -554,8 +554,8 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
         interesting.count()  # materialise them before their rows go
         rows.unpersist()  # the range tables and the interesting units hold what the decisions need
         clock.lap("spark_interesting_units_s")
-        analysis, plans = ExecutorDecisions(docs, where, interesting, infos, config, partitions).conclude(
-            nodes, skips, clock)
+        analysis, plans = ExecutorDecisions(docs, where, interesting, infos, config, partitions, clock).conclude(
+            nodes, skips)
         return analysis, docs, plans
     except BaseException:
         docs.unpersist()  # the caller unpersists them after the second pass
@@ -903,24 +903,79 @@ def _family_dropped(rows: DataFrame, documents: DataFrame, config: Config) -> di
     return dict(sorted(zip(found["d"].tolist(), zip(found["e"].tolist(), found["coverage"].tolist()))))
 
 
+Columns = dict[str, np.ndarray]  # a table as numpy columns, as it travels between DataFrames and ranges
+
+
+def to_ranges(frame: DataFrame, ranges: int, total: int, by: str = "key") -> RDD:
+    """The rows of `frame` as one `Columns` per range of the documents (one element per partition, in range
+    order, rows sorted by `by`: a unit key, or a document's order with `by="doc"`). Each task packs its Arrow
+    batches into a few pickled chunks per range, so no row crosses into Python as a `Row`."""
+    import pandas as pd
+
+    names, whole = frame.columns, max(1, total)
+
+    def chunks(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for part in frames:
+            if not len(part):
+                continue
+            at = part[by].to_numpy(np.int64)
+            where = _range_of(at >> 32 if by == "key" else at, ranges, whole)
+            found = np.unique(where)
+            yield pd.DataFrame({"range": found.astype(np.int32), "chunk": [
+                pickle.dumps({c: part[c].to_numpy()[where == r] for c in names}, pickle.HIGHEST_PROTOCOL)
+                for r in found.tolist()]})
+
+    packed = frame.mapInPandas(chunks, "range int, chunk binary").rdd.map(lambda row: (row[0], row[1]))
+    return packed.partitionBy(ranges, lambda r: r).mapPartitions(lambda pairs: [_merged(pairs, names, by)], True)
+
+
+def _merged(pairs: Iterator[tuple[int, bytes]], names: list[str], by: str) -> Columns:
+    """A range's chunks (`to_ranges`) as one `Columns`, sorted by `by`; {} when it has none."""
+    parts = [pickle.loads(chunk) for _, chunk in pairs]
+    if not parts:
+        return {}
+    columns = {c: np.concatenate([p[c] for p in parts]) for c in names}
+    order = np.argsort(columns[by], kind="stable")
+    return {c: v[order] for c, v in columns.items()}
+
+
+def from_ranges(spark: SparkSession, tables: RDD, schema: str) -> DataFrame:
+    """A DataFrame of `tables` (an RDD of `Columns`, named as in `schema`), each moved as one pickled chunk."""
+    import pandas as pd
+
+    def unpacked(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for frame in frames:
+            for chunk in frame["chunk"].tolist():
+                columns = pickle.loads(chunk)
+                if columns and len(next(iter(columns.values()))):
+                    yield pd.DataFrame(columns)
+
+    packed = spark.createDataFrame(tables.map(lambda columns: (pickle.dumps(columns, pickle.HIGHEST_PROTOCOL),)),
+                                   "chunk binary")
+    return packed.mapInPandas(unpacked, schema)
+
+
+def _column(columns: Columns, name: str, dtype: Any) -> np.ndarray:
+    """A column of a range's `Columns`, empty for a range without rows."""
+    return columns[name].astype(dtype) if columns else np.zeros(0, dtype=dtype)
+
+
 def executor_slices(docs: RDD, spans: DataFrame) -> DataFrame:
     """(doc, start, text) of `spans` (doc, start, end), sliced on the executors: each span goes to the range of
     `docs` that holds its document, and each range's task slices its own."""
-    ranges, total = docs.getNumPartitions(), max(1, docs.count())
-    by_range = spans.rdd.map(lambda row: (int(_range_of(row.doc, ranges, total)), (row.doc, row.start, row.end)))
+    ranges = docs.getNumPartitions()
 
-    def sliced(pair: tuple[list[tuple[int, Document]], list[tuple[int, tuple[int, int, int]]]]
-               ) -> Iterator[tuple[int, int, str]]:
+    def sliced(pair: tuple[list[tuple[int, Document]], Columns]) -> Columns:
         keyed, wanted = pair
         by_order = dict(keyed)
-        for _, (d, a, b) in wanted:
-            if d not in by_order:
-                raise RuntimeError("a range does not hold the documents its spans name")
-            yield d, a, by_order[d].text[a:b]
+        doc, start, end = (_column(wanted, c, np.int64) for c in ("doc", "start", "end"))
+        if not set(doc.tolist()) <= by_order.keys():
+            raise RuntimeError("a range does not hold the documents its spans name")
+        return {"doc": doc, "start": start, "text": np.array(
+            [by_order[d].text[a:b] for d, a, b in zip(doc.tolist(), start.tolist(), end.tolist())], dtype=object)}
 
-    placed = by_range.partitionBy(ranges, lambda r: r).glom()
-    return spans.sparkSession.createDataFrame(docs.glom().zip(placed).flatMap(sliced),
-                                              "doc long, start long, text string")
+    placed = to_ranges(spans.select("doc", "start", "end"), ranges, docs.count(), by="doc")
+    return from_ranges(spans.sparkSession, docs.glom().zip(placed).map(sliced), "doc long, start long, text string")
 
 
 def range_marks(interesting: DataFrame, content: DataFrame, templates: DataFrame, ranges: int, total: int) -> RDD:
@@ -942,23 +997,19 @@ def range_marks(interesting: DataFrame, content: DataFrame, templates: DataFrame
                                      F.max("copy").alias("copy"))
     spread = interesting.where(F.col("label") >= 0).groupBy("label").agg(F.countDistinct("doc").alias("ndocs"))
     every = interesting.select("key", "doc", "label").join(marked, "key", "left").join(spread, "label", "left")
-    columns = every.select("doc", "key", F.coalesce("bits", F.lit(0)), F.coalesce("firsts", F.lit(0)),
-                           F.coalesce(F.col("ndocs") > 1, F.lit(False)), "label", F.coalesce("copy", F.lit(-1)))
-    whole = max(1, total)
-    by_range = columns.rdd.map(lambda row: (int(_range_of(row[0], ranges, whole)), tuple(row[1:])))
-    return by_range.partitionBy(ranges, lambda r: r).mapPartitions(_marks_of, True)
+    columns = every.select("key", F.coalesce("bits", F.lit(0)).alias("bits"),
+                           F.coalesce("firsts", F.lit(0)).alias("firsts"),
+                           F.coalesce(F.col("ndocs") > 1, F.lit(False)).alias("shared"), F.col("label").alias("group"),
+                           F.coalesce("copy", F.lit(-1)).alias("copy"))
+    return to_ranges(columns, ranges, total).map(_marks_of)
 
 
-def _marks_of(pairs: Iterator[tuple[int, tuple[int, int, int, bool, int, int]]]) -> Iterator[bytes]:
-    """One range's `Marks`, pickled, from its rows of (key, bits, firsts, shared, group, copy)."""
-    rows = [row for _, row in pairs]
-    columns = list(zip(*rows)) if rows else [()] * 6
-    key = np.array(columns[0], dtype=np.int64)
-    order = np.argsort(key, kind="stable")
-    arrays = [np.array(c, dtype=t)[order] for c, t in zip(columns, (np.int64, np.uint8, np.uint8, bool, np.int64,
-                                                                       np.int64))]
-    n = len(key)
-    yield pickle.dumps(Marks(*arrays, np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)), pickle.HIGHEST_PROTOCOL)
+def _marks_of(columns: Columns) -> bytes:
+    """One range's `Marks`, pickled, from its `Columns` (key, bits, firsts, shared, group, copy)."""
+    arrays = [_column(columns, c, t) for c, t in (("key", np.int64), ("bits", np.uint8), ("firsts", np.uint8),
+                                                  ("shared", bool), ("group", np.int64), ("copy", np.int64))]
+    n = len(arrays[0])
+    return pickle.dumps(Marks(*arrays, np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)), pickle.HIGHEST_PROTOCOL)
 
 
 def _marked(marks: RDD, keys: np.ndarray, field: str, starts: list[int]) -> RDD:
@@ -989,13 +1040,14 @@ class ExecutorDecisions:
     clusters threaten, in documents without a title), never the interesting units."""
 
     def __init__(self, docs: RDD, where: ExecutorUnits, interesting: DataFrame, infos: list[Document],
-                 config: Config, partitions: int) -> None:
-        self.docs, self.where, self.interesting, self.infos = docs, where, interesting, infos
+                 config: Config, partitions: int, clock: _Clock) -> None:
+        self.docs, self.where, self.interesting, self.infos, self.clock = docs, where, interesting, infos, clock
         self.config, self.partitions = config, partitions
         self.spark = interesting.sparkSession
         self.total, self.ranges = len(infos), docs.getNumPartitions()
         self.starts = _range_starts(docs, self.total)
         self.ranks = doc_ranks(infos)
+        self.persisted: list[Any] = []  # what `conclude` releases, whatever happens
 
     def run(self) -> RDD:
         """The range outcomes (`decide.RangeOutcomes`, one per range), persisted."""
@@ -1008,6 +1060,7 @@ class ExecutorDecisions:
             unmatched[docs] = chars
         documents = document_frame(self.spark, self.ranks, unmatched, source_codes(self.infos))
         self.members = members = self.interesting.where(F.col("label") >= 0).persist(StorageLevel.MEMORY_AND_DISK)
+        self.persisted.append(members)
         self.ranked = documents.select("doc", "rank")
         self.ids = self.spark.createDataFrame(self.docs.map(lambda pair: (pair[0], pair[1].id, pair[1].source or "")),
                                               "doc long, id string, source string")
@@ -1016,16 +1069,31 @@ class ExecutorDecisions:
         # labels (smallest nodes, numbered by first unit) are in that order.
         self.names = self.spark.createDataFrame(labels.zipWithIndex().map(lambda pair: (pair[0], f"c{pair[1] + 1}")),
                                                 "label long, name string").localCheckpoint()
+        self.lap("names")
         self.content, self.family = content_targets(members, documents, self.docs, config, self.partitions)
+        self.lap("content_clusters")
         self.templates = template_targets(self.interesting, documents, self.partitions).localCheckpoint()
+        self.lap("templates")
         marks = range_marks(self.interesting, self.content, self.templates, self.ranges, self.total).persist(
             StorageLevel.MEMORY_AND_DISK)
+        self.persisted.append(marks)
+        marks.count()
+        self.lap("marks")
         self.chrome_titles = site_titles(self.infos, self.family, config)
         self.headlines = self._headlines(marks)
         self.marks = _marked(marks, self.headlines, "headline", self.starts).persist(StorageLevel.MEMORY_AND_DISK)
+        self.persisted.append(self.marks)
+        self.lap("headlines")
         outcomes = where.on_ranges(partial(range_outcomes, learned=where.learned, config=config,
                                            chrome_titles=self.chrome_titles), self.marks)
-        return outcomes.persist(StorageLevel.MEMORY_AND_DISK)
+        outcomes.persist(StorageLevel.MEMORY_AND_DISK).count()
+        marks.unpersist()
+        self.lap("outcomes")
+        return outcomes
+
+    def lap(self, step: str) -> None:
+        """Time a step of the decisions (`summary.timings`: spark_decide_<step>_s; their sum is decide_s)."""
+        self.clock.lap(f"spark_decide_{step}_s")
 
     def _headlines(self, marks: RDD) -> np.ndarray:
         """The keys (sorted) of the headlines that `decide._headlines` chooses: the facts of every range's marked
@@ -1036,18 +1104,18 @@ class ExecutorDecisions:
         import pandas as pd
         from pyspark.sql import functions as F
 
-        facts = self.where.on_ranges(partial(range_facts, learned=self.where.learned), marks).flatMap(
-            lambda rows: zip(*(row.tolist() for row in rows)))
-        facts = self.spark.createDataFrame(facts, "key long, threatened long, before long, rank long")
         titled = np.array([bool(d.title and d.title.strip()) for d in self.infos], dtype=bool)
         titled[self.chrome_titles] = False
+        if titled.all():  # no document to look for a headline in
+            return np.zeros(0, dtype=np.int64)
         documents = self.spark.createDataFrame(pd.DataFrame({"doc": np.arange(self.total), "doc_rank": self.ranks,
                                                              "titled": titled}),
                                                "doc long, doc_rank long, titled boolean")
-        spread = self.members.groupBy("label").agg(F.countDistinct("doc").alias("ndocs"))
-        units = self.interesting.select("key", "doc", "start", "words", "label", "learned").join(facts, "key").join(
-            spread, "label", "left").join(documents, "doc")
-        cross = F.coalesce(F.col("ndocs") > 1, F.lit(False))
+        facts = self.where.on_ranges(partial(_headline_facts, learned=self.where.learned), marks)
+        units = from_ranges(self.spark, facts, "key long, doc long, start long, words int, label long, cross boolean, "
+                            "learned boolean, threatened long, before long, rank long").join(
+            F.broadcast(documents), "doc")
+        cross = F.col("cross")
         alone = units.where(cross & (F.col("before") > 0)).groupBy("label").agg(
             (F.countDistinct("doc") == 1).alias("alone"))
         picked = units.where((F.col("threatened") > 0) & ~F.col("titled") & (cross | F.col("learned"))).join(
@@ -1092,8 +1160,8 @@ class ExecutorDecisions:
         content_chars = np.zeros(self.total)
         for first, chars in outcomes.map(lambda o: (o.first_doc, o.content_chars)).collect():
             content_chars[first:first + len(chars)] = chars
-        flagged = self.spark.createDataFrame(outcomes.flatMap(lambda o: zip(o.flagged.tolist(), o.kept.tolist())),
-                                             "key long, kept int")
+        flagged = from_ranges(self.spark, outcomes.map(lambda o: {"key": o.flagged, "kept": o.kept.astype(np.int32)}),
+                              "key long, kept int")
         ranked = self.spark.createDataFrame(pd.DataFrame({"doc": np.arange(self.total), "rank": self.ranks,
                                                           "chars": content_chars}), "doc long, rank long, chars double")
         units = self.members.join(flagged, "key", "left").select(
@@ -1122,9 +1190,8 @@ class ExecutorDecisions:
         leaving = self.spark.sparkContext.broadcast(np.array(sorted(gone), dtype=np.int64))
         syndicated = self.content.where(F.col("category") == PRECEDENCE.index("syndicated")).select(
             "key", F.col("match").alias("syn_match"), F.col("first").alias("syn_first"))
-        ranked = self.spark.createDataFrame(list(zip(range(self.total), self.ranks.tolist())), "doc long, rank long")
         units = self.members.select("key", "doc", "start", "end", "words", "sentence_end", "label").join(
-            syndicated, "key", "left").join(ranked, "doc")
+            syndicated, "key", "left").join(self.ranked, "doc")
         config = self.config
         return units.repartition(self.partitions, "label").mapInPandas(
             lambda frames: _surviving_partition(frames, leaving.value, config), "key long, cleared boolean, match long")
@@ -1151,11 +1218,8 @@ class ExecutorDecisions:
         rows = content.unionByName(self.templates.select("key", F.lit(template).cast("byte").alias("category"), "name",
                                                          F.lit(-1).cast("long").alias("match"),
                                                          F.lit(False).alias("cleared")))
-        ranges, whole = self.ranges, max(1, self.total)
-        by_range = rows.rdd.map(lambda row: (int(_range_of(row[0] >> 32, ranges, whole)), tuple(row))).partitionBy(
-            ranges, lambda r: r).glom()
         config = self.config
-        return outcomes.zip(by_range).map(lambda pair: _range_decided(*pair, config))
+        return outcomes.zip(to_ranges(rows, self.ranges, self.total)).map(lambda pair: _range_decided(*pair, config))
 
     def plans(self, decided: RDD, nodes: DataFrame, notes: DuplicateNotes) -> RDD:
         """Each range's plans (`render.Plan`s, pickled, one element per range), made in its task
@@ -1167,8 +1231,8 @@ class ExecutorDecisions:
         from pyspark.sql import functions as F
 
         spark, num_perm = self.spark, self.config.num_perm
-        pairs = spark.createDataFrame(decided.flatMap(lambda d: ((k, m) for k, m in zip(d[0].tolist(), d[3].tolist())
-                                                                 if m >= 0)), "key long, match long")
+        pairs = from_ranges(spark, decided.map(lambda d: {"key": d[0][d[3] >= 0], "match": d[3][d[3] >= 0]}),
+                            "key long, match long")
         units = self.interesting.select("key", "doc", "end", "node")
         ids = self.ids
         matched = pairs.join(units.select("key", F.col("node").alias("a")), "key").join(
@@ -1189,9 +1253,7 @@ class ExecutorDecisions:
             nothing = (F.lit(-1).cast("long"), F.lit("").alias("match_id"), F.lit(""), F.lit(float("nan")))
             rows = flagged.unionByName(reps.select("key", *(c.alias(n) for c, n in zip(
                 nothing, ("match_end", "match_id", "match_source", "s")))))
-            ranges, whole = self.ranges, max(1, self.total)
-            placed = rows.rdd.map(lambda row: (int(_range_of(row[0] >> 32, ranges, whole)), tuple(row))).partitionBy(
-                ranges, lambda r: r).glom()
+            placed = to_ranges(rows, self.ranges, self.total)
             items = [(a, b - a, notes.notes(a, b - a), self.context_first)
                      for a, b in zip(self.starts[:-1], self.starts[1:])]
             plans = _with_items(decided.zip(self.where.units).zip(placed), items).map(_range_plans).persist(
@@ -1201,23 +1263,25 @@ class ExecutorDecisions:
         finally:
             matched.unpersist()
 
-    def conclude(self, nodes: DataFrame, skips: list[Skip], clock: _Clock) -> tuple[Analysis, RDD]:
+    def conclude(self, nodes: DataFrame, skips: list[Skip]) -> tuple[Analysis, RDD]:
         """The decisions, as `pipeline.conclude` makes them but kept on the executors: the `Analysis` holds the
         per-document decisions only (duplicates, characters), its clusters are spooled on the driver's disk
         (`SpooledClusters`), and each range's plans are returned, persisted, for the second pass."""
         from pyspark import StorageLevel
 
-        persisted: list[Any] = []
+        persisted = self.persisted
         try:
             outcomes = self.run()
-            persisted += [self.members, self.marks, outcomes]
+            persisted.append(outcomes)
             content_chars, dropped, gone = self.documents_decided(outcomes)
+            self.lap("duplicates")
             surviving = self.surviving_copies(gone)
             decided = self.range_decisions(outcomes, surviving).persist(StorageLevel.MEMORY_AND_DISK)
             persisted.append(decided)
-            context = outcomes.zip(self.where.units).flatMap(_context_units)
-            context = self.spark.createDataFrame(context, "key long, doc long, start long, end long").persist(
-                StorageLevel.MEMORY_AND_DISK)
+            decided.count()
+            self.lap("findings")
+            context = from_ranges(self.spark, outcomes.zip(self.where.units).map(_context_units),
+                                  "key long, doc long, start long, end long").persist(StorageLevel.MEMORY_AND_DISK)
             persisted.append(context)
             firsts = context.agg({"key": "min"}).collect()[0][0]
             self.context_first = -1 if firsts is None else int(firsts)
@@ -1226,7 +1290,9 @@ class ExecutorDecisions:
                                   np.array([d.chars for d in self.infos], dtype=np.int64),
                                   {d.id: i for i, d in enumerate(self.infos)})
             plans = self.plans(decided, nodes, DuplicateNotes([d.id for d in self.infos], decisions))
+            self.lap("plans")
             spooled = SpooledClusters(self.cluster_rows(context))
+            self.lap("clusters")
         except BaseException:
             for cached in persisted:
                 cached.unpersist()
@@ -1235,8 +1301,9 @@ class ExecutorDecisions:
             cached.unpersist()
         del content_chars
         counts = (sum(s[2] for s in self.where.sums), sum(s[3] for s in self.where.sums))
-        clock.lap("decide_s")
-        analysis = Analysis(self.infos, _EMPTY_RANGE, counts, decisions, skips, self.config, clock.began, clock.laps,
+        laps = self.clock.laps
+        laps["decide_s"] = sum(v for k, v in laps.items() if k.startswith("spark_decide_"))
+        analysis = Analysis(self.infos, _EMPTY_RANGE, counts, decisions, skips, self.config, self.clock.began, laps,
                             named=spooled.having)
         return analysis, plans
 
@@ -1267,6 +1334,20 @@ class ExecutorDecisions:
                 yield tuple(row)[2:]
         finally:
             rdd.unpersist()
+
+
+def _headline_facts(part: Range, texts: Any, marks: Marks, learned: set[str]) -> Columns:
+    """`decide.range_facts` of a range's marked units that are threatened or above their document's text, with
+    what `ExecutorDecisions._headlines` asks of them: document, start, words, cluster, whether the cluster
+    spans documents (`Marks.shared`) and whether a learned template matches them."""
+    facts = range_facts(part, texts, marks, learned)
+    _, mine, learned_hit = part.zones(learned, marks)  # kept by the range from `range_facts`
+    keep = (facts[1] > 0) | (facts[2] > 0)
+    rows = np.flatnonzero(mine.hit)[keep]
+    units = part.units
+    return {"key": facts[0][keep], "doc": units.doc[rows], "start": units.start[rows], "words": units.words[rows],
+            "label": mine.group[rows], "cross": mine.shared[rows], "learned": learned_hit[rows],
+            "threatened": facts[1][keep], "before": facts[2][keep], "rank": facts[3][keep]}
 
 
 def _coverage_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -1310,13 +1391,12 @@ def _surviving_partition(frames: Iterator[pd.DataFrame], leaving: np.ndarray, co
                         "match": np.where(now >= 0, keys[np.maximum(now, 0)], -1)})
 
 
-def _range_decided(outcome: RangeOutcomes, rows: list[tuple[int, tuple[int, int, str, int, bool]]], config: Config
+def _range_decided(outcome: RangeOutcomes, rows: Columns, config: Config
                    ) -> tuple[np.ndarray, list[tuple[str, ...]], list[str], np.ndarray, np.ndarray]:
-    """`ExecutorDecisions.range_decisions` for one range: its outcomes and the targets of its units, as rows
-    (key, category, cluster name, matched key, syndicated flag cleared)."""
-    columns = list(zip(*(row for _, row in rows))) if rows else [()] * 5
-    key, category = np.array(columns[0], dtype=np.int64), np.array(columns[1], dtype=np.int64)
-    name, match, cleared = list(columns[2]), np.array(columns[3], dtype=np.int64), np.array(columns[4], dtype=bool)
+    """`ExecutorDecisions.range_decisions` for one range: its outcomes and the targets of its units (key,
+    category, cluster name, matched key, syndicated flag cleared)."""
+    key, category, match = (_column(rows, c, np.int64) for c in ("key", "category", "match"))
+    name, cleared = _column(rows, "name", object).tolist(), _column(rows, "cleared", bool)
     kept = outcome.kept.copy()
     lost = np.searchsorted(outcome.flagged, key[cleared])
     kept[lost] &= np.uint8(0xFF ^ _BIT["syndicated"])
@@ -1338,7 +1418,7 @@ def _range_decided(outcome: RangeOutcomes, rows: list[tuple[int, tuple[int, int,
     return keys, categories, names, np.where(hit, match[found], -1), removed
 
 
-Zipped = tuple[tuple[tuple[Any, ...], tuple[bytes, bytes] | None], list[tuple[int, tuple[Any, ...]]]]
+Zipped = tuple[tuple[tuple[Any, ...], tuple[bytes, bytes] | None], Columns]
 
 
 def _range_plans(pair: tuple[Zipped, tuple[int, int, dict[int, Note], int]]) -> tuple[int, bytes]:
@@ -1347,34 +1427,40 @@ def _range_plans(pair: tuple[Zipped, tuple[int, int, dict[int, Note], int]]) -> 
     keys, categories, names, match, removed = decided
     table = pickle.loads(item[0])[0] if item is not None else _EMPTY_RANGE
     units = unit_keys(table)
-    found = [row for _, row in rows]
-    reps = sorted(row[0] for row in found if row[1] < 0)
+    key, copy_end = _column(rows, "key", np.int64), _column(rows, "match_end", np.int64)
+    rep = key[copy_end < 0]  # the clusters' first members; the other rows are the findings' copies
     if context_first >> 32 in range(first, first + count):
-        reps = sorted({*reps, context_first})
-    copies = {row[0]: row[1:] for row in found if row[1] >= 0}
-    empty = (-1, None, "", float("nan"))
-    info = [copies.get(k, empty) if m >= 0 else empty for k, m in zip(keys.tolist(), match.tolist())]
-    ends = table.end[np.searchsorted(units, keys)]
-    flags = flag_rows((keys & 0xFFFFFFFF).tolist(), ends.tolist(), categories, names, removed.tolist(),
-                      np.round(np.array([i[3] for i in info], dtype=np.float64), 4).tolist(), [i[1] for i in info],
-                      (match & 0xFFFFFFFF).tolist(), [i[0] for i in info], [i[2] for i in info])
-    rep = np.array(reps, dtype=np.int64)
-    spans = list(zip(rep.tolist(), table.start[np.searchsorted(units, rep)].tolist(),
-                     table.end[np.searchsorted(units, rep)].tolist()))
+        rep = np.union1d(rep, [context_first])
+    copy = copy_end >= 0
+    found, at = key[copy], np.searchsorted(key[copy], keys)
+    known = (match >= 0) & (at < len(found)) & (found[np.minimum(at, max(len(found) - 1, 0))] == keys)
+    if ((match >= 0) & ~known).any():
+        raise RuntimeError("a finding's matched copy did not reach its range")
+    take = np.where(known, at, 0)
+    ids, sources = _column(rows, "match_id", object)[copy], _column(rows, "match_source", object)[copy]
+    similarity = np.where(known, np.round(_column(rows, "s", np.float64)[copy][take] if len(found) else 0.0, 4), np.nan)
+    flags = flag_rows((keys & 0xFFFFFFFF).tolist(), table.end[np.searchsorted(units, keys)].tolist(), categories,
+                      names, removed.tolist(), similarity.tolist(),
+                      [ids[t] if k else None for t, k in zip(take.tolist(), known.tolist())],
+                      (match & 0xFFFFFFFF).tolist(), np.where(known, copy_end[copy][take] if len(found) else -1,
+                                                              -1).tolist(),
+                      [sources[t] if k else "" for t, k in zip(take.tolist(), known.tolist())])
+    at = np.searchsorted(units, rep)
+    spans = list(zip(rep.tolist(), table.start[at].tolist(), table.end[at].tolist()))
     bounds = np.arange(first, first + count + 1)
     plans = assemble(first, count, np.searchsorted(keys >> 32, bounds).tolist(), flags,
                      np.searchsorted(rep >> 32, bounds).tolist(), spans, notes)
     return first, pickle.dumps(plans, pickle.HIGHEST_PROTOCOL)
 
 
-def _context_units(pair: tuple[RangeOutcomes, tuple[bytes, bytes] | None]) -> Iterator[tuple[int, int, int, int]]:
+def _context_units(pair: tuple[RangeOutcomes, tuple[bytes, bytes] | None]) -> Columns:
     """(key, doc, start, end) of a range's units that the context rule makes boilerplate."""
     outcome, item = pair
     if item is None or not len(outcome.context):
-        return
+        return {}
     table = pickle.loads(item[0])[0]
     at = np.searchsorted(unit_keys(table), outcome.context)
-    yield from zip(outcome.context.tolist(), table.doc[at].tolist(), table.start[at].tolist(), table.end[at].tolist())
+    return {"key": outcome.context, "doc": table.doc[at], "start": table.start[at], "end": table.end[at]}
 
 
 def _cluster_json(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:

@@ -105,6 +105,47 @@ def test_bucket_pairs_of_hash_partitions_are_the_local_candidate_pairs(seed):
         assert np.array_equal(np.unique(np.concatenate(found), axis=0), np.unique(want, axis=0))
 
 
+def test_a_partition_of_whole_clusters_keeps_the_surviving_copies_that_the_local_engine_keeps():
+    # Two syndicated clusters over four documents; the canonical copy of the first is in a document that leaves
+    # the output, so its earliest copy in a staying document is kept instead and the copies matching the
+    # leaving one match that copy. `_surviving_partition` says which targets change, as the driver's function.
+    import pandas as pd
+
+    from dedupe.decide import Targets, _keep_a_surviving_copy
+    from dedupe.document import UnitTable
+
+    doc = np.array([0, 1, 2, 3, 1, 2, 3])
+    start = np.array([0, 0, 0, 0, 50, 50, 50])
+    label = np.array([7, 7, 7, 7, 9, 9, 9])
+    rank = np.array([0, 2, 1, 3])  # document 2 is earlier than document 1
+    # syndicated targets (row, match row, first): cluster 7 canonical in doc 0, cluster 9 canonical in doc 1
+    targets = [(0, 2, True), (1, 0, False), (2, 0, False), (3, 0, False), (4, 5, True), (6, 4, False)]
+    keys = (doc << 32) | start
+    rows = [t[0] for t in targets]
+    syn_match = np.full(len(doc), np.nan)
+    syn_first = np.full(len(doc), None, dtype=object)
+    for row, match, first in targets:
+        syn_match[row], syn_first[row] = keys[match], first
+    frame = pd.DataFrame({"key": keys, "doc": doc, "start": start, "end": start + 40, "words": np.full(len(doc), 30),
+                          "sentence_end": np.ones(len(doc), bool), "label": label, "syn_match": syn_match,
+                          "syn_first": syn_first, "rank": rank[doc]})
+    got = pd.concat(list(engine._surviving_partition(iter([frame.iloc[::-1]]), np.array([0]), Config())))
+    n = len(doc)
+    table = UnitTable(doc=doc, start=start, end=start + 40, words=np.full(n, 30, np.int32), mode=np.zeros(n, np.int8),
+                      sig_row=np.full(n, -1), sigs=np.zeros((0, 1), np.uint32), rule=[None] * n, template=[None] * n,
+                      title=np.zeros(n, bool), sentence_end=np.ones(n, bool), label_line=np.zeros(n, bool))
+    syndicated = Targets.of(np.array(rows), label[rows], np.array([t[1] for t in targets]),
+                            np.array([t[2] for t in targets]))
+    kept = np.full(n, 0xFF, np.uint8)
+    before = syndicated.match.copy()
+    _keep_a_surviving_copy(syndicated, kept, table, {0: (1, 0.9)}, rank, Config())
+    cleared = keys[np.flatnonzero(kept != 0xFF)]
+    moved = {int(keys[u]): int(keys[m]) for u, m, b in zip(syndicated.unit, syndicated.match, before) if m != b}
+    assert sorted(got.loc[got["cleared"], "key"].tolist()) == cleared.tolist() == [keys[2]]  # doc 2: the earliest
+    assert {k: m for k, m, c in zip(got["key"], got["match"], got["cleared"]) if not c} == moved and moved
+    assert not set(got["key"].tolist()) & set(keys[label == 9].tolist())  # the other cluster is left as it was
+
+
 @pytest.mark.parametrize("checks", [True, False])
 def test_the_executors_find_the_local_engines_families_and_cluster_targets(spark, checks):
     # Families (pages scraped twice), boilerplate, repeats and syndicated copies that quote or add a sentence:
