@@ -1433,7 +1433,11 @@ def _range_plans(pair: tuple[Zipped, tuple[int, int, dict[int, Note], int]]) -> 
         rep = np.union1d(rep, [context_first])
     copy = copy_end >= 0
     found, at = key[copy], np.searchsorted(key[copy], keys)
-    known = (match >= 0) & (at < len(found)) & (found[np.minimum(at, max(len(found) - 1, 0))] == keys)
+    known = match >= 0
+    if len(found):
+        known &= (at < len(found)) & (found[np.minimum(at, len(found) - 1)] == keys)
+    else:
+        known &= False
     if ((match >= 0) & ~known).any():
         raise RuntimeError("a finding's matched copy did not reach its range")
     take = np.where(known, at, 0)

@@ -820,7 +820,7 @@ def _tally_report(analysis, docs, size: int, texts: bool = True):
     from dedupe.render import Planner, render_batch
     from dedupe.report import ReportBuilder
 
-    planner = Planner(analysis.docs, analysis.units, analysis.decisions, analysis.similarities)
+    planner = Planner(analysis.docs, analysis.units, analysis.decisions)
     builder = ReportBuilder(analysis.docs, analysis.units, analysis.unit_counts, analysis.decisions, analysis.skips,
                             analysis.config)
     for first in range(0, len(docs), size):
