@@ -46,6 +46,7 @@ byte, for any number of partitions (tested with 1, 2 and 7).
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import itertools
 import json
@@ -1495,11 +1496,7 @@ class SpooledClusters:
     """`report.NamedClusters` that the executors made (`ExecutorDecisions.cluster_rows`), read back in the
     report's order into an anonymous temporary file: the driver keeps their names and offsets."""
 
-    def __init__(self, rows: Iterator[tuple[str, int, int, int, int, str]],
-                 at: np.ndarray | None = None, parent: SpooledClusters | None = None) -> None:
-        if parent is not None:
-            self.file, self.names, self.spans, self.at = parent.file, parent.names, parent.spans, at
-            return
+    def __init__(self, rows: Iterator[tuple[str, int, int, int, int, str]]) -> None:
         self.file = tempfile.TemporaryFile()  # noqa: SIM115 - it lives as long as the report reads it
         self.names: list[str] = []
         spans = []
@@ -1512,12 +1509,13 @@ class SpooledClusters:
             self.names.append(name)
         self.file.flush()
         self.spans = np.array(spans, dtype=np.int64).reshape(-1, 3)
-        self.at = np.arange(len(self.names))
+        self.at = np.arange(len(self.names))  # the clusters this view lists
 
     def having(self, main: dict[str, str]) -> SpooledClusters:
-        """The clusters with findings (those `main`, their main categories, names)."""
-        return SpooledClusters(iter(()), np.array([i for i in self.at.tolist() if self.names[i] in main],
-                                                  dtype=np.int64), self)
+        """A view of the clusters with findings (those `main`, their main categories, names)."""
+        view = copy.copy(self)
+        view.at = np.array([i for i in self.at.tolist() if self.names[i] in main], dtype=np.int64)
+        return view
 
     def __len__(self) -> int:
         return len(self.at)
