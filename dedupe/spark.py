@@ -878,8 +878,10 @@ def content_targets(members: DataFrame, documents: DataFrame, docs: RDD, config:
             joined = joined.join(slices, ["doc", "start"], "left")
         else:
             joined = joined.withColumn("text", F.lit(None).cast("string"))
-        found = joined.mapInPandas(lambda frames: _targets_partition(frames, per_source, config),
-                                   "category byte, key long, match long, first boolean").localCheckpoint()
+        # Joins that are not broadcast shuffle by their keys: whole clusters again, for step 3.
+        found = joined.repartition(partitions, "label").mapInPandas(
+            lambda frames: _targets_partition(frames, per_source, config),
+            "category byte, key long, match long, first boolean").localCheckpoint()
     finally:
         clusters.unpersist()
         if slices is not None:

@@ -37,7 +37,9 @@ SAMPLES = sorted(p for p in (ROOT / "corpus_samples").iterdir() if p.is_dir())
 
 @pytest.fixture(scope="module")
 def spark():
-    session = engine.session("local[2]", partitions=4)
+    # No join is broadcast unless the engine asks for it, as with tables over Spark's threshold (10 MB): a stage
+    # that needs whole clusters in a task must not depend on a small table's broadcast.
+    session = engine.session("local[2]", partitions=4, conf={"spark.sql.autoBroadcastJoinThreshold": "-1"})
     yield session
     session.stop()
 
