@@ -593,18 +593,24 @@ def _cluster_partition(frames: Iterator[pd.DataFrame]
     frame = frame.iloc[np.lexsort((frame["start"].to_numpy(np.int64), frame["doc"].to_numpy(np.int64)))]
     frame = frame.reset_index(drop=True)
     orders, doc = np.unique(frame["doc"].to_numpy(np.int64), return_inverse=True)
-    n = len(frame)
-    table = UnitTable(doc=frame["doc"].to_numpy(np.int64), start=frame["start"].to_numpy(np.int64),
-                      end=frame["end"].to_numpy(np.int64), words=frame["words"].to_numpy(np.int32),
-                      mode=np.zeros(n, np.int8), sig_row=np.full(n, -1, dtype=np.int64),
-                      sigs=np.zeros((0, 1), dtype=np.uint32), rule=[None] * n, template=[None] * n,
-                      title=np.zeros(n, dtype=bool), sentence_end=frame["sentence_end"].to_numpy(bool),
-                      label_line=np.zeros(n, dtype=bool))
+    table = _spans(frame["doc"].to_numpy(np.int64), frame["start"].to_numpy(np.int64), frame["end"].to_numpy(np.int64),
+                   frame["words"].to_numpy(np.int32), frame["sentence_end"].to_numpy(bool))
     keys = unit_keys(table)
     table = replace(table, doc=doc.astype(np.int64))
     ranks = np.zeros(len(orders), dtype=np.int64)
     ranks[doc] = frame["rank"].to_numpy(np.int64)
     return frame, table, ranks, _groups(frame["label"].to_numpy(np.int64), ranks, table), orders, keys
+
+
+def _spans(doc: np.ndarray, start: np.ndarray, end: np.ndarray, words: np.ndarray, sentence_end: np.ndarray
+           ) -> UnitTable:
+    """A table of units known by their spans, words and sentence ends only (no signature, rule or template), as
+    the stages on whole clusters and the headline candidates need them."""
+    n = len(doc)
+    return UnitTable(doc=doc, start=start, end=end, words=words, mode=np.zeros(n, np.int8),
+                     sig_row=np.full(n, -1, dtype=np.int64), sigs=np.zeros((0, 1), dtype=np.uint32), rule=[None] * n,
+                     template=[None] * n, title=np.zeros(n, dtype=bool), sentence_end=sentence_end,
+                     label_line=np.zeros(n, dtype=bool))
 
 
 def _family_partition(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.DataFrame]:
@@ -1128,7 +1134,7 @@ class ExecutorDecisions:
         picked = picked.iloc[np.argsort(picked["key"].to_numpy(np.int64), kind="stable")].reset_index(drop=True)
         key, doc, start = (picked[c].to_numpy(np.int64) for c in ("key", "doc", "start"))
         n = len(picked)
-        table = replace(_EMPTY_RANGE, doc=doc, start=start, end=start, words=picked["words"].to_numpy(np.int32))
+        table = _spans(doc, start, start, picked["words"].to_numpy(np.int32), np.zeros(n, dtype=bool))
         group = picked["group"].to_numpy(np.int64)
         member = np.flatnonzero(group >= 0)
         order = member[np.lexsort((start[member], picked["doc_rank"].to_numpy(np.int64)[member], group[member]))]
