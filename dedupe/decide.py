@@ -263,7 +263,7 @@ def _headlines(units: UnitTable, cross: list[np.ndarray], alone: np.ndarray, fac
     headline: `_document_outcomes`; not a title that is its site's chrome, `site_titles`.) Returns the rows of
     `units` that are headlines.
     """
-    titles = {i for i, d in enumerate(docs) if d.title and d.title.strip()} - set(chrome_titles.tolist())
+    titles = set(np.flatnonzero(titled(docs, chrome_titles)).tolist())
     shared = np.zeros(len(units), dtype=bool)
     for group in cross:
         shared[group] = True
@@ -312,6 +312,14 @@ def _headlines(units: UnitTable, cross: list[np.ndarray], alone: np.ndarray, fac
     scored(u for found in proposed.values() if len(found) > 1 for u in found)
     return np.array(sorted(found[0] if len(found) == 1 else max(found, key=lambda u: (scores[u], int(rank[u])))
                            for found in proposed.values()), dtype=np.int64)
+
+
+def titled(docs: Sequence[Document], chrome_titles: np.ndarray) -> np.ndarray:
+    """Per document, whether its title field gives its headline: a title that is not its site's chrome
+    (`site_titles`). The others get a headline looked for among their lines (`_headlines`)."""
+    found = np.array([bool(d.title and d.title.strip()) for d in docs], dtype=bool)
+    found[chrome_titles] = False
+    return found
 
 
 def opening_alone(units: UnitTable, cross: list[np.ndarray], before: np.ndarray) -> np.ndarray:

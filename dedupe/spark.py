@@ -102,6 +102,9 @@ from dedupe.decide import (
     unit_keys,
     unmatched_chars,
 )
+from dedupe.decide import (
+    titled as titled_documents,
+)
 from dedupe.document import CleanedDocument, Document, Skip, UnitTable
 from dedupe.io import (
     Inputs,
@@ -1113,8 +1116,7 @@ class ExecutorDecisions:
         import pandas as pd
         from pyspark.sql import functions as F
 
-        titled = np.array([bool(d.title and d.title.strip()) for d in self.infos], dtype=bool)
-        titled[self.chrome_titles] = False
+        titled = titled_documents(self.infos, self.chrome_titles)
         if titled.all():  # no document to look for a headline in
             return np.zeros(0, dtype=np.int64)
         documents = self.spark.createDataFrame(pd.DataFrame({"doc": np.arange(self.total), "doc_rank": self.ranks,
