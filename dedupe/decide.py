@@ -65,8 +65,6 @@ class Decisions:
     # what it protects is already in `removed`)
     cluster_members: dict[str, np.ndarray] = field(default_factory=dict)  # name -> units (canonical order,
     # but "context" in unit order)
-    doc_chars: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    doc_index: dict[str, int] = field(default_factory=dict)
 
     def duplicate_root(self, d: int) -> int:
         """The kept document that a dropped one duplicates (`_duplicate_documents` drops a document only for
@@ -241,10 +239,11 @@ Scorer = Callable[[dict[int, list[int]]], dict[int, float]]
 
 
 def _headlines(units: UnitTable, cross: list[np.ndarray], alone: np.ndarray, facts: np.ndarray,
-               learned_hit: np.ndarray, docs: list[Document], score: Scorer, chrome_titles: np.ndarray) -> np.ndarray:
+               learned_hit: np.ndarray, untitled: np.ndarray, score: Scorer) -> np.ndarray:
     """The headlines of documents without a title, among the units that clusters and learned templates
-    threaten; `units` (with `facts`, rows of key, threatened, before and rank per unit from `range_facts`, and
-    `learned_hit`) may be only those units, and `cross` (the groups spread over two documents or more) only
+    threaten; `units` (with `facts`, rows of key, threatened, before and rank per unit from `range_facts`,
+    `learned_hit`, and `untitled`: whether the unit's document has no title that gives its headline, `titled`)
+    may be only those units, and `cross` (the groups spread over two documents or more) only
     their members, when `alone` (`opening_alone`) was found with all.
 
     Without a title field, the headline is looked for among the lines
@@ -263,7 +262,6 @@ def _headlines(units: UnitTable, cross: list[np.ndarray], alone: np.ndarray, fac
     headline: `_document_outcomes`; not a title that is its site's chrome, `site_titles`.) Returns the rows of
     `units` that are headlines.
     """
-    titles = set(np.flatnonzero(titled(docs, chrome_titles)).tolist())
     shared = np.zeros(len(units), dtype=bool)
     for group in cross:
         shared[group] = True
@@ -280,7 +278,7 @@ def _headlines(units: UnitTable, cross: list[np.ndarray], alone: np.ndarray, fac
     carried: list[tuple[list[int], dict[int, int] | None]] = []  # per cross group: its early copies, and the
     # copy nearest to the text in each document (None: only one document opens with it)
     for group, opens_alone in zip(cross, alone.tolist()):
-        early = [int(u) for u in group if threatened[u] and int(units.doc[u]) not in titles]
+        early = [int(u) for u in group if threatened[u] and untitled[u]]
         if not early:
             continue
         if opens_alone and units.words[early[0]] >= 3:
@@ -290,8 +288,7 @@ def _headlines(units: UnitTable, cross: list[np.ndarray], alone: np.ndarray, fac
         for u in early:
             per_doc[int(units.doc[u])] = u
         carried.append((early, per_doc))
-    learned_only = [u for u in np.flatnonzero(threatened & learned_hit & ~shared).tolist()
-                    if int(units.doc[u]) not in titles]
+    learned_only = np.flatnonzero(threatened & learned_hit & ~shared & untitled).tolist()
     scored([u for _, per_doc in carried if per_doc for u in per_doc.values()] + learned_only)
     proposed: dict[int, list[int]] = defaultdict(list)  # document -> headline candidates
     for early, per_doc in carried:
@@ -424,7 +421,8 @@ def decide(part: Interesting, docs: list[Document], clusters: Clusters, learned:
     chrome_titles = site_titles(docs, found.family, config)
     cross = [g for g, k in zip(groups, found.ndocs.tolist()) if k > 1]
     alone = opening_alone(sub, cross, facts[2] > 0)
-    marks.headline[_headlines(sub, cross, alone, facts, learned_hit, docs, score, chrome_titles)] = True
+    untitled = ~titled(docs, chrome_titles)[sub.doc]
+    marks.headline[_headlines(sub, cross, alone, facts, learned_hit, untitled, score)] = True
     outcomes = where.map_ranges(partial(range_outcomes, learned=learned, config=config, chrome_titles=chrome_titles),
                                 marks)
     extra = [o.extra for o in outcomes if len(o.extra)]
@@ -459,8 +457,7 @@ def decide(part: Interesting, docs: list[Document], clusters: Clusters, learned:
     cluster, match = _primary(targets, flagged, kept, table)
     return units, Decisions(
         flagged, np.array(names, dtype=object)[cluster].tolist(), match, removed, table[kept].tolist(), dropped,
-        gone, protected, members, np.array([d.chars for d in docs], dtype=np.int64),
-        {d.id: i for i, d in enumerate(docs)})
+        gone, protected, members)
 
 
 def unit_hits(units: UnitTable, learned: set[str]) -> tuple[np.ndarray, np.ndarray]:

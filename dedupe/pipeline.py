@@ -235,6 +235,7 @@ class Analysis:
     docs: list[Document]  # text and record fields dropped
     units: UnitTable  # the units the decisions refer to (`decide`)
     unit_counts: tuple[int, int]  # units in the corpus, and units too long to be matched
+    characters: int  # in the corpus's texts
     decisions: Decisions
     skips: list[Skip]
     config: Config
@@ -577,7 +578,7 @@ def conclude(infos: list[Document], inputs: Callable[[], tuple[Interesting, Unit
         counts = (part.total, part.too_long)
         units, decisions = decide(part, infos, clusters, learned, config, where)
         del part, where
-    return Analysis(infos, units, counts, decisions, skips, config, began,
+    return Analysis(infos, units, counts, sum(d.chars for d in infos), decisions, skips, config, began,
                     {**timings, "decide_s": time.perf_counter() - start})
 
 
@@ -822,8 +823,9 @@ def second_pass(analysis: Analysis, render: Render, on_cleaned: Callable[[Cleane
 
     Findings are kept in the report (`keep_findings`) and/or streamed to `sink` as they are found.
     """
-    builder = ReportBuilder(analysis.docs, analysis.units, analysis.unit_counts, analysis.decisions, analysis.skips,
-                            analysis.config, keep_findings=keep_findings, sink=sink, named=analysis.named)
+    builder = ReportBuilder(analysis.docs, analysis.units, analysis.unit_counts, analysis.characters,
+                            analysis.decisions, analysis.skips, analysis.config, keep_findings=keep_findings,
+                            sink=sink, named=analysis.named)
     began = time.perf_counter()
     with frozen():  # the analysis, and each batch's findings once counted, live to the end of the run
         for cleaned in apply(render(keep_findings, sink is not None, texts), builder):

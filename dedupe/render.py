@@ -62,7 +62,7 @@ class Planner:
         self.bounds = np.searchsorted(units.doc[flagged], np.arange(len(docs) + 1))
         wanted = np.unique(np.array([m[0] for m in decisions.cluster_members.values()], dtype=np.int64))
         self.wanted, self.wanted_bounds = wanted, np.searchsorted(units.doc[wanted], np.arange(len(docs) + 1))
-        self.duplicates = DuplicateNotes([d.id for d in docs], decisions)
+        self.duplicates = DuplicateNotes(docs, decisions)
 
     def plans(self, first: int, count: int) -> list[Plan]:
         """The plans of documents first, ..., first + count - 1 (`EMPTY` for most documents of a clean
@@ -102,25 +102,26 @@ class DuplicateNotes:
     """What plans say of documents as duplicates (`Note`s, for the few documents that are duplicates or are
     kept for some): the opening the report quotes for a duplicate group's kept document, the duplicate finding
     (the document it names, that one's length, coverage, the group's kept document) and whether it leaves
-    the output. Needs only the decisions' per-document fields, and document ids."""
+    the output. Needs only the decisions' per-document fields, and the ids and lengths of the documents they
+    name (`docs` may hold only those: see `document.SomeDocuments`)."""
 
-    def __init__(self, ids: Sequence[str], decisions: Decisions) -> None:
-        self.ids, self.decisions = ids, decisions
+    def __init__(self, docs: Sequence[Document], decisions: Decisions) -> None:
+        self.docs, self.decisions = docs, decisions
         self.roots = {decisions.duplicate_root(d) for d in decisions.dropped}
         self.named = {**decisions.dropped, **decisions.gone}  # per duplicate: the document its finding names
-        self.docs = np.array(sorted(self.roots | self.named.keys()), dtype=np.int64)
+        self.noted = np.array(sorted(self.roots | self.named.keys()), dtype=np.int64)
 
     def notes(self, first: int, count: int) -> dict[int, Note]:
         """The notes of documents first, ..., first + count - 1."""
-        decisions, ids, out = self.decisions, self.ids, {}
-        a, b = np.searchsorted(self.docs, [first, first + count])
-        for d in self.docs[a:b].tolist():
-            opening = (-1 - d, 0, int(decisions.doc_chars[d])) if d in self.roots else None
+        decisions, docs, out = self.decisions, self.docs, {}
+        a, b = np.searchsorted(self.noted, [first, first + count])
+        for d in self.noted[a:b].tolist():
+            opening = (-1 - d, 0, docs[d].chars) if d in self.roots else None
             duplicate = None
             if d in self.named:
                 e, coverage = self.named[d]
-                duplicate = (ids[e], int(decisions.doc_chars[e]), round(float(coverage), 4),
-                             ids[decisions.duplicate_root(d)])
+                duplicate = (docs[e].id, docs[e].chars, round(float(coverage), 4),
+                             docs[decisions.duplicate_root(d)].id)
             out[d] = (opening, duplicate, d in decisions.gone)
         return out
 

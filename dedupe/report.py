@@ -172,9 +172,8 @@ class NamedClusters(Protocol):
 class UnitClusters:
     """`NamedClusters` of decisions held in memory: (name, member units) pairs over `units`."""
 
-    def __init__(self, named: list[tuple[str, np.ndarray]], units: UnitTable, ids: list[str],
-                 sources: list[str | None]) -> None:
-        self.named, self.units, self.ids, self.sources = named, units, ids, sources
+    def __init__(self, named: list[tuple[str, np.ndarray]], units: UnitTable, docs: Sequence[Document]) -> None:
+        self.named, self.units, self.docs = named, units, docs
         self.id_json: dict[int, str] = {}  # a document's id as JSON, encoded once
 
     def __len__(self) -> int:
@@ -183,12 +182,12 @@ class UnitClusters:
     def head(self, i: int) -> tuple[str, int, int, int, int]:
         name, members = self.named[i]
         distinct = set(self.units.doc[members].tolist())  # ids are unique
-        return name, len(members), len(distinct), len({self.sources[d] for d in distinct if self.sources[d]}), \
-            int(members[0])
+        sources = {self.docs[d].source for d in distinct}
+        return name, len(members), len(distinct), len(sources - {None, ""}), int(members[0])
 
     def members_json(self, i: int) -> str:
-        members, units, ids, id_json = self.named[i][1], self.units, self.ids, self.id_json
-        return member_list((id_json.get(d) or id_json.setdefault(d, compact(ids[d])), a, b) for d, a, b in zip(
+        members, units, docs, id_json = self.named[i][1], self.units, self.docs, self.id_json
+        return member_list((id_json.get(d) or id_json.setdefault(d, compact(docs[d].id)), a, b) for d, a, b in zip(
             units.doc[members].tolist(), units.start[members].tolist(), units.end[members].tolist()))
 
 
@@ -455,9 +454,10 @@ class Tally:
 class ReportBuilder:
     """Accumulates the report while the second pass goes through the documents."""
 
-    docs: list[Document]
+    docs: Sequence[Document]  # the corpus's documents (as `document.SomeDocuments`: only its duplicates)
     units: UnitTable  # the units the decisions refer to
     unit_counts: tuple[int, int]  # units in the corpus, and units too long to be matched
+    characters: int  # in the corpus's texts
     decisions: Decisions
     skips: list[Skip]
     config: Config
@@ -482,7 +482,7 @@ class ReportBuilder:
         return Report(summary, self.findings, self._clusters(), self._syndication(), findings_file)
 
     def _summary(self, wall: float, timings: dict[str, float]) -> dict[str, Any]:
-        total = int(self.decisions.doc_chars.sum())
+        total = self.characters
         bands, rows = lsh_params(self.config.lsh_threshold, self.config.num_perm)
         reasons = Counter(s.reason for s in self.skips)
         lines, line_docs = self.tally.lines, self.tally.line_docs
@@ -517,22 +517,22 @@ class ReportBuilder:
         """Clusters that produced at least one finding, with every member (made when read: `Clusters`, which
         keeps only what it needs to make them: the engine's `NamedClusters` and the duplicate groups)."""
         main = self.tally.main_categories()
-        ids, sources = [d.id for d in self.docs], [d.source for d in self.docs]
+        docs = self.docs
         named = self.named(main) if self.named is not None else UnitClusters(
             [(name, members) for name, members in self.decisions.cluster_members.items() if name in main],
-            self.units, ids, sources)
+            self.units, docs)
         roots: dict[int, list[int]] = defaultdict(list)
         for d in sorted(self.decisions.dropped):
             roots[self.decisions.duplicate_root(d)].append(d)
         duplicates = list(roots.items())
-        chars, representatives = self.decisions.doc_chars, self.tally.representatives
+        representatives = self.tally.representatives
 
         def cluster(i: int, with_members: bool) -> dict[str, Any]:
             if i >= len(named):
                 root, dups = duplicates[i - len(named)]
                 found = {
-                    "id": f"doc:{ids[root]}", "category": "duplicate_document", "size": len(dups) + 1,
-                    "documents": len(dups) + 1, "sources": len({sources[d] for d in [root, *dups]} - {None}),
+                    "id": f"doc:{docs[root].id}", "category": "duplicate_document", "size": len(dups) + 1,
+                    "documents": len(dups) + 1, "sources": len({docs[d].source for d in [root, *dups]} - {None}),
                     "representative": representatives.get(-1 - root, ""),
                 }
             else:
@@ -547,7 +547,7 @@ class ReportBuilder:
             if i < len(named):
                 return named.members_json(i)
             root, dups = duplicates[i - len(named)]
-            return member_list((compact(ids[d]), 0, c) for d, c in zip([root, *dups], chars[[root, *dups]].tolist()))
+            return member_list((compact(docs[d].id), 0, docs[d].chars) for d in [root, *dups])
 
         return Clusters(cluster, len(named) + len(duplicates), members_json)
 

@@ -1156,7 +1156,7 @@ class ExecutorDecisions:
             return {u: got[int(key[u])] for u in lines}
 
         chosen = _headlines(table, cross_groups, alone_of[[g[0] for g in cross_groups]] if cross_groups else
-                            np.zeros(0, dtype=bool), facts_of, learned_hit, self.infos, score, self.chrome_titles)
+                            np.zeros(0, dtype=bool), facts_of, learned_hit, np.ones(n, dtype=bool), score)
         return np.sort(key[chosen])
 
     def documents_decided(self, outcomes: RDD) -> tuple[np.ndarray, Duplicates, Duplicates]:
@@ -1297,10 +1297,8 @@ class ExecutorDecisions:
             firsts = context.agg({"key": "min"}).collect()[0][0]
             self.context_first = -1 if firsts is None else int(firsts)
             decisions = Decisions(np.zeros(0, dtype=np.int64), [], np.zeros(0, dtype=np.int64),
-                                  np.zeros(0, dtype=bool), [], dropped, gone, None, {},
-                                  np.array([d.chars for d in self.infos], dtype=np.int64),
-                                  {d.id: i for i, d in enumerate(self.infos)})
-            plans = self.plans(decided, nodes, DuplicateNotes([d.id for d in self.infos], decisions))
+                                  np.zeros(0, dtype=bool), [], dropped, gone, None, {})
+            plans = self.plans(decided, nodes, DuplicateNotes(self.infos, decisions))
             self.lap("plans")
             spooled = SpooledClusters(self.cluster_rows(context))
             self.lap("clusters")
@@ -1314,8 +1312,8 @@ class ExecutorDecisions:
         counts = (sum(s[2] for s in self.where.sums), sum(s[3] for s in self.where.sums))
         laps = self.clock.laps
         laps["decide_s"] = sum(v for k, v in laps.items() if k.startswith("spark_decide_"))
-        analysis = Analysis(self.infos, _EMPTY_RANGE, counts, decisions, skips, self.config, self.clock.began, laps,
-                            named=spooled.having)
+        analysis = Analysis(self.infos, _EMPTY_RANGE, counts, sum(d.chars for d in self.infos), decisions, skips,
+                            self.config, self.clock.began, laps, named=spooled.having)
         return analysis, plans
 
     def cluster_rows(self, context: DataFrame) -> Iterator[tuple[str, int, int, int, int, str]]:

@@ -821,8 +821,8 @@ def _tally_report(analysis, docs, size: int, texts: bool = True):
     from dedupe.report import ReportBuilder
 
     planner = Planner(analysis.docs, analysis.units, analysis.decisions)
-    builder = ReportBuilder(analysis.docs, analysis.units, analysis.unit_counts, analysis.decisions, analysis.skips,
-                            analysis.config)
+    builder = ReportBuilder(analysis.docs, analysis.units, analysis.unit_counts, analysis.characters,
+                            analysis.decisions, analysis.skips, analysis.config)
     for first in range(0, len(docs), size):
         batch = docs[first:first + size]
         rendered = render_batch(batch, planner.plans(first, len(batch)), True, False, texts)

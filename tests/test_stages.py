@@ -983,7 +983,7 @@ def test_decide_gives_the_same_decisions_whatever_ranges_run_its_per_document_st
     assert len(part.units) < len(table) < len(units)
     for column in ("doc", "start", "end", "sig_row"):
         assert np.array_equal(getattr(ranged_table, column), getattr(table, column)), column
-    for name in ("flagged", "match", "removed", "protected", "doc_chars"):
+    for name in ("flagged", "match", "removed", "protected"):
         assert np.array_equal(getattr(ranged, name), getattr(whole, name)), name
     assert (ranged.cluster, ranged.categories, ranged.dropped) == (whole.cluster, whole.categories, whole.dropped)
     assert {k: v.tolist() for k, v in ranged.cluster_members.items()} == \
