@@ -7,7 +7,7 @@ import datetime
 import email.utils
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -95,6 +95,21 @@ def _written(match: re.Match[str]) -> datetime.datetime | None:
         return datetime.datetime(year, _MONTHS[month[:3]], day, *clock, micro)
     except ValueError:
         return None
+
+
+class SomeDocuments(Sequence[Document]):
+    """A corpus of `count` documents of which only some are known (their infos, by number): what an engine that
+    keeps its per-document state where the documents are (Spark) hands the plans and the report, which look
+    up only the documents that duplicate findings name. Any other document is a KeyError."""
+
+    def __init__(self, count: int, known: dict[int, Document]) -> None:
+        self.count, self.known = count, known
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, d: int) -> Document:  # type: ignore[override]  # no slices
+        return self.known[d]
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,6 @@ from dedupe.decide import (
     _policy,
     _template_targets,
     cluster_targets,
-    doc_ranks,
     dropped_documents,
     family_roots,
     family_rows,
@@ -94,18 +93,13 @@ from dedupe.decide import (
     range_outcomes,
     range_scores,
     reprint_candidates,
-    site_titles,
-    source_codes,
     text_judge,
     too_long,
     unit_hits,
     unit_keys,
     unmatched_chars,
 )
-from dedupe.decide import (
-    titled as titled_documents,
-)
-from dedupe.document import CleanedDocument, Document, Skip, UnitTable
+from dedupe.document import CleanedDocument, Document, Skip, SomeDocuments, UnitTable
 from dedupe.io import (
     Inputs,
     count_lines,
@@ -549,16 +543,15 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
         clock.lap("spark_pairs_and_verify_s")  # localCheckpoint is eager: the stage has run
         labels = components(edges).localCheckpoint()
         clock.lap("spark_components_s")
-        infos = docs.map(lambda pair: info_of(pair[1])).collect()  # in order: ranges of order, sorted within
-        clock.lap("spark_collect_documents_s")
-        where = ExecutorUnits(docs, rows, len(infos), config)  # the units, as tables per range of documents
+        total = docs.count()
+        where = ExecutorUnits(docs, rows, total, config)  # the units, as tables per range of documents
         clock.lap("spark_range_units_s")
         clustered = clustered_nodes(nodes, labels).persist(StorageLevel.MEMORY_AND_DISK)
         interesting = interesting_units(rows, clustered, where.learned).persist(StorageLevel.MEMORY_AND_DISK)
         interesting.count()  # materialise them before their rows go
         rows.unpersist()  # the range tables and the interesting units hold what the decisions need
         clock.lap("spark_interesting_units_s")
-        analysis, plans = ExecutorDecisions(docs, where, interesting, infos, config, partitions, clock).conclude(
+        analysis, plans = ExecutorDecisions(docs, where, interesting, total, config, partitions, clock).conclude(
             nodes, skips)
         return analysis, docs, plans
     except BaseException:
@@ -572,13 +565,55 @@ def analyse_corpus(spark: SparkSession, keyed: RDD, config: Config, partitions: 
             where.release()
 
 
-def document_frame(spark: SparkSession, ranks: np.ndarray, unmatched: np.ndarray, source: np.ndarray) -> DataFrame:
-    """(doc, rank, unmatched, source) of every document, from the driver's arrays."""
-    import pandas as pd
+_FACTS = "doc long, id string, site string, title string, k0 int, k1 double, k2 string, chars long"
 
-    return spark.createDataFrame(pd.DataFrame({"doc": np.arange(len(ranks)), "rank": ranks,
-                                               "unmatched": unmatched.astype(np.int64), "source": source}),
-                                 "doc long, rank long, unmatched long, source long")
+
+def _document_facts(pair: tuple[int, Document]) -> tuple[Any, ...]:
+    """A document's row of `document_table`'s facts: its source ("" for none), its title stripped (None when
+    blank), the parts of its `Document.sort_key` and its length."""
+    order, doc = pair
+    k0, k1, k2, _ = doc.sort_key()
+    return order, doc.id, doc.source or "", (doc.title or "").strip() or None, k0, k1, k2, len(doc.text)
+
+
+def document_table(docs: RDD, unmatched: DataFrame) -> tuple[DataFrame, np.ndarray, int]:
+    """Every document's (doc, id, site, title, rank, source, unmatched), made on the executors and persisted;
+    the documents per source; the corpus's characters. The driver holds per source, never per document.
+
+    `rank` is the canonical order (`decide.doc_ranks`: `Document.sort_key`, by a distributed sort), `source`
+    numbers the sites in order of first appearance (`decide.source_codes`), `site` is the source's name ("" for
+    none), `title` the stripped title (null when blank) and `unmatched` the characters that no rule matches
+    (`ExecutorUnits.unmatched`)."""
+    import pandas as pd
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    spark = unmatched.sparkSession
+    facts = spark.createDataFrame(docs.map(_document_facts), _FACTS)
+    ordered = facts.select("doc", "k0", "k1", "k2").orderBy("k0", "k1", "k2", "doc")
+    ranks = spark.createDataFrame(ordered.rdd.map(lambda row: row[0]).zipWithIndex(), "doc long, rank long")
+    sites = facts.groupBy("site").agg(F.min("doc").alias("first"), F.count("doc").alias("docs"),
+                                      F.sum("chars").alias("chars")).toPandas().sort_values("first")
+    codes = spark.createDataFrame(pd.DataFrame({"site": sites["site"].astype(object),
+                                                "source": np.arange(len(sites), dtype=np.int64)}),
+                                  "site string, source long")
+    table = facts.select("doc", "id", "site", "title").join(ranks, "doc").join(codes, "site").join(
+        unmatched, "doc", "left").select("doc", "id", "site", "title", "rank", "source",
+                                         F.coalesce("unmatched", F.lit(0)).cast("long").alias("unmatched"))
+    table.persist(StorageLevel.MEMORY_AND_DISK).count()
+    return table, sites["docs"].to_numpy(np.int64), int(sites["chars"].sum())
+
+
+def chrome_documents(documents: DataFrame, family: DataFrame, config: Config) -> DataFrame:
+    """(doc) of the documents whose title is their site's chrome (`decide.site_titles`): the same title on
+    `min_docs` families or more of one known site. `family` holds (doc, family) of every document."""
+    from pyspark.sql import functions as F
+
+    keyed = documents.where((F.col("site") != "") & F.col("title").isNotNull()).select("doc", "site", "title").join(
+        family, "doc")
+    common = keyed.groupBy("site", "title").agg(F.countDistinct("family").alias("families")).where(
+        F.col("families") >= config.min_docs)
+    return keyed.join(common.select("site", "title"), ["site", "title"]).select("doc")
 
 
 def _cluster_partition(frames: Iterator[pd.DataFrame]
@@ -638,15 +673,9 @@ def _family_partition(frames: Iterator[pd.DataFrame], config: Config) -> Iterato
                         "n": np.concatenate((shared, excluded[has], zeros))})
 
 
-def _dropped_partition(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.DataFrame]:
-    """Step 2 of `ExecutorClusters` on a partition of whole documents' pair rows (d, e, shared, rank_d,
-    content_d, rank_e): (d, e, coverage) of the documents `decide.dropped_documents` drops with chains."""
-    import pandas as pd
-
-    batches = [f for f in frames if len(f)]
-    if not batches:
-        return
-    frame = pd.concat(batches, ignore_index=True)
+def _dropped_of(frame: pd.DataFrame, config: Config, chains: bool) -> tuple[Duplicates, dict[int, int]]:
+    """`decide.dropped_documents` of pair rows (d, e, shared, rank_d, rank_e, content_d), the documents they
+    name numbered from 0 here: the dropped documents, and the ranks of the documents that the rows name."""
     d, e = frame["d"].to_numpy(np.int64), frame["e"].to_numpy(np.int64)
     orders, local = np.unique(np.concatenate((d, e)), return_inverse=True)
     ranks = np.zeros(len(orders), dtype=np.int64)
@@ -654,9 +683,24 @@ def _dropped_partition(frames: Iterator[pd.DataFrame], config: Config) -> Iterat
     content = np.zeros(len(orders))
     content[local[:len(d)]] = frame["content_d"].to_numpy(np.float64)
     dropped = dropped_documents(local[:len(d)], local[len(d):], frame["shared"].to_numpy(np.int64), content, ranks,
-                                config, chains=True)
-    yield pd.DataFrame({"d": orders[list(dropped)], "e": orders[[e for e, _ in dropped.values()]],
-                        "coverage": [c for _, c in dropped.values()]})
+                                config, chains)
+    named = orders.tolist()
+    return {named[a]: (named[b], c) for a, (b, c) in dropped.items()}, dict(zip(named, ranks.tolist()))
+
+
+def _dropped_partition(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.DataFrame]:
+    """Step 2 of `content_targets` on a partition of whole documents' pair rows (`_dropped_of`): (d, e,
+    coverage, rank_d) of the documents `decide.dropped_documents` drops with chains."""
+    import pandas as pd
+
+    batches = [f for f in frames if len(f)]
+    if not batches:
+        return
+    dropped, rank_of = _dropped_of(pd.concat(batches, ignore_index=True), config, chains=True)
+    yield pd.DataFrame({"d": np.array(list(dropped), dtype=np.int64),
+                        "e": np.array([e for e, _ in dropped.values()], dtype=np.int64),
+                        "coverage": np.array([c for _, c in dropped.values()], dtype=np.float64),
+                        "rank_d": np.array([rank_of[d] for d in dropped], dtype=np.int64)})
 
 
 class _TextsAtHand:
@@ -702,8 +746,9 @@ class ExecutorUnits:
 
     `rows` were analysed partition by partition from `docs` (a narrow map): each partition holds the units of
     one range of documents, so each range's table is made where it is (`_range_table`), with no shuffle, and
-    persisted with its per-document sums and template statistics, which the driver collects at once: the
-    learned templates, from the ranges' merged statistics (`rules.merge_prefix_stats`), are `learned`.
+    persisted with its counts and template statistics, which the driver collects at once (the learned
+    templates, from the ranges' merged statistics `rules.merge_prefix_stats`, are `learned`), and its
+    documents' characters that no rule matches (`unmatched`), which stay on the executors.
     """
 
     def __init__(self, docs: RDD, rows: DataFrame, total: int, config: Config) -> None:
@@ -714,10 +759,11 @@ class ExecutorUnits:
         # A unit without a signature has no sigkey: a flag, since a null would make pandas store the keys as float64.
         units = rows.where(F.col("kind") == 0).select(
             *UNIT_COLUMNS, F.col("sigkey").isNotNull().alias("signed"), F.coalesce("sigkey", F.lit(0)).alias("sigkey"))
-        tables = units.mapInPandas(lambda frames: _range_table(frames, config), "table binary, summary binary")
+        tables = units.mapInPandas(lambda frames: _range_table(frames, config),
+                                   "table binary, summary binary, unmatched binary")
         # Exactly one element per partition (None for a range without units), as `zip` needs.
         self.units = tables.rdd.mapPartitions(
-            lambda part: [next(((row.table, row.summary) for row in part), None)], True
+            lambda part: [next(((row.table, row.summary, row.unmatched) for row in part), None)], True
         ).persist(StorageLevel.MEMORY_AND_DISK)
         try:
             if self.units.getNumPartitions() != docs.getNumPartitions():
@@ -727,9 +773,14 @@ class ExecutorUnits:
         except BaseException:
             self.release()
             raise
-        self.sums = [summary[:4] for summary in summaries]
-        self.learned = rules.learned_prefixes(rules.merge_prefix_stats(summary[4] for summary in summaries),
+        self.counts = (sum(s[0] for s in summaries), sum(s[1] for s in summaries))  # units, and units too long
+        self.learned = rules.learned_prefixes(rules.merge_prefix_stats(summary[2] for summary in summaries),
                                               config.min_docs) if config.learn_templates else set()
+
+    def unmatched(self, spark: SparkSession) -> DataFrame:
+        """(doc, unmatched) of the documents with units: their characters that no rule matches."""
+        return from_ranges(spark, self.units.map(lambda item: pickle.loads(item[2]) if item is not None else {}),
+                           "doc long, unmatched double")
 
     def on_ranges(self, fn: Callable[[Range, Any, Marks], Any], marks: RDD, texts: bool = False) -> RDD:
         """fn(range, texts, marks) of every range, kept on the executors: an RDD with one result per range
@@ -741,7 +792,8 @@ class ExecutorUnits:
         self.units.unpersist()
 
 
-RangeItem = tuple[tuple[list[tuple[int, Document]] | None, tuple[bytes, bytes] | None], bytes]
+RangeUnits = tuple[bytes, bytes, bytes]  # a range's pickled table, summary and unmatched characters (`_range_table`)
+RangeItem = tuple[tuple[list[tuple[int, Document]] | None, RangeUnits | None], bytes]
 
 
 def _ranged(fn: Callable[[Range, Any, Marks], Any], texts: bool) -> Callable[[Iterator[RangeItem]], Iterator[Any]]:
@@ -764,8 +816,8 @@ _EMPTY_RANGE = UnitTable(*(np.zeros(0, dtype=np.int64),) * 3, np.zeros(0, dtype=
 
 def _range_table(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.DataFrame]:
     """A partition's units as a pickled (`UnitTable` in unit order without signatures, signature keys, signed
-    flags), and its summary: (its documents, their characters that no rule matches, units, units too long,
-    `pipeline.template_stats`)."""
+    flags), its summary (units, units too long, `pipeline.template_stats`) and its documents' characters that
+    no rule matches (`Columns` doc, unmatched)."""
     import pandas as pd
 
     batches = list(frames)
@@ -776,12 +828,13 @@ def _range_table(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.
     table = _unit_table(frame)
     docs, local = np.unique(table.doc, return_inverse=True)
     rule_hit, _ = unit_hits(table, set())
-    summary = (docs, unmatched_chars(replace(table, doc=local), rule_hit, len(docs)), len(table),
-               too_long(table, config), template_stats(table) if config.learn_templates else {})
+    summary = (len(table), too_long(table, config), template_stats(table) if config.learn_templates else {})
+    unmatched = {"doc": docs, "unmatched": unmatched_chars(replace(table, doc=local), rule_hit, len(docs))}
     yield pd.DataFrame({
         "table": [pickle.dumps((table, frame["sigkey"].to_numpy(np.int64), frame["signed"].to_numpy(bool)),
                                pickle.HIGHEST_PROTOCOL)],
-        "summary": [pickle.dumps(summary, pickle.HIGHEST_PROTOCOL)]})
+        "summary": [pickle.dumps(summary, pickle.HIGHEST_PROTOCOL)],
+        "unmatched": [pickle.dumps(unmatched, pickle.HIGHEST_PROTOCOL)]})
 
 
 # ---------------------------------------------------------------- decisions on the executors
@@ -839,10 +892,11 @@ def _template_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame
                         "first": targets.first})
 
 
-def content_targets(members: DataFrame, documents: DataFrame, docs: RDD, config: Config, partitions: int
-                    ) -> tuple[DataFrame, np.ndarray]:
+def content_targets(members: DataFrame, documents: DataFrame, docs: RDD, config: Config, partitions: int,
+                    per_source: np.ndarray) -> tuple[DataFrame, DataFrame]:
     """The content clusters' targets (rows of category, unit key, matched key or -1, kept copy; the category
-    numbered as in `decide.PRECEDENCE`), kept on the executors, and each document's family (`decide._families`).
+    numbered as in `decide.PRECEDENCE`) and each document's family (`decide._families`: rows of doc, family),
+    both kept on the executors.
 
     `members` (the interesting units with a label) are repartitioned by label so that every cluster is
     whole in one task, and the stage runs as
@@ -856,16 +910,13 @@ def content_targets(members: DataFrame, documents: DataFrame, docs: RDD, config:
        judged in the task.
     Each partition function renumbers its documents and calls the local engine's functions on its clusters,
     so the targets are the local engine's for any partitioning. `documents` holds (doc, rank, unmatched,
-    source) of every document.
+    source) of every document (`document_table`), and `per_source` the documents per source.
     """
     import pandas as pd
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     spark = members.sparkSession
-    ranked = documents.toPandas()  # per document: the driver's own arrays (see `decide_on_executors`)
-    ranks, source = ranked["rank"].to_numpy(np.int64), ranked["source"].to_numpy(np.int64)
-    per_source = np.bincount(source) if len(source) else np.zeros(0, dtype=np.int64)
     clusters = members.select("key", "doc", "start", "end", "words", "sentence_end",
                               F.col("rule").isNotNull().alias("rule_hit"), "label").join(
         documents.select("doc", "rank"), "doc").repartition(partitions, "label").persist(StorageLevel.MEMORY_AND_DISK)
@@ -873,13 +924,14 @@ def content_targets(members: DataFrame, documents: DataFrame, docs: RDD, config:
     try:
         rows = clusters.mapInPandas(lambda frames: _family_partition(frames, config),
                                     "kind byte, a long, b long, n long").localCheckpoint()
-        family = np.arange(len(ranks))
-        roots = family_roots(_family_dropped(rows, documents, config), ranks)
-        family[list(roots)] = list(roots.values())
-        attrs = spark.createDataFrame(pd.DataFrame({"doc": np.arange(len(ranks)), "family": family,
-                                                    "family_source": source[family]}),
-                                      "doc long, family long, family_source long")
-        joined = clusters.join(attrs, "doc")
+        roots = family_roots(*_family_dropped(rows, documents, config))
+        rooted = spark.createDataFrame(pd.DataFrame({"doc": np.array(list(roots), dtype=np.int64),
+                                                     "root": np.array(list(roots.values()), dtype=np.int64)}),
+                                       "doc long, root long")
+        family = documents.select("doc").join(rooted, "doc", "left").select(
+            "doc", F.coalesce("root", "doc").alias("family")).localCheckpoint()
+        joined = clusters.join(family.join(documents.select(F.col("doc").alias("family"),
+                                                            F.col("source").alias("family_source")), "family"), "doc")
         if config.quote_share > 0 or config.own_sentence_share > 0:
             wanted = rows.where(F.col("kind") == 2).select(F.col("a").alias("key"))
             slices = executor_slices(docs, clusters.join(wanted, "key").select("doc", "start", "end")).persist(
@@ -898,8 +950,9 @@ def content_targets(members: DataFrame, documents: DataFrame, docs: RDD, config:
     return found, family
 
 
-def _family_dropped(rows: DataFrame, documents: DataFrame, config: Config) -> dict[int, tuple[int, float]]:
-    """Step 2 of `content_targets`: the documents dropped with chains (`decide.dropped_documents`)."""
+def _family_dropped(rows: DataFrame, documents: DataFrame, config: Config) -> tuple[Duplicates, dict[int, int]]:
+    """Step 2 of `content_targets`: the documents dropped with chains (`decide.dropped_documents`), and their
+    ranks."""
     from pyspark.sql import functions as F
 
     pairs = rows.where(F.col("kind") == 0).groupBy(F.col("a").alias("d"), F.col("b").alias("e")).agg(
@@ -911,8 +964,9 @@ def _family_dropped(rows: DataFrame, documents: DataFrame, config: Config) -> di
     earlier = documents.select(F.col("doc").alias("e"), F.col("rank").alias("rank_e"))
     joined = pairs.join(content, "d").join(earlier, "e").repartition("d")
     found = joined.mapInPandas(lambda frames: _dropped_partition(frames, config),
-                               "d long, e long, coverage double").toPandas()
-    return dict(sorted(zip(found["d"].tolist(), zip(found["e"].tolist(), found["coverage"].tolist()))))
+                               "d long, e long, coverage double, rank_d long").toPandas()
+    return (dict(sorted(zip(found["d"].tolist(), zip(found["e"].tolist(), found["coverage"].tolist())))),
+            dict(zip(found["d"].tolist(), found["rank_d"].tolist())))
 
 
 Columns = dict[str, np.ndarray]  # a table as numpy columns, as it travels between DataFrames and ranges
@@ -1047,18 +1101,18 @@ Duplicates = dict[int, tuple[int, float]]  # document -> (the document it duplic
 
 
 class ExecutorDecisions:
-    """`decide`'s stages with their per-unit state kept on the executors. The driver holds per-document
-    arrays (ranks, sums, families, duplicates) and the headline candidates (lines above the text that
-    clusters threaten, in documents without a title), never the interesting units."""
+    """`decide`'s stages with their per-unit and per-document state kept on the executors (the documents'
+    ranks, sources, families and titles in `document_table`'s DataFrames). The driver holds the documents per
+    source, the duplicate documents and the headline candidates (lines above the text that clusters
+    threaten, in documents without a title), never the interesting units or a table of every document."""
 
-    def __init__(self, docs: RDD, where: ExecutorUnits, interesting: DataFrame, infos: list[Document],
-                 config: Config, partitions: int, clock: _Clock) -> None:
-        self.docs, self.where, self.interesting, self.infos, self.clock = docs, where, interesting, infos, clock
+    def __init__(self, docs: RDD, where: ExecutorUnits, interesting: DataFrame, total: int, config: Config,
+                 partitions: int, clock: _Clock) -> None:
+        self.docs, self.where, self.interesting, self.total, self.clock = docs, where, interesting, total, clock
         self.config, self.partitions = config, partitions
         self.spark = interesting.sparkSession
-        self.total, self.ranges = len(infos), docs.getNumPartitions()
-        self.starts = _range_starts(docs, self.total)
-        self.ranks = doc_ranks(infos)
+        self.ranges = docs.getNumPartitions()
+        self.starts = _range_starts(docs, total)
         self.persisted: list[Any] = []  # what `conclude` releases, whatever happens
 
     def run(self) -> RDD:
@@ -1067,22 +1121,20 @@ class ExecutorDecisions:
         from pyspark.sql import functions as F
 
         config, where = self.config, self.where
-        unmatched = np.zeros(self.total)
-        for docs, chars, _, _ in where.sums:
-            unmatched[docs] = chars
-        documents = document_frame(self.spark, self.ranks, unmatched, source_codes(self.infos))
+        documents, per_source, self.characters = document_table(self.docs, where.unmatched(self.spark))
+        self.persisted.append(documents)
+        self.lap("documents")
         self.members = members = self.interesting.where(F.col("label") >= 0).persist(StorageLevel.MEMORY_AND_DISK)
         self.persisted.append(members)
         self.ranked = documents.select("doc", "rank")
-        self.ids = self.spark.createDataFrame(self.docs.map(lambda pair: (pair[0], pair[1].id, pair[1].source or "")),
-                                              "doc long, id string, source string")
+        self.ids = documents.select("doc", "id", F.col("site").alias("source"))
         labels = members.select("label").distinct().rdd.map(lambda row: row[0]).sortBy(lambda label: label)
         # Content clusters are named in order of their first unit, as `decide._content_names` names them: their
         # labels (smallest nodes, numbered by first unit) are in that order.
         self.names = self.spark.createDataFrame(labels.zipWithIndex().map(lambda pair: (pair[0], f"c{pair[1] + 1}")),
                                                 "label long, name string").localCheckpoint()
         self.lap("names")
-        self.content, self.family = content_targets(members, documents, self.docs, config, self.partitions)
+        self.content, family = content_targets(members, documents, self.docs, config, self.partitions, per_source)
         self.lap("content_clusters")
         self.templates = template_targets(self.interesting, documents, self.partitions).localCheckpoint()
         self.lap("templates")
@@ -1091,13 +1143,15 @@ class ExecutorDecisions:
         self.persisted.append(marks)
         marks.count()
         self.lap("marks")
-        self.chrome_titles = site_titles(self.infos, self.family, config)
-        self.headlines = self._headlines(marks)
-        self.marks = _marked(marks, self.headlines, "headline", self.starts).persist(StorageLevel.MEMORY_AND_DISK)
-        self.persisted.append(self.marks)
+        chrome = chrome_documents(documents, family, config).localCheckpoint()
+        headlines = _marked(marks, self._headlines(marks, documents, chrome), "headline", self.starts)
+        marked = headlines.zip(to_ranges(chrome, self.ranges, self.total, by="doc")).map(
+            lambda pair: pickle.dumps((pickle.loads(pair[0]), _column(pair[1], "doc", np.int64)),
+                                      pickle.HIGHEST_PROTOCOL)).persist(StorageLevel.MEMORY_AND_DISK)
+        self.persisted.append(marked)
+        marked.count()
         self.lap("headlines")
-        outcomes = where.on_ranges(partial(range_outcomes, learned=where.learned, config=config,
-                                           chrome_titles=self.chrome_titles), self.marks)
+        outcomes = where.on_ranges(partial(_range_outcomes, learned=where.learned, config=config), marked)
         outcomes.persist(StorageLevel.MEMORY_AND_DISK).count()
         marks.unpersist()
         self.lap("outcomes")
@@ -1107,25 +1161,23 @@ class ExecutorDecisions:
         """Time a step of the decisions (`summary.timings`: spark_decide_<step>_s; their sum is decide_s)."""
         self.clock.lap(f"spark_decide_{step}_s")
 
-    def _headlines(self, marks: RDD) -> np.ndarray:
+    def _headlines(self, marks: RDD, documents: DataFrame, chrome: DataFrame) -> np.ndarray:
         """The keys (sorted) of the headlines that `decide._headlines` chooses: the facts of every range's marked
         units (`decide.range_facts`) stay on the executors, where each cross group's `decide.opening_alone` is
         found; only the candidates (threatened lines of documents without a title: each cross group's, and
         learned-template lines of no cross group) come to the driver, and only the lines it asks about are scored
-        (`decide.range_scores`, in the tasks of their ranges)."""
-        import pandas as pd
+        (`decide.range_scores`, in the tasks of their ranges). A document's title gives its headline unless
+        `chrome` lists it (`decide.titled`)."""
         from pyspark.sql import functions as F
 
-        titled = titled_documents(self.infos, self.chrome_titles)
-        if titled.all():  # no document to look for a headline in
+        titled = documents.join(chrome.select("doc", F.lit(True).alias("chrome")), "doc", "left").select(
+            "doc", F.col("rank").alias("doc_rank"), (F.col("title").isNotNull() & F.col("chrome").isNull())
+            .alias("titled"))
+        if titled.where(~F.col("titled")).isEmpty():  # no document to look for a headline in
             return np.zeros(0, dtype=np.int64)
-        documents = self.spark.createDataFrame(pd.DataFrame({"doc": np.arange(self.total), "doc_rank": self.ranks,
-                                                             "titled": titled}),
-                                               "doc long, doc_rank long, titled boolean")
         facts = self.where.on_ranges(partial(_headline_facts, learned=self.where.learned), marks)
         units = from_ranges(self.spark, facts, "key long, doc long, start long, words int, label long, cross boolean, "
-                            "learned boolean, threatened long, before long, rank long").join(
-            F.broadcast(documents), "doc")
+                            "learned boolean, threatened long, before long, rank long").join(titled, "doc")
         cross = F.col("cross")
         alone = units.where(cross & (F.col("before") > 0)).groupBy("label").agg(
             (F.countDistinct("doc") == 1).alias("alone"))
@@ -1159,35 +1211,46 @@ class ExecutorDecisions:
                             np.zeros(0, dtype=bool), facts_of, learned_hit, np.ones(n, dtype=bool), score)
         return np.sort(key[chosen])
 
-    def documents_decided(self, outcomes: RDD) -> tuple[np.ndarray, Duplicates, Duplicates]:
-        """Each document's content characters, the duplicate documents (`decide._duplicate_documents`) and
-        those that leave the output (`decide._leaving`): the coverage pairs of the content units (those no
-        boilerplate or template outcome flags) are made per partition of whole clusters and summed per pair of
-        documents; only the pairs covering enough of the later document come to the driver."""
-        import pandas as pd
+    def documents_decided(self, outcomes: RDD) -> tuple[Duplicates, Duplicates]:
+        """The duplicate documents (`decide._duplicate_documents`) and those that leave the output
+        (`decide._leaving`): the coverage pairs of the content units (those no boilerplate or template outcome
+        flags) are made per partition of whole clusters and summed per pair of documents; only the pairs
+        covering enough of the later document come to the driver, with the ranks of their documents."""
         from pyspark.sql import functions as F
 
         config = self.config
-        content_chars = np.zeros(self.total)
-        for first, chars in outcomes.map(lambda o: (o.first_doc, o.content_chars)).collect():
-            content_chars[first:first + len(chars)] = chars
+        chars = from_ranges(self.spark, outcomes.map(lambda o: {
+            "doc": np.arange(o.first_doc, o.first_doc + len(o.content_chars), dtype=np.int64),
+            "content_d": o.content_chars.astype(np.float64)}), "doc long, content_d double")
         flagged = from_ranges(self.spark, outcomes.map(lambda o: {"key": o.flagged, "kept": o.kept.astype(np.int32)}),
                               "key long, kept int")
-        ranked = self.spark.createDataFrame(pd.DataFrame({"doc": np.arange(self.total), "rank": self.ranks,
-                                                          "chars": content_chars}), "doc long, rank long, chars double")
         units = self.members.join(flagged, "key", "left").select(
             "key", "doc", "start", "end", "words", "sentence_end", "label",
-            ((F.coalesce("kept", F.lit(0)).bitwiseAND(_CHROME)) == 0).alias("content")).join(
-            ranked.select("doc", "rank"), "doc")
+            ((F.coalesce("kept", F.lit(0)).bitwiseAND(_CHROME)) == 0).alias("content")).join(self.ranked, "doc")
         pairs = units.repartition(self.partitions, "label").mapInPandas(_coverage_partition,
                                                                         "d long, e long, shared long")
         near = pairs.groupBy("d", "e").agg(F.sum("shared").alias("shared")).join(
-            ranked.select(F.col("doc").alias("d"), "chars"), "d").where(
-            (F.col("chars") > 0) & (F.col("shared") >= F.col("chars") * (config.duplicate_doc_coverage * 0.999)))
-        found = near.select("d", "e", "shared").toPandas()
-        dropped = dropped_documents(*(found[c].to_numpy(np.int64) for c in ("d", "e", "shared")), content_chars,
-                                    self.ranks, config, False)
-        return content_chars, dropped, _leaving(dropped, self.ranks, config)
+            chars.join(self.ranked, "doc").select(F.col("doc").alias("d"), "content_d", F.col("rank").alias("rank_d")),
+            "d").where((F.col("content_d") > 0) &
+                       (F.col("shared") >= F.col("content_d") * (config.duplicate_doc_coverage * 0.999))).join(
+            self.ranked.select(F.col("doc").alias("e"), F.col("rank").alias("rank_e")), "e")
+        dropped, rank_of = _dropped_of(near.toPandas(), config, chains=False)
+        return dropped, _leaving(dropped, rank_of, config)
+
+    def named_documents(self, decisions: Decisions) -> SomeDocuments:
+        """The infos (`pipeline.info_of`) of the documents that the duplicate findings name, fetched from the
+        executors: all that the plans and the report look up (`SomeDocuments`)."""
+        named = [*decisions.dropped, *decisions.gone, *(e for e, _ in [*decisions.dropped.values(),
+                                                                         *decisions.gone.values()])]
+        if not named:
+            return SomeDocuments(self.total, {})
+        wanted = self.docs.context.broadcast(frozenset(named))
+        try:
+            found = self.docs.filter(lambda pair: pair[0] in wanted.value).map(
+                lambda pair: (pair[0], info_of(pair[1]))).collect()
+        finally:
+            wanted.destroy()
+        return SomeDocuments(self.total, dict(found))
 
     def surviving_copies(self, gone: dict[int, tuple[int, float]]) -> DataFrame | None:
         """(key, cleared, match) of the syndicated targets that `decide._keep_a_surviving_copy` changes when
@@ -1284,7 +1347,7 @@ class ExecutorDecisions:
         try:
             outcomes = self.run()
             persisted.append(outcomes)
-            content_chars, dropped, gone = self.documents_decided(outcomes)
+            dropped, gone = self.documents_decided(outcomes)
             self.lap("duplicates")
             surviving = self.surviving_copies(gone)
             decided = self.range_decisions(outcomes, surviving).persist(StorageLevel.MEMORY_AND_DISK)
@@ -1298,7 +1361,8 @@ class ExecutorDecisions:
             self.context_first = -1 if firsts is None else int(firsts)
             decisions = Decisions(np.zeros(0, dtype=np.int64), [], np.zeros(0, dtype=np.int64),
                                   np.zeros(0, dtype=bool), [], dropped, gone, None, {})
-            plans = self.plans(decided, nodes, DuplicateNotes(self.infos, decisions))
+            known = self.named_documents(decisions)
+            plans = self.plans(decided, nodes, DuplicateNotes(known, decisions))
             self.lap("plans")
             spooled = SpooledClusters(self.cluster_rows(context))
             self.lap("clusters")
@@ -1308,12 +1372,10 @@ class ExecutorDecisions:
             raise
         for cached in persisted:
             cached.unpersist()
-        del content_chars
-        counts = (sum(s[2] for s in self.where.sums), sum(s[3] for s in self.where.sums))
         laps = self.clock.laps
         laps["decide_s"] = sum(v for k, v in laps.items() if k.startswith("spark_decide_"))
-        analysis = Analysis(self.infos, _EMPTY_RANGE, counts, sum(d.chars for d in self.infos), decisions, skips,
-                            self.config, self.clock.began, laps, named=spooled.having)
+        analysis = Analysis(known, _EMPTY_RANGE, self.where.counts, self.characters, decisions, skips, self.config,
+                            self.clock.began, laps, named=spooled.having)
         return analysis, plans
 
     def cluster_rows(self, context: DataFrame) -> Iterator[tuple[str, int, int, int, int, str]]:
@@ -1343,6 +1405,13 @@ class ExecutorDecisions:
                 yield tuple(row)[2:]
         finally:
             rdd.unpersist()
+
+
+def _range_outcomes(part: Range, texts: Any, marked: tuple[Marks, np.ndarray], learned: set[str], config: Config
+                    ) -> RangeOutcomes:
+    """`decide.range_outcomes` of a range, given its marks and its documents whose title is chrome (sorted)."""
+    marks, chrome_titles = marked
+    return range_outcomes(part, texts, marks, learned, config, chrome_titles)
 
 
 def _headline_facts(part: Range, texts: Any, marks: Marks, learned: set[str]) -> Columns:
@@ -1427,7 +1496,7 @@ def _range_decided(outcome: RangeOutcomes, rows: Columns, config: Config
     return keys, categories, names, np.where(hit, match[found], -1), removed
 
 
-Zipped = tuple[tuple[tuple[Any, ...], tuple[bytes, bytes] | None], Columns]
+Zipped = tuple[tuple[tuple[Any, ...], RangeUnits | None], Columns]
 
 
 def _range_plans(pair: tuple[Zipped, tuple[int, int, dict[int, Note], int]]) -> tuple[int, bytes]:
@@ -1466,7 +1535,7 @@ def _range_plans(pair: tuple[Zipped, tuple[int, int, dict[int, Note], int]]) -> 
     return first, pickle.dumps(plans, pickle.HIGHEST_PROTOCOL)
 
 
-def _context_units(pair: tuple[RangeOutcomes, tuple[bytes, bytes] | None]) -> Columns:
+def _context_units(pair: tuple[RangeOutcomes, RangeUnits | None]) -> Columns:
     """(key, doc, start, end) of a range's units that the context rule makes boilerplate."""
     outcome, item = pair
     if item is None or not len(outcome.context):

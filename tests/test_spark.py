@@ -216,9 +216,12 @@ def test_the_executors_find_the_local_engines_families_and_cluster_targets(spark
         "sentence_end": units.sentence_end, "rule": np.where(rule_hit, "a rule", None), "label": labels}))
     ranged = spark.sparkContext.parallelize(list(enumerate(docs)), 2).repartitionAndSortWithinPartitions(
         3, lambda order: engine._range_of(order, 3, len(docs)))
-    documents = engine.document_frame(spark, ranks, unmatched, source_codes(docs))
-    found, families = engine.content_targets(members, documents, ranged, config(checks), 7)
+    source = source_codes(docs)
+    documents = spark.createDataFrame(pd.DataFrame({"doc": np.arange(len(docs)), "rank": ranks,
+                                                    "unmatched": unmatched.astype(np.int64), "source": source}))
+    found, families = engine.content_targets(members, documents, ranged, config(checks), 7, np.bincount(source))
     found = found.toPandas()
+    families = families.toPandas().sort_values("doc")["family"].to_numpy()
     keys = (doc << 32) | start
     group_of = np.full(n, -1)
     for g, members_of in enumerate(groups):
@@ -243,7 +246,7 @@ def test_the_executors_decide_every_unit_as_the_local_engine_and_the_driver_hold
                                                                                        monkeypatch):
     # The contract behind keeping the decisions on the executors: each range's flagged units, their categories,
     # clusters and matched copies are the local engine's, with learned templates and the context rule at work,
-    # and the driver's analysis holds no unit.
+    # and the driver's analysis holds no unit and no table of every document.
     from dedupe.decide import unit_keys
 
     decided: list[tuple] = []
@@ -277,6 +280,14 @@ def test_the_executors_decide_every_unit_as_the_local_engine_and_the_driver_hold
     assert np.array_equal(np.concatenate([d[4] for d in decided]), local.decisions.removed[flagged])
     assert there.decisions.dropped == local.decisions.dropped and there.decisions.gone == local.decisions.gone
     assert len(there.units) == 0 and len(there.decisions.flagged) == 0  # no unit on the driver
+    # Nor a table of every document: only the infos of the documents that duplicate findings name.
+    dups = {**local.decisions.dropped, **local.decisions.gone}
+    named = set(dups) | {e for e, _ in dups.values()}
+    assert local.decisions.dropped and set(there.docs.known) == named
+    assert [(d.id, d.source, d.chars) for d in map(there.docs.__getitem__, sorted(named))] == \
+        [(d.id, d.source, d.chars) for d in map(local.docs.__getitem__, sorted(named))]
+    assert (len(there.docs), there.characters, there.unit_counts) == (len(local.docs), local.characters,
+                                                                      local.unit_counts)
 
 
 @pytest.mark.parametrize("partitions", [1, 2, 7])
