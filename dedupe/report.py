@@ -385,7 +385,9 @@ class Tally:
     processes and Spark partitions count in parallel.
     """
 
-    per_category: dict[str, list] = field(default_factory=lambda: {c: [0, 0, set()] for c in CATEGORIES})
+    # per category: findings, characters and documents (counted once per document: batches are disjoint, so
+    # counts add up where sets of ids would have held every document on the process that merges them)
+    per_category: dict[str, list[int]] = field(default_factory=lambda: {c: [0, 0, 0] for c in CATEGORIES})
     cluster_categories: Counter = field(default_factory=Counter)  # findings by (cluster, category): one
     # flat counter, as a counter per cluster costs an object per cluster and batch, merged one by one
     lines: Counter = field(default_factory=Counter)  # boilerplate and template findings per line
@@ -408,12 +410,12 @@ class Tally:
         self.dropped += plan.drop
         self.emptied += emptied
         self.affected += bool(rows)
-        chrome = set()
+        chrome, found = set(), set()
         for start, end, category, categories, cluster_id, _, _, line, match, source in rows:
             entry = self.per_category[category]
             entry[0] += 1
             entry[1] += end - start
-            entry[2].add(doc.id)
+            found.add(category)
             self.flagged_chars += end - start
             self.cluster_categories[cluster_id, category] += 1
             if category in ("boilerplate", "template"):
@@ -422,6 +424,8 @@ class Tally:
             if "syndicated" in categories and match:
                 self.pairs[(doc.source or "", source)] += 1
         self.line_docs.update(chrome)
+        for category in found:
+            self.per_category[category][2] += 1
 
     def main_categories(self) -> dict[str, str]:
         """The category of most of each cluster's findings (the first counted, among equals)."""
@@ -437,7 +441,7 @@ class Tally:
             entry = self.per_category[category]
             entry[0] += count
             entry[1] += chars
-            entry[2] |= docs
+            entry[2] += docs
         self.cluster_categories.update(other.cluster_categories)
         self.lines.update(other.lines)
         self.line_docs.update(other.line_docs)
@@ -497,7 +501,7 @@ class ReportBuilder:
             "documents_affected": self.tally.affected,
             "duplicate_documents_dropped": self.tally.dropped,
             "documents_emptied": self.tally.emptied,
-            "categories": {c: {"findings": v[0], "characters": v[1], "documents": len(v[2])}
+            "categories": {c: {"findings": v[0], "characters": v[1], "documents": v[2]}
                            for c, v in self.tally.per_category.items()},
             "top_lines": [{"text": t, "findings": lines[t], "documents": line_docs[t]}
                           for t in ranked],
