@@ -264,6 +264,7 @@ def test_the_executors_decide_every_unit_as_the_local_engine_and_the_driver_hold
         doc["text"] += f"\nFiled under: {['harbour', 'council', 'ferries', 'schools'][i % 4]} desk {i}"
     for doc, label in zip(docs[20:26], ["Puzzles", "Obituaries", "Crossword", "Horoscopes", "Letters", "Recipes"]):
         doc["text"] = doc["text"].replace("\n\nUpdated:", f"\n\n{label}\n\nUpdated:", 1)  # for the context rule
+    docs += [{**docs[30 + i], "id": f"again-{i}"} for i in range(2)]  # pages scraped twice: duplicate documents
     source.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
     config = Config(context_max_words=6)
     local = analyse_corpus(read(discover([str(source)]), config), config)
