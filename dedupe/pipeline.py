@@ -61,7 +61,7 @@ from dedupe.io import (
 from dedupe.normalize import normalize_batch, normalize_profiled
 from dedupe.parallel import die_with_parent, ordered
 from dedupe.render import Planner, Rendered, render_batch
-from dedupe.report import FindingsFile, FindingsSpool, NamedClusters, Report, ReportBuilder, skip_reasons
+from dedupe.report import Aggregates, FindingsFile, FindingsSpool, Report, ReportBuilder, skip_reasons
 from dedupe.segment import CLOSERS, SENTENCE_ENDS, segment
 
 BATCH_DOCS = 256
@@ -242,9 +242,9 @@ class Analysis:
     began: float
     timings: dict[str, float]
     store: DocumentStore | None = None  # where the local engine reads documents again, until its second pass
-    # The clusters with findings, given each one's main category, when the engine keeps the decisions' units where
-    # it made them (Spark: `units` and the decisions' unit fields are empty on the driver; see `report.NamedClusters`)
-    named: Callable[[dict[str, str]], NamedClusters] | None = None
+    # The report's clusters and top lines, when the engine aggregates them where it keeps the decisions' units (Spark:
+    # `units` and the decisions' unit fields are empty on the driver; see `report.Aggregates`)
+    aggregates: Aggregates | None = None
 
     def release(self) -> None:
         """Close the document store: the second pass has read it, or will not run."""
@@ -825,7 +825,7 @@ def second_pass(analysis: Analysis, render: Render, on_cleaned: Callable[[Cleane
     """
     builder = ReportBuilder(analysis.docs, analysis.units, analysis.unit_counts, analysis.characters,
                             analysis.decisions, analysis.skips, analysis.config, keep_findings=keep_findings,
-                            sink=sink, named=analysis.named)
+                            sink=sink, aggregates=analysis.aggregates)
     began = time.perf_counter()
     with frozen():  # the analysis, and each batch's findings once counted, live to the end of the run
         for cleaned in apply(render(keep_findings, sink is not None, texts), builder):

@@ -18,7 +18,7 @@ import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from json.encoder import encode_basestring as _string
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol, overload
@@ -159,9 +159,9 @@ class NamedClusters(Protocol):
 
     def __len__(self) -> int: ...
 
-    def head(self, i: int) -> tuple[str, int, int, int, int]:
-        """Cluster i's name, size, documents, sources (distinct, named) and first member's unit key (or any
-        key that `Tally.representatives` knows it by)."""
+    def head(self, i: int) -> tuple[str, str, int, int, int, str]:
+        """Cluster i's name, main category (`Tally.main_categories`), size, documents, sources (distinct,
+        named) and representative text (its first member's)."""
         ...
 
     def members_json(self, i: int) -> str:
@@ -170,20 +170,25 @@ class NamedClusters(Protocol):
 
 
 class UnitClusters:
-    """`NamedClusters` of decisions held in memory: (name, member units) pairs over `units`."""
+    """`NamedClusters` of decisions held in memory: the clusters of `members` (name -> member units over
+    `units`) that `tally` counted findings of, with their main categories and representatives."""
 
-    def __init__(self, named: list[tuple[str, np.ndarray]], units: UnitTable, docs: Sequence[Document]) -> None:
-        self.named, self.units, self.docs = named, units, docs
+    def __init__(self, members: dict[str, np.ndarray], units: UnitTable, docs: Sequence[Document], tally: Tally
+                 ) -> None:
+        self.main, self.representatives = tally.main_categories(), tally.representatives
+        self.named = [(name, found) for name, found in members.items() if name in self.main]
+        self.units, self.docs = units, docs
         self.id_json: dict[int, str] = {}  # a document's id as JSON, encoded once
 
     def __len__(self) -> int:
         return len(self.named)
 
-    def head(self, i: int) -> tuple[str, int, int, int, int]:
+    def head(self, i: int) -> tuple[str, str, int, int, int, str]:
         name, members = self.named[i]
         distinct = set(self.units.doc[members].tolist())  # ids are unique
         sources = {self.docs[d].source for d in distinct}
-        return name, len(members), len(distinct), len(sources - {None, ""}), int(members[0])
+        return (name, self.main[name], len(members), len(distinct), len(sources - {None, ""}),
+                self.representatives.get(int(members[0]), ""))
 
     def members_json(self, i: int) -> str:
         members, units, docs, id_json = self.named[i][1], self.units, self.docs, self.id_json
@@ -435,6 +440,12 @@ class Tally:
                 best[name] = (category, count)
         return {name: category for name, (category, _) in best.items()}
 
+    def without_aggregates(self) -> Tally:
+        """This tally without what `Aggregates` gives instead: per cluster and per line (the representatives of
+        duplicate groups stay)."""
+        return replace(self, cluster_categories=Counter(), lines=Counter(), line_docs=Counter(),
+                       representatives={k: v for k, v in self.representatives.items() if k < 0})
+
     def merge(self, other: Tally) -> None:
         """Add the tally of the documents that follow this tally's."""
         for category, (count, chars, docs) in other.per_category.items():
@@ -454,6 +465,21 @@ class Tally:
         self.emptied += other.emptied
 
 
+class Aggregates(Protocol):
+    """The report's per-cluster and per-line aggregates, made where the documents are (`spark.ExecutorAggregates`):
+    an engine that gives them sends tallies `without_aggregates`, so that the process that builds the
+    report holds no counter per cluster or per line."""
+
+    def clusters(self) -> NamedClusters:
+        """The clusters with findings (`Tally.cluster_categories`), their main categories and representatives."""
+        ...
+
+    def top_lines(self) -> list[tuple[str, int, int]]:
+        """(text, findings, documents) of the TOP_LINES boilerplate and template lines on the most documents
+        (`Tally.lines`, `Tally.line_docs`), then with the most findings, then by text."""
+        ...
+
+
 @dataclass
 class ReportBuilder:
     """Accumulates the report while the second pass goes through the documents."""
@@ -469,8 +495,8 @@ class ReportBuilder:
     sink: FindingsFile | FindingsSpool | None = None  # findings are also streamed here as they are found
     findings: list[Finding] = field(default_factory=list)
     tally: Tally = field(default_factory=Tally)
-    named: Callable[[dict[str, str]], NamedClusters] | None = None  # the engine's clusters with findings, given
-    # each one's main category; None: from `decisions.cluster_members` over `units`
+    aggregates: Aggregates | None = None  # the engine's clusters with findings and top lines; None: from the tally,
+    # `decisions.cluster_members` and `units`
 
     def take(self, rendered: Rendered) -> None:
         """Add a batch of rendered documents (the next in input order)."""
@@ -489,8 +515,12 @@ class ReportBuilder:
         total = self.characters
         bands, rows = lsh_params(self.config.lsh_threshold, self.config.num_perm)
         reasons = Counter(s.reason for s in self.skips)
-        lines, line_docs = self.tally.lines, self.tally.line_docs
-        ranked = heapq.nsmallest(TOP_LINES, lines, key=lambda t: (-line_docs[t], -lines[t], t))
+        if self.aggregates is not None:
+            ranked = self.aggregates.top_lines()
+        else:
+            lines, line_docs = self.tally.lines, self.tally.line_docs
+            ranked = [(t, lines[t], line_docs[t])
+                      for t in heapq.nsmallest(TOP_LINES, lines, key=lambda t: (-line_docs[t], -lines[t], t))]
         return {
             "documents": len(self.docs),
             "units": self.unit_counts[0],
@@ -503,8 +533,7 @@ class ReportBuilder:
             "documents_emptied": self.tally.emptied,
             "categories": {c: {"findings": v[0], "characters": v[1], "documents": v[2]}
                            for c, v in self.tally.per_category.items()},
-            "top_lines": [{"text": t, "findings": lines[t], "documents": line_docs[t]}
-                          for t in ranked],
+            "top_lines": [{"text": t, "findings": n, "documents": d} for t, n, d in ranked],
             "units_too_long_to_match": self.unit_counts[1],
             "skipped": {
                 "count": len(self.skips),
@@ -520,16 +549,14 @@ class ReportBuilder:
     def _clusters(self) -> Clusters:
         """Clusters that produced at least one finding, with every member (made when read: `Clusters`, which
         keeps only what it needs to make them: the engine's `NamedClusters` and the duplicate groups)."""
-        main = self.tally.main_categories()
         docs = self.docs
-        named = self.named(main) if self.named is not None else UnitClusters(
-            [(name, members) for name, members in self.decisions.cluster_members.items() if name in main],
-            self.units, docs)
+        named = self.aggregates.clusters() if self.aggregates is not None else UnitClusters(
+            self.decisions.cluster_members, self.units, docs, self.tally)
         roots: dict[int, list[int]] = defaultdict(list)
         for d in sorted(self.decisions.dropped):
             roots[self.decisions.duplicate_root(d)].append(d)
         duplicates = list(roots.items())
-        representatives = self.tally.representatives
+        representatives = self.tally.representatives  # the duplicate groups' (by -1 - kept document)
 
         def cluster(i: int, with_members: bool) -> dict[str, Any]:
             if i >= len(named):
@@ -540,9 +567,9 @@ class ReportBuilder:
                     "representative": representatives.get(-1 - root, ""),
                 }
             else:
-                name, size, documents, spread, first = named.head(i)
-                found = {"id": name, "category": main[name], "size": size, "documents": documents, "sources": spread,
-                         "representative": representatives.get(first, "")}
+                name, category, size, documents, spread, representative = named.head(i)
+                found = {"id": name, "category": category, "size": size, "documents": documents, "sources": spread,
+                         "representative": representative}
             if with_members:
                 found["members"] = json.loads(members_json(i))
             return found

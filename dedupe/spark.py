@@ -46,7 +46,6 @@ byte, for any number of partitions (tested with 1, 2 and 7).
 from __future__ import annotations
 
 import contextlib
-import copy
 import hashlib
 import itertools
 import json
@@ -57,7 +56,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -125,7 +124,7 @@ from dedupe.pipeline import (
     template_stats,
 )
 from dedupe.render import DuplicateNotes, Note, Rendered, assemble, flag_rows, render_batch, without_texts
-from dedupe.report import FindingsSpool, Report, compact, member_list
+from dedupe.report import TOP_LINES, FindingsSpool, Report, Tally, compact, member_list
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -1364,7 +1363,9 @@ class ExecutorDecisions:
             known = self.named_documents(decisions)
             plans = self.plans(decided, nodes, DuplicateNotes(known, decisions))
             self.lap("plans")
-            spooled = SpooledClusters(self.cluster_rows(context))
+            main, representatives, top = self.report_aggregates(plans)
+            self.lap("report_aggregates")
+            spooled = SpooledClusters(self.cluster_rows(context, main, representatives))
             self.lap("clusters")
         except BaseException:
             for cached in persisted:
@@ -1375,14 +1376,24 @@ class ExecutorDecisions:
         laps = self.clock.laps
         laps["decide_s"] = sum(v for k, v in laps.items() if k.startswith("spark_decide_"))
         analysis = Analysis(known, _EMPTY_RANGE, self.where.counts, self.characters, decisions, skips, self.config,
-                            self.clock.began, laps, named=spooled.having)
+                            self.clock.began, laps, aggregates=ExecutorAggregates(spooled, top))
         return analysis, plans
 
-    def cluster_rows(self, context: DataFrame) -> Iterator[tuple[str, int, int, int, int, str]]:
-        """Every rule and content cluster as (name, size, documents, sources, first member's key, members as
-        JSON), in the report's order (`decide`'s: content clusters by first unit, then rules and templates by
-        first match, then the context rule's), each made in a task that holds the whole cluster, its members
-        in canonical order (the context rule's in unit order). `context` holds the context rule's units."""
+    def report_aggregates(self, plans: RDD) -> tuple[DataFrame, DataFrame, list[tuple[str, int, int]]]:
+        """`report_aggregates` of each range's `report.Tally`, counted in the range's task (`_range_tally`)."""
+        from pyspark import StorageLevel
+
+        tallies = plans.zip(self.docs.glom()).map(_range_tally).persist(StorageLevel.MEMORY_AND_DISK)
+        self.persisted.append(tallies)
+        return report_aggregates(self.spark, tallies)
+
+    def cluster_rows(self, context: DataFrame, main: DataFrame, representatives: DataFrame
+                     ) -> Iterator[tuple[str, str, int, int, int, str, str]]:
+        """Every rule and content cluster with findings as (name, main category, size, documents, sources,
+        representative, members as JSON), in the report's order (`decide`'s: content clusters by first unit,
+        then rules and templates by first match, then the context rule's), each made in a task that holds the
+        whole cluster, its members in canonical order (the context rule's in unit order). `context` holds the
+        context rule's units; `main` and `representatives` are `report_aggregates`'."""
         from pyspark.sql import functions as F
 
         columns = ("key", "doc", "start", "end")
@@ -1393,16 +1404,19 @@ class ExecutorDecisions:
             F.lit(1).alias("kind"), "order", "name", *columns)
         rule = context.select(F.lit(2).alias("kind"), F.lit(0).cast("long").alias("order"),
                               F.lit("context").alias("name"), *columns)
-        rows = content.unionByName(templates).unionByName(rule).join(self.ranked, "doc").join(self.ids, "doc")
+        rows = content.unionByName(templates).unionByName(rule).join(main, "name").join(self.ranked, "doc").join(
+            self.ids, "doc")
         within = F.when(F.col("kind") == 2, F.col("doc")).otherwise(F.col("rank")).alias("within")
         made = rows.select("*", within).repartition(self.partitions, "name").sortWithinPartitions(
             "kind", "order", "within", "start").mapInPandas(
-            _cluster_json, "kind int, order long, name string, size long, documents long, sources long, first long, "
-            "members string").orderBy("kind", "order")
+            _cluster_json, "kind int, order long, name string, category string, size long, documents long, "
+            "sources long, first long, members string").join(representatives, "first", "left").orderBy(
+            "kind", "order").select("name", "category", "size", "documents", "sources",
+                                    F.coalesce("representative", F.lit("")), "members")
         rdd = _computed(made.rdd)
         try:
             for row in rdd.toLocalIterator():
-                yield tuple(row)[2:]
+                yield tuple(row)
         finally:
             rdd.unpersist()
 
@@ -1535,6 +1549,36 @@ def _range_plans(pair: tuple[Zipped, tuple[int, int, dict[int, Note], int]]) -> 
     return first, pickle.dumps(plans, pickle.HIGHEST_PROTOCOL)
 
 
+def report_aggregates(spark: SparkSession, tallies: RDD
+                      ) -> tuple[DataFrame, DataFrame, list[tuple[str, int, int]]]:
+    """The report's aggregates (`report.Aggregates`) from (first document, `report.Tally`) of each range, in
+    input order: (name, category) of each cluster with findings, the category its main one
+    (`Tally.main_categories`: most findings, then the first counted), (first, representative) of the texts the
+    report quotes by unit key, and the top lines, which alone come to the driver."""
+    from pyspark.sql import functions as F
+
+    counts = spark.createDataFrame(tallies.flatMap(lambda t: [
+        (name, category, n, t[0], i) for i, ((name, category), n) in enumerate(t[1].cluster_categories.items())]),
+        "name string, category string, n long, range long, at long")
+    earliest = F.struct("n", (-F.col("range")).alias("range"), (-F.col("at")).alias("at"), "category")
+    main = counts.groupBy("name").agg(F.max(earliest).getField("category").alias("category"))
+    representatives = spark.createDataFrame(tallies.flatMap(
+        lambda t: [(k, text) for k, text in t[1].representatives.items() if k >= 0]),
+        "first long, representative string")
+    lines = spark.createDataFrame(tallies.flatMap(
+        lambda t: [(text, n, t[1].line_docs[text]) for text, n in t[1].lines.items()]),
+        "text string, findings long, documents long")
+    top = lines.groupBy("text").agg(F.sum("findings").alias("findings"), F.sum("documents").alias("documents")
+                                    ).orderBy(F.desc("documents"), F.desc("findings"), "text").limit(TOP_LINES)
+    return main, representatives, [(row[0], int(row[1]), int(row[2])) for row in top.collect()]
+
+
+def _range_tally(pair: tuple[tuple[int, bytes], list[tuple[int, Document]]]) -> tuple[int, Tally]:
+    """(first document, `report.Tally`) of a range, its documents rendered by their plans without texts."""
+    (first, pickled), keyed = pair
+    return first, render_batch([doc for _, doc in keyed], pickle.loads(pickled), False, False, False).tally
+
+
 def _context_units(pair: tuple[RangeOutcomes, RangeUnits | None]) -> Columns:
     """(key, doc, start, end) of a range's units that the context rule makes boilerplate."""
     outcome, item = pair
@@ -1560,50 +1604,57 @@ def _cluster_json(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
     ids = [compact(i) for i in frame["id"].tolist()]
     doc, start, end = (frame[c].to_numpy(np.int64) for c in ("doc", "start", "end"))
     source, key, name = frame["source"].tolist(), frame["key"].to_numpy(np.int64), frame["name"].tolist()
+    category = frame["category"].tolist()
     out = []
     for a, b in zip(cuts.tolist(), ends):
         distinct = set(doc[a:b].tolist())
         named = {source[i] for i in range(a, b) if source[i]}
-        out.append((int(kind[a]), int(order[a]), name[a], b - a, len(distinct), len(named), int(key[a]),
+        out.append((int(kind[a]), int(order[a]), name[a], category[a], b - a, len(distinct), len(named), int(key[a]),
                     member_list(zip(ids[a:b], start[a:b].tolist(), end[a:b].tolist()))))
-    yield pd.DataFrame(out, columns=["kind", "order", "name", "size", "documents", "sources", "first", "members"])
+    yield pd.DataFrame(out, columns=["kind", "order", "name", "category", "size", "documents", "sources", "first",
+                                     "members"])
 
 
 class SpooledClusters:
     """`report.NamedClusters` that the executors made (`ExecutorDecisions.cluster_rows`), read back in the
-    report's order into an anonymous temporary file: the driver keeps their names and offsets."""
+    report's order into an anonymous temporary file: the driver keeps only their offsets."""
 
-    def __init__(self, rows: Iterator[tuple[str, int, int, int, int, str]]) -> None:
+    def __init__(self, rows: Iterator[tuple[str, str, int, int, int, str, str]]) -> None:
         self.file = tempfile.TemporaryFile()  # noqa: SIM115 - it lives as long as the report reads it
-        self.names: list[str] = []
         spans = []
         offset = 0
-        for name, size, documents, sources, first, members in rows:
-            head, body = json.dumps([name, size, documents, sources, first]).encode(), members.encode("utf-8")
+        for *fields, members in rows:
+            head, body = json.dumps(fields).encode(), members.encode("utf-8")
             self.file.write(head + body)
             spans.append((offset, len(head), len(body)))
             offset += len(head) + len(body)
-            self.names.append(name)
         self.file.flush()
         self.spans = np.array(spans, dtype=np.int64).reshape(-1, 3)
-        self.at = np.arange(len(self.names))  # the clusters this view lists
-
-    def having(self, main: dict[str, str]) -> SpooledClusters:
-        """A view of the clusters with findings (those `main`, their main categories, names)."""
-        view = copy.copy(self)
-        view.at = np.array([i for i in self.at.tolist() if self.names[i] in main], dtype=np.int64)
-        return view
 
     def __len__(self) -> int:
-        return len(self.at)
+        return len(self.spans)
 
-    def head(self, i: int) -> tuple[str, int, int, int, int]:
-        offset, size, _ = self.spans[self.at[i]].tolist()
+    def head(self, i: int) -> tuple[str, str, int, int, int, str]:
+        offset, size, _ = self.spans[i].tolist()
         return tuple(json.loads(os.pread(self.file.fileno(), size, offset)))  # type: ignore[return-value]
 
     def members_json(self, i: int) -> str:
-        offset, head, size = self.spans[self.at[i]].tolist()
+        offset, head, size = self.spans[i].tolist()
         return os.pread(self.file.fileno(), size, offset + head).decode("utf-8")
+
+
+@dataclass
+class ExecutorAggregates:
+    """`report.Aggregates` that the executors made (`ExecutorDecisions.report_aggregates`)."""
+
+    spooled: SpooledClusters
+    top: list[tuple[str, int, int]]
+
+    def clusters(self) -> SpooledClusters:
+        return self.spooled
+
+    def top_lines(self) -> list[tuple[str, int, int]]:
+        return self.top
 
 
 def distinct_nodes(rows: DataFrame) -> DataFrame:
@@ -1757,7 +1808,8 @@ def render_on_executors(plans: RDD, docs: RDD, keep: bool, encode: bool, texts: 
     Each range of `docs` (consecutive documents, see `admit`) is rendered by `render.render_batch` with
     the plans of its documents, made in that range's task (`ExecutorDecisions.plans`): `plans` holds one
     element per range, (first document, pickled plans), zipped with the ranges. Documents and cleaned
-    texts are kept only with `texts`; otherwise only counters and findings come back.
+    texts are kept only with `texts`; otherwise only counters and findings come back. The counters leave out
+    what `ExecutorDecisions.report_aggregates` made (`report.Tally.without_aggregates`).
     """
     def rendered(pair: tuple[list[tuple[int, Document]], tuple[int, bytes]]
                  ) -> Iterator[tuple[list[Document], Rendered]]:
@@ -1767,7 +1819,8 @@ def render_on_executors(plans: RDD, docs: RDD, keep: bool, encode: bool, texts: 
             raise RuntimeError(f"the documents of the range at {start} do not match its plans")
         for at in range(0, len(batch), BATCH_DOCS):
             part = batch[at:at + BATCH_DOCS]
-            yield (part if texts else []), render_batch(part, plans[at:at + BATCH_DOCS], keep, encode, texts)
+            rendered = render_batch(part, plans[at:at + BATCH_DOCS], keep, encode, texts)
+            yield (part if texts else []), replace(rendered, tally=rendered.tally.without_aggregates())
 
     return docs.glom().zip(plans).flatMap(rendered)
 

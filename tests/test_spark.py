@@ -242,6 +242,38 @@ def test_the_executors_find_the_local_engines_families_and_cluster_targets(spark
         assert len(here["syndicated"].unit) < len(local(False)["syndicated"].unit)
 
 
+def test_the_executors_aggregate_the_reports_clusters_and_top_lines_as_the_merged_tally(spark):
+    # The driver no longer merges the counters per cluster and per line: each cluster's main category (most
+    # findings, the first counted among equals, across ranges), the texts the report quotes and the top lines
+    # are aggregated on the executors from the ranges' tallies, and must be those of the tallies merged in order.
+    from dedupe.report import TOP_LINES, Tally
+
+    rng = random.Random(3)
+    tallies, merged = [], Tally()
+    for r in range(6):
+        tally = Tally()
+        for _ in range(40):
+            tally.cluster_categories[f"c{rng.randrange(8)}", rng.choice(["repeat", "boilerplate", "syndicated"])] += 1
+        tally.representatives.update({10 * r + k: f"text {r} {k}" for k in range(3)})
+        tally.representatives[-1 - r] = "a duplicate group's opening"  # the driver's, not aggregated
+        for _ in range(30):
+            line = f"line {rng.randrange(40)}"
+            tally.lines[line] += rng.randrange(1, 3)
+            tally.line_docs[line] += 1
+        tallies.append((100 * r, tally))
+        merged.merge(tally)
+    main, representatives, top = engine.report_aggregates(spark, spark.sparkContext.parallelize(tallies, 4))
+    assert dict(main.collect()) == merged.main_categories()
+    assert dict(representatives.collect()) == {k: v for k, v in merged.representatives.items() if k >= 0}
+    ranked = sorted(merged.lines, key=lambda t: (-merged.line_docs[t], -merged.lines[t], t))[:TOP_LINES]
+    assert top == [(t, merged.lines[t], merged.line_docs[t]) for t in ranked]
+    # Ties that the order decides: a cluster whose most findings two categories share, lines equal in counts.
+    counts = merged.cluster_categories
+    assert any(sorted((n for (c, _), n in counts.items() if c == name), reverse=True)[:2].count(
+        max(n for (c, _), n in counts.items() if c == name)) == 2 for name in {c for c, _ in counts})
+    assert len({(merged.line_docs[t], merged.lines[t]) for t in ranked}) < len(ranked)
+
+
 def test_the_executors_decide_every_unit_as_the_local_engine_and_the_driver_holds_none(spark, tmp_path,
                                                                                        monkeypatch):
     # The contract behind keeping the decisions on the executors: each range's flagged units, their categories,
@@ -268,7 +300,7 @@ def test_the_executors_decide_every_unit_as_the_local_engine_and_the_driver_hold
     source.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
     config = Config(context_max_words=6)
     local = analyse_corpus(read(discover([str(source)]), config), config)
-    there, _ = engine.first_pass(discover([str(source)]), config, "local[2]", 3)
+    there, render = engine.first_pass(discover([str(source)]), config, "local[2]", 3)
     keys = unit_keys(local.units)
     flagged = local.decisions.flagged
     assert np.array_equal(np.concatenate([d[0] for d in decided]), keys[flagged]) and len(flagged) > 100
@@ -289,6 +321,12 @@ def test_the_executors_decide_every_unit_as_the_local_engine_and_the_driver_hold
         [(d.id, d.source, d.chars) for d in map(local.docs.__getitem__, sorted(named))]
     assert (len(there.docs), there.characters, there.unit_counts) == (len(local.docs), local.characters,
                                                                       local.unit_counts)
+    # Nor the report's counters per cluster or per line: the executors aggregate them (`report_aggregates`).
+    tallies = [batch.tally for _, batch in render(False, False, False)]
+    assert tallies and not any(t.cluster_categories or t.lines or t.line_docs for t in tallies)
+    roots = {local.decisions.duplicate_root(d) for d in local.decisions.dropped}
+    assert {k for t in tallies for k in t.representatives} == {-1 - d for d in roots}  # the duplicate groups'
+    assert len(there.aggregates.clusters()) > 10 and there.aggregates.top_lines()
 
 
 @pytest.mark.parametrize("partitions", [1, 2, 7])
