@@ -1560,8 +1560,10 @@ def report_aggregates(spark: SparkSession, tallies: RDD
     counts = spark.createDataFrame(tallies.flatMap(lambda t: [
         (name, category, n, t[0], i) for i, ((name, category), n) in enumerate(t[1].cluster_categories.items())]),
         "name string, category string, n long, range long, at long")
-    earliest = F.struct("n", (-F.col("range")).alias("range"), (-F.col("at")).alias("at"), "category")
-    main = counts.groupBy("name").agg(F.max(earliest).getField("category").alias("category"))
+    # Per (cluster, category): its findings, and where it was counted first (range, then place in the range's tally).
+    totals = counts.groupBy("name", "category").agg(F.sum("n").alias("n"), F.min(F.struct("range", "at")).alias("at"))
+    most = F.struct("n", (-F.col("at.range")).alias("range"), (-F.col("at.at")).alias("at"), "category")
+    main = totals.groupBy("name").agg(F.max(most).getField("category").alias("category"))
     representatives = spark.createDataFrame(tallies.flatMap(
         lambda t: [(k, text) for k, text in t[1].representatives.items() if k >= 0]),
         "first long, representative string")
