@@ -1261,6 +1261,7 @@ class ExecutorDecisions:
         if _policy("syndicated", self.config) != "keep-first" or not gone:
             return None
         leaving = self.spark.sparkContext.broadcast(np.array(sorted(gone), dtype=np.int64))
+        self.persisted.append(leaving)  # released with the rest when the decisions are made
         syndicated = self.content.where(F.col("category") == PRECEDENCE.index("syndicated")).select(
             "key", F.col("match").alias("syn_match"), F.col("first").alias("syn_first"))
         units = self.members.select("key", "doc", "start", "end", "words", "sentence_end", "label").join(
