@@ -958,14 +958,21 @@ def _family_dropped(rows: DataFrame, documents: DataFrame, config: Config) -> tu
         F.sum("n").alias("shared"))
     excluded = rows.where(F.col("kind") == 1).groupBy(F.col("a").alias("doc")).agg(F.sum("n").alias("chars"))
     content = documents.join(excluded, "doc", "left").select(
-        F.col("doc").alias("d"), F.col("rank").alias("rank_d"),
-        (F.col("unmatched") - F.coalesce("chars", F.lit(0))).alias("content_d"))
-    earlier = documents.select(F.col("doc").alias("e"), F.col("rank").alias("rank_e"))
-    joined = pairs.join(content, "d").join(earlier, "e").repartition("d")
+        "doc", (F.col("unmatched") - F.coalesce("chars", F.lit(0))).alias("content_d"))
+    joined = _pair_rows(pairs, content, documents.select("doc", "rank")).repartition("d")
     found = joined.mapInPandas(lambda frames: _dropped_partition(frames, config),
                                "d long, e long, coverage double, rank_d long").toPandas()
     return (dict(sorted(zip(found["d"].tolist(), zip(found["e"].tolist(), found["coverage"].tolist())))),
             dict(zip(found["d"].tolist(), found["rank_d"].tolist())))
+
+
+def _pair_rows(pairs: DataFrame, content: DataFrame, ranked: DataFrame) -> DataFrame:
+    """`_dropped_of`'s rows: pairs of documents (d, e, shared) with the later one's content characters
+    (`content`: doc, content_d) and both ones' ranks (`ranked`: doc, rank)."""
+    from pyspark.sql import functions as F
+
+    later = content.join(ranked, "doc").select(F.col("doc").alias("d"), "content_d", F.col("rank").alias("rank_d"))
+    return pairs.join(later, "d").join(ranked.select(F.col("doc").alias("e"), F.col("rank").alias("rank_e")), "e")
 
 
 Columns = dict[str, np.ndarray]  # a table as numpy columns, as it travels between DataFrames and ranges
@@ -1228,11 +1235,9 @@ class ExecutorDecisions:
             ((F.coalesce("kept", F.lit(0)).bitwiseAND(_CHROME)) == 0).alias("content")).join(self.ranked, "doc")
         pairs = units.repartition(self.partitions, "label").mapInPandas(_coverage_partition,
                                                                         "d long, e long, shared long")
-        near = pairs.groupBy("d", "e").agg(F.sum("shared").alias("shared")).join(
-            chars.join(self.ranked, "doc").select(F.col("doc").alias("d"), "content_d", F.col("rank").alias("rank_d")),
-            "d").where((F.col("content_d") > 0) &
-                       (F.col("shared") >= F.col("content_d") * (config.duplicate_doc_coverage * 0.999))).join(
-            self.ranked.select(F.col("doc").alias("e"), F.col("rank").alias("rank_e")), "e")
+        enough = F.col("shared") >= F.col("content_d") * (config.duplicate_doc_coverage * 0.999)
+        near = _pair_rows(pairs.groupBy("d", "e").agg(F.sum("shared").alias("shared")), chars, self.ranked).where(
+            (F.col("content_d") > 0) & enough)
         dropped, rank_of = _dropped_of(near.toPandas(), config, chains=False)
         return dropped, _leaving(dropped, rank_of, config)
 
