@@ -481,6 +481,24 @@ class Aggregates(Protocol):
 
 
 @dataclass
+class TallyAggregates:
+    """`Aggregates` from the merged tally and the clusters' members over units in memory (the local engine)."""
+
+    tally: Tally
+    members: dict[str, np.ndarray]  # `Decisions.cluster_members`
+    units: UnitTable
+    docs: Sequence[Document]
+
+    def clusters(self) -> NamedClusters:
+        return UnitClusters(self.members, self.units, self.docs, self.tally)
+
+    def top_lines(self) -> list[tuple[str, int, int]]:
+        lines, line_docs = self.tally.lines, self.tally.line_docs
+        return [(t, lines[t], line_docs[t])
+                for t in heapq.nsmallest(TOP_LINES, lines, key=lambda t: (-line_docs[t], -lines[t], t))]
+
+
+@dataclass
 class ReportBuilder:
     """Accumulates the report while the second pass goes through the documents."""
 
@@ -495,8 +513,8 @@ class ReportBuilder:
     sink: FindingsFile | FindingsSpool | None = None  # findings are also streamed here as they are found
     findings: list[Finding] = field(default_factory=list)
     tally: Tally = field(default_factory=Tally)
-    aggregates: Aggregates | None = None  # the engine's clusters with findings and top lines; None: from the tally,
-    # `decisions.cluster_members` and `units`
+    aggregates: Aggregates | None = None  # the engine's clusters with findings and top lines; None: from the tally
+    # (`TallyAggregates`)
 
     def take(self, rendered: Rendered) -> None:
         """Add a batch of rendered documents (the next in input order)."""
@@ -515,12 +533,7 @@ class ReportBuilder:
         total = self.characters
         bands, rows = lsh_params(self.config.lsh_threshold, self.config.num_perm)
         reasons = Counter(s.reason for s in self.skips)
-        if self.aggregates is not None:
-            ranked = self.aggregates.top_lines()
-        else:
-            lines, line_docs = self.tally.lines, self.tally.line_docs
-            ranked = [(t, lines[t], line_docs[t])
-                      for t in heapq.nsmallest(TOP_LINES, lines, key=lambda t: (-line_docs[t], -lines[t], t))]
+        ranked = self._aggregates().top_lines()
         return {
             "documents": len(self.docs),
             "units": self.unit_counts[0],
@@ -550,8 +563,7 @@ class ReportBuilder:
         """Clusters that produced at least one finding, with every member (made when read: `Clusters`, which
         keeps only what it needs to make them: the engine's `NamedClusters` and the duplicate groups)."""
         docs = self.docs
-        named = self.aggregates.clusters() if self.aggregates is not None else UnitClusters(
-            self.decisions.cluster_members, self.units, docs, self.tally)
+        named = self._aggregates().clusters()
         roots: dict[int, list[int]] = defaultdict(list)
         for d in sorted(self.decisions.dropped):
             roots[self.decisions.duplicate_root(d)].append(d)
@@ -581,6 +593,9 @@ class ReportBuilder:
             return member_list((compact(docs[d].id), 0, docs[d].chars) for d in [root, *dups])
 
         return Clusters(cluster, len(named) + len(duplicates), members_json)
+
+    def _aggregates(self) -> Aggregates:
+        return self.aggregates or TallyAggregates(self.tally, self.decisions.cluster_members, self.units, self.docs)
 
     def _syndication(self) -> dict[str, Any]:
         """Which sources reprint which: syndicated units per (copy source, canonical source)."""
