@@ -15,8 +15,8 @@ import itertools
 import operator
 import re
 import string
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
@@ -168,15 +168,15 @@ def _slices(text: str, spans: list[tuple[int, int]]) -> list[str]:
     return [text[start:end] for start, end in spans]
 
 
-def _groups(labels: np.ndarray, ranks: np.ndarray, units: UnitTable) -> list[np.ndarray]:
-    """Members of every label with two or more units, each in canonical order."""
+def _groups(labels: np.ndarray, ranks: np.ndarray, units: UnitTable, least: int = 2) -> list[np.ndarray]:
+    """Members of every label with `least` units or more, each in canonical order."""
     idx = np.flatnonzero(labels >= 0)
     if len(idx) == 0:
         return []
     order = idx[np.lexsort((units.start[idx], ranks[units.doc[idx]], labels[idx]))]
     starts = np.flatnonzero(np.concatenate(([True], labels[order][1:] != labels[order][:-1])))
     ends = np.append(starts[1:], len(order))
-    keep = ends - starts > 1  # slicing only the groups of two or more is much cheaper than splitting all
+    keep = ends - starts >= least  # slicing only the groups of two or more is much cheaper than splitting all
     return [order[a:b] for a, b in zip(starts[keep].tolist(), ends[keep].tolist())]
 
 
@@ -234,8 +234,8 @@ def _zones(units: UnitTable, rule_hit: np.ndarray, learned_hit: np.ndarray, chro
     return Zones(zone, before, threatened, rank, own, body_start)
 
 
-# Scores lines of documents: {document: [units]} -> {unit: score} (`_headline_scores`, through `range_scores`).
-Scorer = Callable[[dict[int, list[int]]], dict[int, float]]
+# Scores lines of documents: rows of units -> their `_headline_scores` scores (through `range_scores`).
+Scorer = Callable[[np.ndarray], np.ndarray]
 
 
 def _headlines(units: UnitTable, cross: list[np.ndarray], alone: np.ndarray, facts: np.ndarray,
@@ -260,55 +260,102 @@ def _headlines(units: UnitTable, cross: list[np.ndarray], alone: np.ndarray, fac
     words recur most, then the nearest to the text, is its headline: one per
     document. (With a title field, the unit equal to the title is the
     headline: `_document_outcomes`; not a title that is its site's chrome, `site_titles`.) Returns the rows of
-    `units` that are headlines.
+    `units` that are headlines, sorted.
+
+    Three stages, so that an engine can run each where its rows are: `headline_carriers` per whole cross
+    group, `headline_proposals` per whole cross group given the scores of the carriers it asks about, and
+    `headline_choice` per whole document, given the scores of its proposals when it has several
+    (`contested`); between them, lines are scored against their own document's text (`score`).
     """
+    carriers = headline_carriers(units, cross, alone, facts[1] > 0, untitled, learned_hit)
+    value = np.full(len(carriers.unit), np.nan)
+    asked = ~carriers.direct
+    value[asked] = score(carriers.unit[asked])
+    proposed = headline_proposals(carriers.group, carriers.direct, value)
+    unit, value = carriers.unit[proposed], value[proposed]
+    doc = units.doc[unit]
+    again = contested(doc) & np.isnan(value)
+    value[again] = score(unit[again])
+    return np.sort(unit[headline_choice(doc, facts[3][unit], value)])
+
+
+@dataclass
+class Carriers:
+    """The lines that may be headlines (`headline_carriers`)."""
+
+    unit: np.ndarray  # int64: rows of the units
+    group: np.ndarray  # int64: the group of `cross` whose line it is (an index, or any id), -1 for a learned
+    # template's line of no cross group
+    direct: np.ndarray  # bool: proposed without a score (its group opens one document only)
+
+
+def headline_carriers(units: UnitTable, cross: list[np.ndarray], alone: np.ndarray, threatened: np.ndarray,
+                      untitled: np.ndarray, learned_hit: np.ndarray, ids: np.ndarray | None = None) -> Carriers:
+    """Stage 3's first step (`_headlines`), per whole group of `cross` (each in canonical order, `_groups`;
+    `alone` per group, `opening_alone`): the threatened lines of documents without a title that may be their
+    headline. A group that one document only opens with (a line of 3 words or more) proposes its copy
+    nearest to that document's text at once; any other gives, for each document that has it above its text,
+    its copy nearest to the text, to be scored. Learned-template lines of no cross group are scored too.
+    Groups are numbered by their index in `cross`, or by `ids` when given."""
+    early = threatened & untitled
+    group, member = _members(cross, early)
     shared = np.zeros(len(units), dtype=bool)
-    for group in cross:
-        shared[group] = True
-    threatened, rank = facts[1] > 0, facts[3]  # per unit (`range_facts`)
-    scores: dict[int, float] = {}
+    shared[_members(cross)[1]] = True
+    order, first = _by_pair(group, units.doc[member])
+    last = order[np.append(first[1:], len(order)) - 1] if len(order) else order  # each (group, document)'s copy
+    # nearest to its text
+    whole = np.flatnonzero(_changes(group, group)) if len(group) else group  # where each group starts
+    opening = np.zeros(len(cross), dtype=bool)
+    opening[group[whole]] = alone[group[whole]] & (units.words[member[whole]] >= 3)
+    direct = np.append(whole[1:], len(group)) - 1 if len(group) else group  # each group's last
+    direct = direct[opening[group[direct]]]
+    scored = last[~opening[group[last]]]
+    learned = np.flatnonzero(threatened & learned_hit & ~shared & untitled)
+    ids = np.arange(len(cross)) if ids is None else ids
+    return Carriers(np.concatenate([member[direct], member[scored], learned]),
+                    np.concatenate([ids[group[direct]], ids[group[scored]], np.full(len(learned), -1)]),
+                    np.concatenate([np.ones(len(direct), bool), np.zeros(len(scored) + len(learned), bool)]))
 
-    def scored(wanted: Iterable[int]) -> None:
-        asked: dict[int, list[int]] = defaultdict(list)
-        for u in dict.fromkeys(wanted):
-            if u not in scores:
-                asked[int(units.doc[u])].append(u)
-        scores.update(score(dict(asked)))
 
-    carried: list[tuple[list[int], dict[int, int] | None]] = []  # per cross group: its early copies, and the
-    # copy nearest to the text in each document (None: only one document opens with it)
-    for group, opens_alone in zip(cross, alone.tolist()):
-        early = [int(u) for u in group if threatened[u] and untitled[u]]
-        if not early:
-            continue
-        if opens_alone and units.words[early[0]] >= 3:
-            carried.append((early, None))
-            continue
-        per_doc: dict[int, int] = {}
-        for u in early:
-            per_doc[int(units.doc[u])] = u
-        carried.append((early, per_doc))
-    learned_only = np.flatnonzero(threatened & learned_hit & ~shared & untitled).tolist()
-    scored([u for _, per_doc in carried if per_doc for u in per_doc.values()] + learned_only)
-    proposed: dict[int, list[int]] = defaultdict(list)  # document -> headline candidates
-    for early, per_doc in carried:
-        if per_doc is None:
-            proposed[int(units.doc[early[-1]])].append(early[-1])
-            continue
-        values = [scores[u] for u in per_doc.values()]
-        best = max(values)
-        runner_up = max((v for v in values if v < best), default=0.0)
-        for d, u in per_doc.items():
-            # Several carriers can own a headline: the article scraped twice, or reprinted under it.
-            value = scores[u]
-            if value >= HEADLINE_OVERLAP or (value == best >= HEADLINE_OVERLAP / 2 and runner_up <= best / 2):
-                proposed[d].append(u)
-    for u in learned_only:
-        if scores[u] >= HEADLINE_OVERLAP:
-            proposed[int(units.doc[u])].append(u)
-    scored(u for found in proposed.values() if len(found) > 1 for u in found)
-    return np.array(sorted(found[0] if len(found) == 1 else max(found, key=lambda u: (scores[u], int(rank[u])))
-                           for found in proposed.values()), dtype=np.int64)
+def headline_proposals(group: np.ndarray, direct: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Stage 3's second step (`_headlines`), per whole group of `headline_carriers`' rows, given the scores of
+    those not `direct`: whether each carrier proposes its line. Several carriers of a group may (the article
+    scraped twice, or reprinted under it): any scoring HEADLINE_OVERLAP or more, or the best of the group
+    when it scores half that and at least twice any other; a learned template's line (group -1) when it
+    scores HEADLINE_OVERLAP or more."""
+    proposed = direct.copy()
+    learned = group < 0
+    proposed[learned] = score[learned] >= HEADLINE_OVERLAP
+    rows = np.flatnonzero(~direct & ~learned)
+    ids, of = np.unique(group[rows], return_inverse=True)
+    value = score[rows]
+    best = np.zeros(len(ids))
+    np.maximum.at(best, of, value)
+    runner_up = np.zeros(len(ids))  # scores are 0 or more
+    np.maximum.at(runner_up, of, np.where(value < best[of], value, 0.0))
+    best, runner_up = best[of], runner_up[of]
+    proposed[rows] = (value >= HEADLINE_OVERLAP) | (
+        (value == best) & (best >= HEADLINE_OVERLAP / 2) & (runner_up <= best / 2))
+    return proposed
+
+
+def contested(doc: np.ndarray) -> np.ndarray:
+    """Per proposal (by its document): whether its document has others, so that all need a score."""
+    _, of, counts = np.unique(doc, return_inverse=True, return_counts=True)
+    return counts[of] > 1
+
+
+def headline_choice(doc: np.ndarray, rank: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Stage 3's last step (`_headlines`), per whole document: of the proposals (by document, place in it and
+    score), the index of each document's headline: its only proposal, else the one whose words recur most,
+    then the nearest to its text."""
+    if len(doc) == 0:
+        return np.zeros(0, dtype=np.int64)
+    several = contested(doc)
+    if np.isnan(score[several]).any():
+        raise ValueError("a document with several headline proposals has one without a score")
+    order = np.lexsort((rank, np.where(several, score, 0.0), doc))
+    return order[np.append(doc[order][1:] != doc[order][:-1], True)]
 
 
 def titled(docs: Sequence[Document], chrome_titles: np.ndarray) -> np.ndarray:
@@ -379,8 +426,8 @@ def decide(part: Interesting, docs: list[Document], clusters: Clusters, learned:
     """Apply categories, precedence and actions; see the specification (shared/SPEC.md) and README "Categories".
 
     The cluster rules work on columns: the members of all clusters as rows of (cluster, unit), each
-    category's targets as a `Targets`, per-cluster counts as reductions over sorted rows. Python loops remain
-    for the headline candidates; texts are read only where the range functions run (`where`), and the content
+    category's targets as a `Targets`, per-cluster counts as reductions over sorted rows, and so do the headline
+    steps; texts are read only where the range functions run (`where`), and the content
     clusters' families and targets are found by `clusters`, which judges the reprint checks where the texts are.
 
     Stages, so that the per-document ones run where the documents and their units are (`where`, a `Units`)
@@ -390,8 +437,9 @@ def decide(part: Interesting, docs: list[Document], clusters: Clusters, learned:
     (`spark.ExecutorDecisions`), so that no unit comes to its driver:
     1. clusters and templates (`_clusters_and_templates`): on the interesting units;
     2. each document's text start and headline zone (`range_facts`): per document;
-    3. headlines of documents without a title (`_headlines`): on the interesting units, scoring lines
-       against their own document's prose (`range_scores`, per document);
+    3. headlines of documents without a title (`_headlines`): on the interesting units, in three steps that
+       each need whole cross groups or whole documents only, scoring lines against their own document's
+       prose (`range_scores`, per document);
     4. the context rule, headline exemptions and each unit's outcome (`range_outcomes`): per document;
     5. duplicate documents (`_duplicate_documents`): on the interesting units and per-document sums.
     What stages 1 and 3 tell stages 2 to 4 about the interesting units travels as `Marks`.
@@ -410,13 +458,12 @@ def decide(part: Interesting, docs: list[Document], clusters: Clusters, learned:
                             *where.map_ranges(partial(range_facts, learned=learned), marks)], axis=1)
     facts = facts[:, np.searchsorted(facts[0], marks.key)]  # every interesting unit has its facts
 
-    def score(asked: dict[int, list[int]]) -> dict[int, float]:
-        lines = [u for found in asked.values() for u in found]
+    def score(lines: np.ndarray) -> np.ndarray:
         ask = np.zeros(len(sub), dtype=bool)
         ask[lines] = True
         got = dict(itertools.chain.from_iterable(
             where.map_ranges(partial(range_scores, learned=learned), replace(marks, ask=ask), texts=True)))
-        return {u: got[int(marks.key[u])] for u in lines}
+        return np.array([got[key] for key in marks.key[lines].tolist()], dtype=np.float64)
 
     chrome_titles = site_titles(docs, found.family, config)
     cross = [g for g, k in zip(groups, found.ndocs.tolist()) if k > 1]

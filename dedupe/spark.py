@@ -29,11 +29,12 @@ two or more, rule and learned-template matches) stay a DataFrame; the content
 clusters' families and targets and the rules' targets are found per
 partition of whole clusters or rules; they are joined into each range's
 marks, with which the range's task finds its zones, headline scores and
-outcomes; duplicate documents and surviving copies are found per partition
-of whole clusters again, and each range's plans are made in its task. The
-driver holds per-document arrays, the headline candidates (a few lines per
-document without a title) and the near-duplicate pairs of documents, never
-a unit, a signature or a text. The second pass runs on the executors again
+outcomes; headlines are chosen per partition of whole cross groups, then of
+whole documents; duplicate documents and surviving copies are found per
+partition of whole clusters again, and each range's plans are made in its
+task. The driver holds sums per site, the near-duplicate pairs of documents
+and the documents they name, never a unit, a signature, a text or a table
+of every document. The second pass runs on the executors again
 (`render_on_executors`): each range of documents is cleaned and its findings
 made by `render.render_batch` with its plans (an RDD zipped with the
 ranges); the driver merges the report's counters, receives the findings
@@ -47,7 +48,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import itertools
 import json
 import os
 import pickle
@@ -78,16 +78,20 @@ from dedupe.decide import (
     _coverage_pairs,
     _distinct_docs,
     _groups,
-    _headlines,
     _keep_a_surviving_copy,
     _leaving,
     _outcomes,
     _policy,
     _template_targets,
     cluster_targets,
+    contested,
     dropped_documents,
     family_roots,
     family_rows,
+    headline_carriers,
+    headline_choice,
+    headline_proposals,
+    opening_alone,
     range_facts,
     range_outcomes,
     range_scores,
@@ -1084,15 +1088,12 @@ def _marks_of(columns: Columns) -> bytes:
     return pickle.dumps(Marks(*arrays, np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)), pickle.HIGHEST_PROTOCOL)
 
 
-def _marked(marks: RDD, keys: np.ndarray, field: str, starts: list[int]) -> RDD:
-    """`marks` (one pickled `Marks` per range) with `field` ("headline" or "ask") set for the units of the
-    sorted `keys`, each range's keys sent to its own task only."""
-    cut = np.searchsorted(keys >> 32, starts)
-    items = [keys[a:b] for a, b in zip(cut[:-1].tolist(), cut[1:].tolist())]
-
-    def setting(pair: tuple[bytes, np.ndarray]) -> bytes:
-        pickled, mine = pair
-        got = pickle.loads(pickled)
+def _marked(marks: RDD, keys: RDD, field: str) -> RDD:
+    """`marks` (one pickled `Marks` per range) with `field` ("headline" or "ask") set for the units whose keys
+    `keys` holds (one `Columns` per range with a column "key", `to_ranges`)."""
+    def setting(pair: tuple[bytes, Columns]) -> bytes:
+        pickled, columns = pair
+        got, mine = pickle.loads(pickled), _column(columns, "key", np.int64)
         flag = np.zeros(len(got.key), dtype=bool)
         at = np.searchsorted(got.key, mine)
         if len(mine) and (at.max() >= len(got.key) or (got.key[at] != mine).any()):
@@ -1100,7 +1101,7 @@ def _marked(marks: RDD, keys: np.ndarray, field: str, starts: list[int]) -> RDD:
         flag[at] = True
         return pickle.dumps(replace(got, **{field: flag}), pickle.HIGHEST_PROTOCOL)
 
-    return _with_items(marks, items).map(setting)
+    return marks.zip(keys).map(setting)
 
 
 Duplicates = dict[int, tuple[int, float]]  # document -> (the document it duplicates, coverage)
@@ -1150,7 +1151,8 @@ class ExecutorDecisions:
         marks.count()
         self.lap("marks")
         chrome = chrome_documents(documents, family, config).localCheckpoint()
-        headlines = _marked(marks, self._headlines(marks, documents, chrome), "headline", self.starts)
+        headlines = _marked(marks, to_ranges(self._headlines(marks, documents, chrome), self.ranges, self.total),
+                            "headline")
         marked = headlines.zip(to_ranges(chrome, self.ranges, self.total, by="doc")).map(
             lambda pair: pickle.dumps((pickle.loads(pair[0]), _column(pair[1], "doc", np.int64)),
                                       pickle.HIGHEST_PROTOCOL)).persist(StorageLevel.MEMORY_AND_DISK)
@@ -1167,55 +1169,47 @@ class ExecutorDecisions:
         """Time a step of the decisions (`summary.timings`: spark_decide_<step>_s; their sum is decide_s)."""
         self.clock.lap(f"spark_decide_{step}_s")
 
-    def _headlines(self, marks: RDD, documents: DataFrame, chrome: DataFrame) -> np.ndarray:
-        """The keys (sorted) of the headlines that `decide._headlines` chooses: the facts of every range's marked
-        units (`decide.range_facts`) stay on the executors, where each cross group's `decide.opening_alone` is
-        found; only the candidates (threatened lines of documents without a title: each cross group's, and
-        learned-template lines of no cross group) come to the driver, and only the lines it asks about are scored
-        (`decide.range_scores`, in the tasks of their ranges). A document's title gives its headline unless
-        `chrome` lists it (`decide.titled`)."""
+    def _headlines(self, marks: RDD, documents: DataFrame, chrome: DataFrame) -> DataFrame:
+        """(key) of the headlines that `decide._headlines` chooses, its three stages run on the executors: the
+        facts of every range's marked units (`decide.range_facts`) are laid out in partitions of whole cross
+        groups, where `decide.opening_alone` and `decide.headline_carriers` find the carriers; the lines they
+        ask about are scored in the tasks of their ranges (`_scores`); `decide.headline_proposals` runs per
+        partition of whole groups again, and `decide.headline_choice` per partition of whole documents, once
+        the proposals of documents with several (`decide.contested`) have scores. A document's title gives its
+        headline unless `chrome` lists it (`decide.titled`)."""
         from pyspark.sql import functions as F
 
         titled = documents.join(chrome.select("doc", F.lit(True).alias("chrome")), "doc", "left").select(
             "doc", F.col("rank").alias("doc_rank"), (F.col("title").isNotNull() & F.col("chrome").isNull())
             .alias("titled"))
         if titled.where(~F.col("titled")).isEmpty():  # no document to look for a headline in
-            return np.zeros(0, dtype=np.int64)
+            return self.spark.createDataFrame([], "key long")
         facts = self.where.on_ranges(partial(_headline_facts, learned=self.where.learned), marks)
         units = from_ranges(self.spark, facts, "key long, doc long, start long, words int, label long, cross boolean, "
                             "learned boolean, threatened long, before long, rank long").join(titled, "doc")
-        cross = F.col("cross")
-        alone = units.where(cross & (F.col("before") > 0)).groupBy("label").agg(
-            (F.countDistinct("doc") == 1).alias("alone"))
-        picked = units.where((F.col("threatened") > 0) & ~F.col("titled") & (cross | F.col("learned"))).join(
-            alone, "label", "left").select("key", "doc", "start", "words", F.when(cross, F.col("label")).otherwise(-1)
-                                           .alias("group"), "doc_rank", "rank",
-                                           F.coalesce("alone", F.lit(False)).alias("alone"), "learned").toPandas()
-        picked = picked.iloc[np.argsort(picked["key"].to_numpy(np.int64), kind="stable")].reset_index(drop=True)
-        key, doc, start = (picked[c].to_numpy(np.int64) for c in ("key", "doc", "start"))
-        n = len(picked)
-        table = _spans(doc, start, start, picked["words"].to_numpy(np.int32), np.zeros(n, dtype=bool))
-        group = picked["group"].to_numpy(np.int64)
-        member = np.flatnonzero(group >= 0)
-        order = member[np.lexsort((start[member], picked["doc_rank"].to_numpy(np.int64)[member], group[member]))]
-        cut = np.flatnonzero(np.concatenate(([True], group[order][1:] != group[order][:-1]))) if len(order) else order
-        cross_groups = np.split(order, cut[1:]) if len(order) else []
-        alone_of = picked["alone"].to_numpy(bool)
-        facts_of = np.stack((key, np.ones(n, np.int64), np.zeros(n, np.int64), picked["rank"].to_numpy(np.int64)))
-        learned_hit = picked["learned"].to_numpy(bool) & (group < 0)
+        # A group's rows go to one partition; lines of no group spread by key.
+        carriers = units.where((F.col("before") > 0) & (F.col("cross") | F.col("learned"))).repartition(
+            self.partitions, F.when(F.col("cross"), F.col("label")).otherwise(F.col("key"))).mapInPandas(
+            _carrier_partition, "key long, doc long, rank long, grp long, direct boolean").localCheckpoint()
+        proposals = carriers.join(self._scores(marks, carriers.where(~F.col("direct")).select("key")), "key", "left")
+        proposals = proposals.repartition(self.partitions, F.when(F.col("grp") >= 0, F.col("grp")).otherwise(
+            F.col("key"))).mapInPandas(_proposal_partition, "key long, doc long, rank long, score double")
+        proposals = proposals.localCheckpoint()
+        again = self._scores(marks, proposals.repartition(self.partitions, "doc").mapInPandas(
+            _contested_partition, "key long"))
+        return proposals.join(again.select("key", F.col("score").alias("again")), "key", "left").select(
+            "doc", "rank", "key", F.coalesce("again", "score").alias("score")).repartition(
+            self.partitions, "doc").mapInPandas(_choice_partition, "key long")
 
-        def score(asked: dict[int, list[int]]) -> dict[int, float]:
-            lines = [u for found in asked.values() for u in found]
-            wanted = np.unique(key[lines])
-            busy = np.unique(_range_of(wanted >> 32, self.ranges, max(1, self.total))).tolist()
-            zipped = self.docs.glom().zip(self.where.units).zip(_marked(marks, wanted, "ask", self.starts))
-            got = dict(itertools.chain.from_iterable(_run_ranges(
-                zipped, _ranged(partial(range_scores, learned=self.where.learned), True), busy)))
-            return {u: got[int(key[u])] for u in lines}
-
-        chosen = _headlines(table, cross_groups, alone_of[[g[0] for g in cross_groups]] if cross_groups else
-                            np.zeros(0, dtype=bool), facts_of, learned_hit, np.ones(n, dtype=bool), score)
-        return np.sort(key[chosen])
+    def _scores(self, marks: RDD, asked: DataFrame) -> DataFrame:
+        """(key, score) of the lines whose keys `asked` holds, each scored against its own document's text in
+        its range's task (`decide.range_scores`); no pass over the documents when it holds none."""
+        asked = asked.localCheckpoint()
+        if asked.isEmpty():
+            return self.spark.createDataFrame([], "key long, score double")
+        flagged = _marked(marks, to_ranges(asked, self.ranges, self.total), "ask")
+        scored = self.where.on_ranges(partial(_range_scores, learned=self.where.learned), flagged, texts=True)
+        return from_ranges(self.spark, scored, "key long, score double").localCheckpoint()
 
     def documents_decided(self, outcomes: RDD) -> tuple[Duplicates, Duplicates]:
         """The duplicate documents (`decide._duplicate_documents`) and those that leave the output
@@ -1446,6 +1440,75 @@ def _headline_facts(part: Range, texts: Any, marks: Marks, learned: set[str]) ->
     return {"key": facts[0][keep], "doc": units.doc[rows], "start": units.start[rows], "words": units.words[rows],
             "label": mine.group[rows], "cross": mine.shared[rows], "learned": learned_hit[rows],
             "threatened": facts[1][keep], "before": facts[2][keep], "rank": facts[3][keep]}
+
+
+def _range_scores(part: Range, texts: Any, marks: Marks, learned: set[str]) -> Columns:
+    """`decide.range_scores` of a range as `Columns` (key, score)."""
+    pairs = range_scores(part, texts, marks, learned)
+    return {"key": np.array([k for k, _ in pairs], dtype=np.int64),
+            "score": np.array([v for _, v in pairs], dtype=np.float64)}
+
+
+def _whole(frames: Iterator[pd.DataFrame]) -> pd.DataFrame | None:
+    """A partition's Arrow batches as one frame (what is whole in the partition may span batches); None for
+    no rows."""
+    import pandas as pd
+
+    batches = [frame for frame in frames if len(frame)]
+    return pd.concat(batches, ignore_index=True) if batches else None
+
+
+def _carrier_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """`decide.headline_carriers` of a partition of whole cross groups (their units above their documents' text,
+    with `_headline_facts`' columns, the documents' ranks and titled flags) and of lines that a learned
+    template matches: (key, doc, rank, grp, direct) per carrier, grp the group's label or -1."""
+    import pandas as pd
+
+    frame = _whole(frames)
+    if frame is None:
+        return
+    doc, start, label = (frame[c].to_numpy(np.int64) for c in ("doc", "start", "label"))
+    cross = frame["cross"].to_numpy(bool)
+    orders, local = np.unique(doc, return_inverse=True)
+    ranks = np.zeros(len(orders), dtype=np.int64)
+    ranks[local] = frame["doc_rank"].to_numpy(np.int64)
+    table = _spans(local.astype(np.int64), start, start, frame["words"].to_numpy(np.int32),
+                   np.zeros(len(frame), dtype=bool))
+    groups = _groups(np.where(cross, label, -1), ranks, table, least=1)
+    found = headline_carriers(table, groups, opening_alone(table, groups, np.ones(len(frame), dtype=bool)),
+                              frame["threatened"].to_numpy(np.int64) > 0, ~frame["titled"].to_numpy(bool),
+                              frame["learned"].to_numpy(bool), label[[g[0] for g in groups]] if groups else label[:0])
+    yield pd.DataFrame({"key": frame["key"].to_numpy(np.int64)[found.unit], "doc": doc[found.unit],
+                        "rank": frame["rank"].to_numpy(np.int64)[found.unit], "grp": found.group,
+                        "direct": found.direct})
+
+
+def _proposal_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """`decide.headline_proposals` of a partition of whole groups of carriers with their scores (null: not
+    asked): (key, doc, rank, score) of the proposals."""
+    frame = _whole(frames)
+    if frame is not None:
+        proposed = headline_proposals(frame["grp"].to_numpy(np.int64), frame["direct"].to_numpy(bool),
+                                      frame["score"].to_numpy(np.float64))
+        yield frame.loc[proposed, ["key", "doc", "rank", "score"]]
+
+
+def _contested_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """(key) of the proposals without a score of documents with several (`decide.contested`), in a partition
+    of whole documents."""
+    frame = _whole(frames)
+    if frame is not None:
+        again = contested(frame["doc"].to_numpy(np.int64)) & frame["score"].isna().to_numpy()
+        yield frame.loc[again, ["key"]]
+
+
+def _choice_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """(key) of each document's headline (`decide.headline_choice`), in a partition of whole documents."""
+    frame = _whole(frames)
+    if frame is not None:
+        chosen = headline_choice(frame["doc"].to_numpy(np.int64), frame["rank"].to_numpy(np.int64),
+                                 frame["score"].to_numpy(np.float64))
+        yield frame.iloc[chosen][["key"]]
 
 
 def _coverage_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -1800,14 +1863,6 @@ def _with_items(ranges: RDD, items: list[Any]) -> RDD:
     """Each element of `ranges` (one per partition) paired with `items[partition]`: the driver's work for
     a range travels to that range's task only."""
     return ranges.zip(ranges.context.parallelize(items, len(items)))
-
-
-def _run_ranges(zipped: RDD, fn: Callable[[Iterator[Any]], Iterator[Any]], busy: list[int] | None) -> list[Any]:
-    """`fn` over the partitions of `zipped` that are `busy` (every partition when None; none when empty):
-    one job, whose results come back in partition order."""
-    if busy is None:
-        return zipped.mapPartitions(fn).collect()
-    return zipped.context.runJob(zipped, fn, busy) if busy else []
 
 
 def render_on_executors(plans: RDD, docs: RDD, keep: bool, encode: bool, texts: bool) -> RDD:

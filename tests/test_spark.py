@@ -274,24 +274,45 @@ def test_the_executors_aggregate_the_reports_clusters_and_top_lines_as_the_merge
     assert len({(merged.line_docs[t], merged.lines[t]) for t in ranked}) < len(ranked)
 
 
+def _teased_headlines(docs: list[dict]) -> list[dict]:
+    """`docs` (untitled, `generate`) with headlines made of their first sentence's words above the text of six
+    of them, teased above the text of three other pages each (headlines to score) or only below it (one
+    document opens with the line: proposed at once); one page has both kinds (a document to score again)."""
+    for i in range(6):
+        own = docs[40 + i]
+        parts = own["text"].split("\n\n")
+        lines = [" ".join(parts[at].split()[:8]).rstrip(".").title() for at in ((6, 7) if i == 3 else (6,))]
+        own["text"] = "\n\n".join(lines + parts)
+        for k, line in enumerate(lines):
+            for j in range(3):
+                other = docs[100 + 10 * i + 3 * k + j]
+                parts = other["text"].split("\n\n")
+                at = 3 if i < 3 or k else len(parts) - 1
+                other["text"] = "\n\n".join(parts[:at] + ["Top stories", line] + parts[at:])
+    return docs
+
+
 def test_the_executors_decide_every_unit_as_the_local_engine_and_the_driver_holds_none(spark, tmp_path,
                                                                                        monkeypatch):
     # The contract behind keeping the decisions on the executors: each range's flagged units, their categories,
-    # clusters and matched copies are the local engine's, with learned templates and the context rule at work,
-    # and the driver's analysis holds no unit and no table of every document.
+    # clusters and matched copies are the local engine's, with learned templates, the context rule and
+    # headlines looked for in documents without a title at work, and the driver's analysis holds no unit and
+    # no table of every document.
+    from dedupe import decide
     from dedupe.decide import unit_keys
 
     decided: list[tuple] = []
-    real = engine.ExecutorDecisions.range_decisions
-
-    def spy(self, outcomes, surviving):
-        found = real(self, outcomes, surviving)
-        decided.extend(found.collect())
-        return found
-
-    monkeypatch.setattr(engine.ExecutorDecisions, "range_decisions", spy)
+    spy_on(monkeypatch, engine.ExecutorDecisions, "range_decisions",
+           lambda args, found: decided.extend(found.collect()))
+    headlines: dict[str, list[int]] = {}
+    choices: list[np.ndarray] = []
+    spy_on(monkeypatch, decide, "_headlines",
+           lambda args, rows: headlines.setdefault("local", unit_keys(args[0])[rows].tolist()))
+    spy_on(monkeypatch, decide, "headline_choice", lambda args, chosen: choices.append(args[0]))
+    spy_on(monkeypatch, engine.ExecutorDecisions, "_headlines",
+           lambda args, frame: headlines.setdefault("spark", sorted(row.key for row in frame.collect())))
     source = tmp_path / "corpus.jsonl"
-    docs = generate(400, seed=5)
+    docs = _teased_headlines(generate(400, seed=5))
     for i, doc in enumerate(docs[:12]):  # a site's own template line, for the engines to learn
         doc["text"] += f"\nFiled under: {['harbour', 'council', 'ferries', 'schools'][i % 4]} desk {i}"
     for doc, label in zip(docs[20:26], ["Puzzles", "Obituaries", "Crossword", "Horoscopes", "Letters", "Recipes"]):
@@ -312,6 +333,9 @@ def test_the_executors_decide_every_unit_as_the_local_engine_and_the_driver_hold
     assert np.array_equal(np.concatenate([d[3] for d in decided]), np.where(match >= 0, keys[np.maximum(match, 0)], -1))
     assert np.array_equal(np.concatenate([d[4] for d in decided]), local.decisions.removed[flagged])
     assert there.decisions.dropped == local.decisions.dropped and there.decisions.gone == local.decisions.gone
+    # The headlines, each of the three kinds of proposal among them, are chosen on the executors as locally.
+    assert headlines["spark"] == headlines["local"] and len(headlines["local"]) >= 6
+    assert any(decide.contested(doc).any() for doc in choices)
     assert len(there.units) == 0 and len(there.decisions.flagged) == 0  # no unit on the driver
     # Nor a table of every document: only the infos of the documents that duplicate findings name.
     dups = {**local.decisions.dropped, **local.decisions.gone}
@@ -327,6 +351,18 @@ def test_the_executors_decide_every_unit_as_the_local_engine_and_the_driver_hold
     roots = {local.decisions.duplicate_root(d) for d in local.decisions.dropped}
     assert {k for t in tallies for k in t.representatives} == {-1 - d for d in roots}  # the duplicate groups'
     assert len(there.aggregates.clusters()) > 10 and there.aggregates.top_lines()
+
+
+def spy_on(monkeypatch, owner, name: str, record) -> None:
+    """Replace `owner.name` by a wrapper that calls `record(args, result)` after each call."""
+    real = getattr(owner, name)
+
+    def wrapped(*args, **kwargs):
+        result = real(*args, **kwargs)
+        record(args, result)
+        return result
+
+    monkeypatch.setattr(owner, name, wrapped)
 
 
 @pytest.mark.parametrize("partitions", [1, 2, 7])

@@ -900,6 +900,61 @@ def test_the_per_document_stages_give_the_same_on_any_cut_into_whole_documents(g
     assert (whole_outcomes[2] & _BIT["boilerplate"]).any()
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_the_headline_stages_give_the_same_on_any_cut_into_whole_groups_and_whole_documents(generated_docs, seed):
+    # What an engine relies on to run `_headlines`' stages where their rows are: carriers and proposals per
+    # partition of whole cross groups (lines of no group anywhere), the choice per partition of whole documents.
+    from dedupe import Config
+    from dedupe.decide import _groups, contested, headline_carriers, headline_choice, headline_proposals
+
+    rng = np.random.default_rng(seed)
+    count = 60
+    units = analyse([d["text"] for d in generated_docs[:count]], [None] * count, Config())
+    n = len(units)
+    labels = np.where(rng.random(n) < 0.6, rng.integers(0, 200, n), -1)
+    cross = _groups(labels, rng.permutation(count), units)
+    alone = rng.random(len(cross)) < 0.4
+    threatened, untitled, learned_hit = rng.random(n) < 0.5, rng.random(units.doc[-1] + 1)[units.doc] < 0.8, \
+        rng.random(n) < 0.2
+    whole = headline_carriers(units, cross, alone, threatened, untitled, learned_hit)
+    assert whole.direct.any() and (~whole.direct & (whole.group >= 0)).any() and (whole.group < 0).any()
+    # Scores with ties and values at the thresholds; the same for a line whatever partition asks for it.
+    score_of = rng.choice([0.0, 0.1, 0.2, 0.25, 0.4, 0.5, 0.6, 1.0], n, p=[.3, .15, .1, .1, .15, .1, .05, .05])
+    value = np.where(whole.direct, np.nan, score_of[whole.unit])
+    proposed = headline_proposals(whole.group, whole.direct, value)
+    doc, rank = units.doc[whole.unit[proposed]], rng.permutation(n)[whole.unit[proposed]]
+    scored = score_of[whole.unit[proposed]]
+    chosen = whole.unit[proposed][headline_choice(doc, rank, scored)]
+    assert contested(doc).any() and 0 < len(chosen) < proposed.sum()
+    assert (proposed & (value < 0.5)).any()  # a group's clear best below HEADLINE_OVERLAP is proposed too
+
+    pieces = rng.integers(0, 3, len(cross))
+    member = np.zeros(n, dtype=bool)
+    member[np.concatenate(cross)] = True
+    elsewhere = rng.integers(0, 3, n)  # where each line of no cross group goes
+    found = []
+    for p in range(3):
+        mine = np.flatnonzero(pieces == p)
+        rows = np.zeros(n, dtype=bool)
+        rows[np.concatenate([cross[g] for g in mine.tolist()] or [np.zeros(0, np.int64)])] = True
+        rows |= ~member & (elsewhere == p)
+        part = headline_carriers(units, [cross[g] for g in mine.tolist()], alone[mine], threatened & rows, untitled,
+                                 learned_hit, ids=mine)
+        found += list(zip(part.unit.tolist(), part.group.tolist(), part.direct.tolist()))
+    assert sorted(found) == sorted(zip(whole.unit.tolist(), whole.group.tolist(), whole.direct.tolist()))
+    spread = np.where(whole.group >= 0, whole.group, whole.unit) % 3
+    again = np.zeros(len(whole.unit), dtype=bool)
+    for p in range(3):
+        rows = np.flatnonzero(spread == p)
+        again[rows] = headline_proposals(whole.group[rows], whole.direct[rows], value[rows])
+    assert np.array_equal(again, proposed)
+    picked = []
+    for p in range(3):
+        rows = np.flatnonzero(doc % 3 == p)
+        picked += whole.unit[proposed][rows][headline_choice(doc[rows], rank[rows], scored[rows])].tolist()
+    assert sorted(picked) == sorted(chosen.tolist())
+
+
 def test_interesting_units_are_cluster_members_and_matches_whatever_the_label_numbers():
     from dedupe.decide import interesting
 
