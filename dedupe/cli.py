@@ -286,7 +286,7 @@ def _two_passes(found: Inputs, config: Config, out: str | None, findings_path: s
                              findings_file=findings_path, texts=writer is not None or keep_texts)
         report.spool = spool
         if writer is not None:
-            writer.commit(analysis.skips)
+            writer.commit(analysis.skips.files)
             if writer.omitted:
                 click.echo(f"dedupe: warning: no cleaned output for {len(writer.omitted)} input file(s) that could "
                            f"not be read (see summary.skipped): {', '.join(writer.omitted[:5])}"

@@ -121,6 +121,36 @@ class Skip:
     detail: str
 
 
+UNREADABLE_FILE = "unreadable_file"  # a file that could not be opened, or whose reading stopped at this point
+NO_TEXT_COLUMN = "missing_text_column"  # a whole Parquet file without the text column
+FILE_REASONS = frozenset({UNREADABLE_FILE, NO_TEXT_COLUMN})  # the skips `Skips.files` keeps
+SKIPS_LISTED = 1000  # the skips that a report lists: the first in input order
+
+
+@dataclass
+class Skips:
+    """A run's skips in memory bounded by the number of input files, not of records: the count per reason,
+    the first SKIPS_LISTED in input order (the report lists them), and every skip of a whole file or that
+    stopped a file's reading (`FILE_REASONS`: one per file or line range at most),
+    from which `io.unread` tells the inputs that were not read."""
+
+    reasons: dict[str, int] = field(default_factory=dict)
+    first: list[Skip] = field(default_factory=list)
+    files: list[Skip] = field(default_factory=list)
+
+    def add(self, skip: Skip) -> None:
+        """Count the next skip in input order."""
+        self.reasons[skip.reason] = self.reasons.get(skip.reason, 0) + 1
+        if len(self.first) < SKIPS_LISTED:
+            self.first.append(skip)
+        if skip.reason in FILE_REASONS:
+            self.files.append(skip)
+
+    @property
+    def count(self) -> int:
+        return sum(self.reasons.values())
+
+
 @dataclass
 class CleanedDocument:
     """A document after cleaning. `dropped` is set when the whole document is a duplicate.

@@ -30,7 +30,7 @@ from typing import IO, Any, Self
 import numpy as np
 
 from dedupe.config import Config, ConfigError
-from dedupe.document import CleanedDocument, Document, Skip
+from dedupe.document import NO_TEXT_COLUMN, UNREADABLE_FILE, CleanedDocument, Document, Skip
 
 TEXT_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -302,7 +302,7 @@ def _raw_lines(stream: IO[bytes], label: str, first_line: int) -> Iterator[tuple
             yield number, raw, at + size - len(raw)
             at += size
     except Exception as err:  # noqa: BLE001 - a truncated or corrupt compressed stream, whatever its library raises
-        yield Skip(f"{label}:{number + 1}", "unreadable_file", f"stopped reading: {type(err).__name__}: {err}")
+        yield Skip(f"{label}:{number + 1}", UNREADABLE_FILE, f"stopped reading: {type(err).__name__}: {err}")
 
 
 def parse_line(number: int, raw: bytes, label: str, config: Config, path: str) -> Document | Skip | None:
@@ -344,7 +344,7 @@ def _read_txt(file: Path, root: Path, config: Config) -> Iterator[Document | Ski
             return
         data = file.read_bytes()
     except OSError as err:
-        yield Skip(label, "unreadable_file", err.strerror or str(err))
+        yield Skip(label, UNREADABLE_FILE, err.strerror or str(err))
         return
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # before the NUL check: UTF-16 text is full of NULs
         yield Skip(label, "invalid_utf8", "UTF-16 text (it starts with a UTF-16 byte order mark): convert it to UTF-8")
@@ -373,7 +373,7 @@ def _read_parquet(file: Path, config: Config) -> Iterator[Document | Skip]:
         reader = pq.ParquetFile(file)
         names = reader.schema_arrow.names
         if config.text_field not in names:
-            yield Skip(label, "missing_text", f"no {config.text_field!r} column in its {reader.metadata.num_rows:,} "
+            yield Skip(label, NO_TEXT_COLUMN, f"no {config.text_field!r} column in its {reader.metadata.num_rows:,} "
                        f"rows; its columns: {', '.join(names[:20])}{', ...' if len(names) > 20 else ''} "
                        "(--text-field names the column to read)")
             return
@@ -388,7 +388,7 @@ def _read_parquet(file: Path, config: Config) -> Iterator[Document | Skip]:
                 else:
                     yield Skip(f"{label}:{row}", "bad_value", f"a value Python cannot hold ({record})")
     except (OSError, pa.ArrowException) as err:
-        yield Skip(f"{label}:{row + 1}", "unreadable_file", f"not readable as Parquet: {err}")
+        yield Skip(f"{label}:{row + 1}", UNREADABLE_FILE, f"not readable as Parquet: {err}")
 
 
 def _parquet_rows(batch: Any) -> Iterator[dict[str, Any] | str]:
@@ -428,7 +428,7 @@ def read_file(item: InputFile, config: Config, raw: bool = False) -> Iterator[Do
         try:
             stream = open_binary(item.file)
         except OSError as err:
-            yield Skip(str(item.file), "unreadable_file", err.strerror or str(err))
+            yield Skip(str(item.file), UNREADABLE_FILE, err.strerror or str(err))
             return
         with stream:
             yield from _jsonl_lines(stream, str(item.file), config, str(item.file), raw=raw,
@@ -482,7 +482,7 @@ def read_range(item: InputFile, start: int, end: int, first_line: int, config: C
             stream.seek(start)
             data = stream.read(end - start)
     except OSError as err:
-        yield Skip(f"{item.file}:{first_line}", "unreadable_file", err.strerror or str(err))
+        yield Skip(f"{item.file}:{first_line}", UNREADABLE_FILE, err.strerror or str(err))
         return
     yield from _jsonl_lines(io.BytesIO(data), str(item.file), config, str(item.file), first_line)
 
@@ -1114,8 +1114,9 @@ class OutputWriter:
     def commit(self, skips: Iterable[Skip] = ()) -> list[str]:
         """Close every file, add empty outputs for JSONL/Parquet inputs that kept nothing, move into place.
 
-        An input that could not be read (`unread`, from the run's `skips`) and gave no document gets no
-        output, as a skipped .txt file gets none: an empty file would stand for an input that held nothing.
+        An input that could not be read (`unread`, from the run's skips of files, `Skips.files`) and gave no
+        document gets no output, as a skipped .txt file gets none: an empty file would stand for an input that
+        held nothing.
         """
         if self.target is None:
             self.stdout.flush()
@@ -1186,7 +1187,7 @@ def unread(inputs: Inputs, skips: Iterable[Skip]) -> set[str]:
     for skip in skips:
         if skip.location in files:
             found.add(skip.location)
-        elif skip.reason == "unreadable_file":
+        elif skip.reason == UNREADABLE_FILE:
             path, _, line = skip.location.rpartition(":")
             if path in files and line.isdigit():
                 found.add(path)

@@ -43,7 +43,7 @@ from dedupe.decide import (
     text_judge,
     unit_texts,
 )
-from dedupe.document import CleanedDocument, Document, Skip, UnitTable
+from dedupe.document import CleanedDocument, Document, Skip, Skips, UnitTable
 from dedupe.io import (
     ArraySpool,
     DocumentStore,
@@ -237,7 +237,7 @@ class Analysis:
     unit_counts: tuple[int, int]  # units in the corpus, and units too long to be matched
     characters: int  # in the corpus's texts
     decisions: Decisions
-    skips: list[Skip]
+    skips: Skips
     config: Config
     began: float
     timings: dict[str, float]
@@ -261,14 +261,14 @@ class Admission:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.skips: list[Skip] = []
+        self.skips = Skips()
         self.seen: set[str] = set()
         self.order = 0
 
     def skip(self, item: Skip) -> None:
         if self.config.strict:
             raise strict_error(item)
-        self.skips.append(item)
+        self.skips.add(item)
 
     def accept(self, doc: Document) -> bool:
         """Number a checked document, or skip it when its id was already read."""
@@ -565,7 +565,7 @@ def analyse_corpus(documents: Iterable[Document | dict[str, Any] | Skip | Lines]
 
 
 def conclude(infos: list[Document], inputs: Callable[[], tuple[Interesting, Units, set[str]]], clusters: Clusters,
-             skips: list[Skip], config: Config, began: float, timings: dict[str, float]) -> Analysis:
+             skips: Skips, config: Config, began: float, timings: dict[str, float]) -> Analysis:
     """Decisions from clusters: the local engine's step after clustering (the Spark engine's is
     `spark.ExecutorDecisions`, made of the same stage functions).
 

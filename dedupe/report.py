@@ -28,7 +28,7 @@ import numpy as np
 from dedupe import __version__
 from dedupe.config import CATEGORIES, Config
 from dedupe.decide import Decisions
-from dedupe.document import Document, Skip, UnitTable
+from dedupe.document import Document, Skips, UnitTable
 from dedupe.index import lsh_params
 from dedupe.io import AtomicFile, Spool, jsonl_line, write_text
 
@@ -507,7 +507,7 @@ class ReportBuilder:
     unit_counts: tuple[int, int]  # units in the corpus, and units too long to be matched
     characters: int  # in the corpus's texts
     decisions: Decisions
-    skips: list[Skip]
+    skips: Skips
     config: Config
     keep_findings: bool = True
     sink: FindingsFile | FindingsSpool | None = None  # findings are also streamed here as they are found
@@ -532,7 +532,6 @@ class ReportBuilder:
     def _summary(self, wall: float, timings: dict[str, float]) -> dict[str, Any]:
         total = self.characters
         bands, rows = lsh_params(self.config.lsh_threshold, self.config.num_perm)
-        reasons = Counter(s.reason for s in self.skips)
         ranked = self._aggregates().top_lines()
         return {
             "documents": len(self.docs),
@@ -549,9 +548,9 @@ class ReportBuilder:
             "top_lines": [{"text": t, "findings": n, "documents": d} for t, n, d in ranked],
             "units_too_long_to_match": self.unit_counts[1],
             "skipped": {
-                "count": len(self.skips),
-                "reasons": dict(sorted(reasons.items())),
-                "items": [asdict(s) for s in self.skips[:1000]],
+                "count": self.skips.count,
+                "reasons": dict(sorted(self.skips.reasons.items())),
+                "items": [asdict(s) for s in self.skips.first],
             },
             "parameters": {**self.config.parameters(), "lsh_bands": bands, "lsh_rows": rows},
             "dedupe_version": __version__,

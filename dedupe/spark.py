@@ -49,6 +49,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import operator
 import os
 import pickle
 import shutil
@@ -102,7 +103,16 @@ from dedupe.decide import (
     unit_keys,
     unmatched_chars,
 )
-from dedupe.document import CleanedDocument, Document, Skip, SomeDocuments, UnitTable
+from dedupe.document import (
+    FILE_REASONS,
+    SKIPS_LISTED,
+    CleanedDocument,
+    Document,
+    Skip,
+    Skips,
+    SomeDocuments,
+    UnitTable,
+)
 from dedupe.io import (
     Inputs,
     count_lines,
@@ -318,15 +328,17 @@ def keyed_frame(frame: DataFrame, config: Config) -> RDD:
     return frame.rdd.zipWithIndex().map(to_document)
 
 
-def admit(keyed: RDD, config: Config, partitions: int) -> tuple[RDD, list[Skip]]:
-    """Admitted documents as (order, Document), and the skips in input order.
+def admit(keyed: RDD, config: Config, partitions: int) -> tuple[RDD, Skips]:
+    """Admitted documents as (order, Document), and the skips (`document.Skips`: counted, the first listed).
 
     `keyed` must list its records in input order (both readers above do).
     The local engine's checks, per record; a repeated id keeps its first copy
-    in input order (only ids and keys are shuffled for that). Orders are dense
-    (0, 1, 2...) like the local engine's, and the documents are spread over
-    contiguous ranges of order, sorted within each: `partitions` of them, or
-    more, so that none holds much over RANGE_CHARS characters.
+    in input order (`_later_copies`: only ids and keys are shuffled for that).
+    Orders are dense (0, 1, 2...) like the local engine's, and the documents
+    are spread over contiguous ranges of order, sorted within each:
+    `partitions` of them, or more, so that none holds much over RANGE_CHARS
+    characters. The driver gets the skips' counts per reason, the first
+    SKIPS_LISTED and those of whole files, never every skip.
     """
     from pyspark import StorageLevel
 
@@ -335,25 +347,34 @@ def admit(keyed: RDD, config: Config, partitions: int) -> tuple[RDD, list[Skip]]
         return key, checked(item, 0, config)
 
     records = keyed.map(check).persist(StorageLevel.MEMORY_AND_DISK)
-    later = frozenset(records.filter(lambda pair: isinstance(pair[1], Document))
-                      .map(lambda pair: (pair[1].id, pair[0])).groupByKey()
-                      .flatMap(lambda pair: sorted(pair[1])[1:]).collect())
+    later = _later_copies(records).persist(StorageLevel.MEMORY_AND_DISK)
+    flagged = records.zip(later)
 
-    def skipped(pair: tuple[Any, Document | Skip]) -> bool:
-        return isinstance(pair[1], Skip) or pair[0] in later
+    def skipped(pair: tuple[tuple[Any, Document | Skip], bool]) -> bool:
+        return isinstance(pair[0][1], Skip) or pair[1]
 
-    def as_skip(pair: tuple[Any, Document | Skip]) -> tuple[Any, Skip]:
-        key, item = pair
+    def as_skip(pair: tuple[tuple[Any, Document | Skip], bool]) -> tuple[Any, Skip]:
+        key, item = pair[0]
         if isinstance(item, Skip):
             return key, item
         return key, skip_of(item, (DUPLICATE_ID, duplicate_detail(item)))
 
-    skips = [skip for _, skip in sorted(records.filter(skipped).map(as_skip).collect(), key=lambda pair: pair[0])]
-    first = skips[0] if skips and config.strict else next((s for s in skips if s.reason == REFUSED), None)
+    found = flagged.filter(skipped).map(as_skip).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        skips = Skips(dict(found.map(lambda pair: pair[1].reason).countByValue()),
+                      [skip for _, skip in found.takeOrdered(SKIPS_LISTED, key=lambda pair: pair[0])],
+                      [skip for _, skip in sorted(found.filter(lambda pair: pair[1].reason in FILE_REASONS).collect(),
+                                                  key=lambda pair: pair[0])])
+        first = skips.first[0] if skips.first and config.strict else None
+        if first is None and REFUSED in skips.reasons:
+            first = found.filter(lambda pair: pair[1].reason == REFUSED).takeOrdered(1, key=lambda pair: pair[0])[0][1]
+    finally:
+        found.unpersist()
     if first is not None:  # what stops the local engine's reading first
         records.unpersist()
+        later.unpersist()
         raise ConfigError(first.detail) if first.reason == REFUSED else strict_error(first)
-    kept = records.filter(lambda pair: not skipped(pair))
+    kept = flagged.filter(lambda pair: not skipped(pair)).map(lambda pair: pair[0])
     count, chars = kept.map(lambda pair: (1, len(pair[1].text))).fold((0, 0), lambda a, b: (a[0] + b[0], a[1] + b[1]))
     total = max(1, count)
     # Ranges of about RANGE_CHARS, so that a task of the second pass (and the driver, when cleaned documents
@@ -364,7 +385,25 @@ def admit(keyed: RDD, config: Config, partitions: int) -> tuple[RDD, list[Skip]]
     docs = docs.persist(StorageLevel.MEMORY_AND_DISK)
     docs.count()
     records.unpersist()
+    later.unpersist()
     return docs, skips
+
+
+def _later_copies(records: RDD) -> RDD:
+    """Per record of `records`, partitioned and ordered as they are (for `zip`): whether it is a document
+    whose id an earlier document (by order key) already has. Only (place, key, id) rows are shuffled, never a
+    text, and nothing comes to the driver."""
+    def placed(index: int, part: Iterator[tuple[Any, Document | Skip]]) -> Iterator[tuple[tuple[int, int], Any]]:
+        for pos, (key, item) in enumerate(part):
+            yield (index, pos), (key, item.id if isinstance(item, Document) else None)
+
+    places = records.mapPartitionsWithIndex(placed)
+    copies = places.filter(lambda pair: pair[1][1] is not None).map(
+        lambda pair: (pair[1][1], (pair[1][0], pair[0]))).groupByKey().flatMap(
+        lambda pair: [(place, True) for _, place in sorted(pair[1])[1:]])
+    flags = places.mapValues(lambda _: False).union(copies).reduceByKey(
+        operator.or_, records.getNumPartitions(), partitionFunc=lambda place: place[0])
+    return flags.mapPartitions(lambda part: [flag for _, flag in sorted(part)], True)
 
 
 # ---------------------------------------------------------------- units and signatures
@@ -1336,7 +1375,7 @@ class ExecutorDecisions:
         finally:
             matched.unpersist()
 
-    def conclude(self, nodes: DataFrame, skips: list[Skip]) -> tuple[Analysis, RDD]:
+    def conclude(self, nodes: DataFrame, skips: Skips) -> tuple[Analysis, RDD]:
         """The decisions, as `pipeline.conclude` makes them but kept on the executors: the `Analysis` holds the
         per-document decisions only (duplicates, characters), its clusters are spooled on the driver's disk
         (`SpooledClusters`), and each range's plans are returned, persisted, for the second pass."""

@@ -120,6 +120,7 @@ def test_a_parquet_file_without_the_text_column_is_one_skip_that_names_its_colum
     result = invoke("audit", str(source), "--report", str(tmp_path / "r.json"))
     skipped = json.loads((tmp_path / "r.json").read_text())["summary"]["skipped"]
     assert skipped["count"] == 1 and skipped["items"][0]["location"] == str(source)
+    assert skipped["reasons"] == {"missing_text_column": 1}
     assert "its 500 rows; its columns: body, n" in skipped["items"][0]["detail"]
     assert "e.g. " in result.output and "warning: no documents were read (1 skipped" in result.output
     assert result.exit_code == 0

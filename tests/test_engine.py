@@ -264,6 +264,36 @@ def test_clean_documents_warns_about_the_input_it_skips():
         assert [c.document.id for c in clean_documents(docs)] == ["y"]
 
 
+def test_a_run_counts_every_skip_and_keeps_only_the_first_it_lists_and_those_of_files(tmp_path):
+    # The skips grow with bad input, not the memory that holds them: counts per reason, the first 1,000 in input
+    # order for the report, and the skips that stopped a file's reading (which `io.unread` needs).
+    import gzip
+
+    from dedupe.document import SKIPS_LISTED
+    from dedupe.pipeline import analyse_corpus
+
+    lines = [json.dumps({"id": f"r{i % 500}", "text": f"Story {i} about the harbour."}) if i % 3 else "{not json"
+             for i in range(2400)]
+    (tmp_path / "a.jsonl").write_text("\n".join(lines) + "\n")
+    whole = gzip.compress("".join(json.dumps({"id": f"z{i}", "text": f"Late story {i} on the quay."}) + "\n"
+                                  for i in range(2000)).encode())
+    (tmp_path / "b.jsonl.gz").write_bytes(whole[:len(whole) // 2])  # cut short: its reading stops with a skip
+    analysis = analyse_corpus(read(discover([str(tmp_path)]), Config()), Config())
+    analysis.release()
+    skips = analysis.skips
+    assert skips.reasons == {"malformed_json": 800, "duplicate_id": 1100, "unreadable_file": 1}
+    assert skips.count == 1901 and len(skips.first) == SKIPS_LISTED
+    seen, bad = set(), []  # the lines skipped, in order: malformed ones, and the later copies of an id
+    for i in range(len(lines)):
+        if i % 3 == 0 or i % 500 in seen:
+            bad.append(i + 1)
+        else:
+            seen.add(i % 500)
+    assert [s.location for s in skips.first] == [f"{tmp_path / 'a.jsonl'}:{n}" for n in bad[:SKIPS_LISTED]]
+    assert [s.reason for s in skips.files] == ["unreadable_file"] and skips.files[0] not in skips.first
+    assert skips.files[0].location.startswith(str(tmp_path / "b.jsonl.gz"))
+
+
 def test_labels_that_open_turns_stay_and_chrome_labels_go():
     """A transcript's speaker labels recur in it (repeats) and across transcripts (boilerplate), each followed by
     what the speaker says, an advertisement between them or not: they stay. A caption printed twice is still
@@ -873,7 +903,7 @@ def test_lines_parsed_by_the_workers_give_what_parsed_documents_give(tmp_path, m
         analysis.release()
     assert [(d.id, d.order, d.chars) for d in raw.docs] == [(d.id, d.order, d.chars) for d in parsed.docs]
     assert [d.id for d in raw.docs] == ["a", "b", "c", "f"]
-    assert raw.skips == parsed.skips and len(raw.skips) == 6
+    assert raw.skips == parsed.skips and raw.skips.count == 6
     for column in ("doc", "start", "end", "sig_row"):
         assert getattr(raw.units, column).tolist() == getattr(parsed.units, column).tolist()
     assert raw.decisions.flagged.tolist() == parsed.decisions.flagged.tolist()

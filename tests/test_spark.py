@@ -456,6 +456,31 @@ def test_bad_records_are_skipped_and_reported_as_locally(spark, tmp_path):
         engine.first_pass(discover([str(source)]), Config(strict=True), "local[2]", 2)
 
 
+def test_many_skips_reach_the_driver_as_counts_the_first_listed_and_those_of_files_as_locally(spark, tmp_path):
+    # Bad records over several files and line ranges, repeated ids across them and a file cut short: the
+    # driver gets the counts per reason, the first SKIPS_LISTED in input order and the file's skip, as locally.
+    import gzip
+
+    from dedupe.document import SKIPS_LISTED
+
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.jsonl").write_text("".join(
+            (json.dumps({"id": f"r{i % 400}", "text": f"Story {i} of {name} about the harbour."}) if i % 3
+             else "{not json") + "\n" for i in range(900)))
+    whole = gzip.compress("".join(json.dumps({"id": f"z{i}", "text": f"Late story {i} on the quay."}) + "\n"
+                                  for i in range(2000)).encode())
+    (tmp_path / "c.jsonl.gz").write_bytes(whole[:len(whole) // 2])
+    found = discover([str(tmp_path)])
+    local = analyse_corpus(read(found, Config()), Config())
+    local.release()
+    there, render = engine.first_pass(found, Config(), "local[2]", 3)
+    second_pass(there, render, lambda cleaned: None)  # the run to its end, which releases what Spark persisted
+    assert there.skips == local.skips
+    assert local.skips.count > SKIPS_LISTED == len(local.skips.first)
+    assert local.skips.reasons["duplicate_id"] > 500 and local.skips.reasons["malformed_json"] == 600
+    assert [s.location.rpartition(":")[0] for s in local.skips.files] == [str(tmp_path / "c.jsonl.gz")]
+
+
 def test_a_big_jsonl_file_read_in_ranges_gives_the_local_engines_output(spark, tmp_path, monkeypatch):
     from dedupe.io import InputFile, count_lines, line_ranges
 
