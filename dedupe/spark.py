@@ -1333,12 +1333,13 @@ class ExecutorDecisions:
         config = self.config
         return outcomes.zip(to_ranges(rows, self.ranges, self.total)).map(lambda pair: _range_decided(*pair, config))
 
-    def plans(self, decided: RDD, nodes: DataFrame, notes: DuplicateNotes) -> RDD:
+    def plans(self, decided: RDD, nodes: DataFrame, notes: DuplicateNotes, context_first: int) -> RDD:
         """Each range's plans (`render.Plan`s, pickled, one element per range), made in its task
         (`render.assemble`) from its decisions and units: the copy each finding matches (its end, its document's
         id and source) and the similarity of their signatures are joined on the executors (the signatures stay
         in `nodes`), and so are the first members of the clusters, which the report quotes. The driver sends
-        each range its duplicate documents' notes only (`render.DuplicateNotes`)."""
+        each range its duplicate documents' notes only (`render.DuplicateNotes`) and the key of the context
+        rule's first unit (`context_first`, -1 for none), which the range holding it quotes."""
         from pyspark import StorageLevel
         from pyspark.sql import functions as F
 
@@ -1366,7 +1367,7 @@ class ExecutorDecisions:
             rows = flagged.unionByName(reps.select("key", *(c.alias(n) for c, n in zip(
                 nothing, ("match_end", "match_id", "match_source", "s")))))
             placed = to_ranges(rows, self.ranges, self.total)
-            items = [(a, b - a, notes.notes(a, b - a), self.context_first)
+            items = [(a, b - a, notes.notes(a, b - a), context_first)
                      for a, b in zip(self.starts[:-1], self.starts[1:])]
             plans = _with_items(decided.zip(self.where.units).zip(placed), items).map(_range_plans).persist(
                 StorageLevel.MEMORY_AND_DISK)
@@ -1395,12 +1396,11 @@ class ExecutorDecisions:
             context = from_ranges(self.spark, outcomes.zip(self.where.units).map(_context_units),
                                   "key long, doc long, start long, end long").persist(StorageLevel.MEMORY_AND_DISK)
             persisted.append(context)
-            firsts = context.agg({"key": "min"}).collect()[0][0]
-            self.context_first = -1 if firsts is None else int(firsts)
+            firsts = context.agg({"key": "min"}).collect()[0][0]  # the context rule's cluster opens at it
             decisions = Decisions(np.zeros(0, dtype=np.int64), [], np.zeros(0, dtype=np.int64),
                                   np.zeros(0, dtype=bool), [], dropped, gone, None, {})
             known = self.named_documents(decisions)
-            plans = self.plans(decided, nodes, DuplicateNotes(known, decisions))
+            plans = self.plans(decided, nodes, DuplicateNotes(known, decisions), -1 if firsts is None else int(firsts))
             self.lap("plans")
             main, representatives, top = self.report_aggregates(plans)
             self.lap("report_aggregates")
