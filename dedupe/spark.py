@@ -53,6 +53,7 @@ import operator
 import os
 import pickle
 import shutil
+import struct
 import sys
 import tempfile
 import time
@@ -1727,30 +1728,52 @@ def _cluster_json(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
 
 class SpooledClusters:
     """`report.NamedClusters` that the executors made (`ExecutorDecisions.cluster_rows`), read back in the
-    report's order into an anonymous temporary file: the driver keeps only their offsets."""
+    report's order into an anonymous temporary file, each entry behind its sizes. The driver keeps the offset
+    of every BLOCK-th entry only, not one per cluster: reading an entry scans from its block's first, or from
+    the last entry read when that is on the way (the report reads them in order, head then members)."""
+
+    BLOCK = 256
+    SIZES = struct.Struct("<IQ")  # an entry's head and members, in bytes
 
     def __init__(self, rows: Iterator[tuple[str, str, int, int, int, str, str]]) -> None:
         self.file = tempfile.TemporaryFile()  # noqa: SIM115 - it lives as long as the report reads it
-        spans = []
-        offset = 0
+        starts, offset, count = [], 0, 0
         for *fields, members in rows:
             head, body = json.dumps(fields).encode(), members.encode("utf-8")
-            self.file.write(head + body)
-            spans.append((offset, len(head), len(body)))
-            offset += len(head) + len(body)
+            if count % self.BLOCK == 0:
+                starts.append(offset)
+            self.file.write(self.SIZES.pack(len(head), len(body)) + head + body)
+            offset += self.SIZES.size + len(head) + len(body)
+            count += 1
         self.file.flush()
-        self.spans = np.array(spans, dtype=np.int64).reshape(-1, 3)
+        self.count, self.starts = count, np.array(starts, dtype=np.int64)
+        self.cursor = (-1, 0)  # the last entry located, and its offset
 
     def __len__(self) -> int:
-        return len(self.spans)
+        return self.count
 
     def head(self, i: int) -> tuple[str, str, int, int, int, str]:
-        offset, size, _ = self.spans[i].tolist()
-        return tuple(json.loads(os.pread(self.file.fileno(), size, offset)))  # type: ignore[return-value]
+        at, size, _ = self._entry(i)
+        return tuple(json.loads(os.pread(self.file.fileno(), size, at)))  # type: ignore[return-value]
 
     def members_json(self, i: int) -> str:
-        offset, head, size = self.spans[i].tolist()
-        return os.pread(self.file.fileno(), size, offset + head).decode("utf-8")
+        at, head, size = self._entry(i)
+        return os.pread(self.file.fileno(), size, at + head).decode("utf-8")
+
+    def _entry(self, i: int) -> tuple[int, int, int]:
+        """Where entry i's head starts, and the sizes of its head and members."""
+        if not 0 <= i < self.count:
+            raise IndexError("cluster index out of range")
+        j, offset = self.cursor
+        if not i - i % self.BLOCK <= j <= i:
+            j, offset = i - i % self.BLOCK, int(self.starts[i // self.BLOCK])
+        while True:
+            head, body = self.SIZES.unpack(os.pread(self.file.fileno(), self.SIZES.size, offset))
+            if j == i:
+                self.cursor = (i, offset)
+                return offset + self.SIZES.size, head, body
+            offset += self.SIZES.size + head + body
+            j += 1
 
 
 @dataclass

@@ -76,6 +76,18 @@ def test_components_label_every_node_with_its_components_smallest_node(spark, se
     assert all(found[v] == expected[v] for v in touched)
 
 
+def test_spooled_clusters_read_back_every_entry_in_any_order_keeping_one_offset_per_block():
+    rows = [(f"c{i}", "boilerplate", i + 2, i % 7 + 1, i % 3, f"line {i} \u00e9" * (i % 5), f'[["d\u00e9{i}", 0, {i}]]')
+            for i in range(3 * engine.SpooledClusters.BLOCK + 5)]
+    spooled = engine.SpooledClusters(iter(rows))
+    assert len(spooled) == len(rows) and len(spooled.starts) == 4  # not an offset per cluster
+    order = list(range(len(rows))) + random.Random(3).sample(range(len(rows)), len(rows)) + [0, len(rows) - 1, 256]
+    for i in order:
+        assert spooled.head(i) == rows[i][:6] and spooled.members_json(i) == rows[i][6], i
+    with pytest.raises(IndexError):
+        spooled.head(len(rows))
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_bucket_pairs_of_hash_partitions_are_the_local_candidate_pairs(seed):
     """`_bucket_pairs` on (band, key) rows spread over partitions and cut into batches, as Spark hands them
