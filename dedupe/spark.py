@@ -348,8 +348,8 @@ def admit(keyed: RDD, config: Config, partitions: int) -> tuple[RDD, Skips]:
         return key, checked(item, 0, config)
 
     records = keyed.map(check).persist(StorageLevel.MEMORY_AND_DISK)
-    later = _later_copies(records).persist(StorageLevel.MEMORY_AND_DISK)
-    flagged = records.zip(later)
+    # Cached once zipped (the zip makes PySpark pickle every record again), then read by every job below.
+    flagged = records.zip(_later_copies(records)).persist(StorageLevel.MEMORY_AND_DISK)
 
     def skipped(pair: tuple[tuple[Any, Document | Skip], bool]) -> bool:
         return isinstance(pair[0][1], Skip) or pair[1]
@@ -362,7 +362,9 @@ def admit(keyed: RDD, config: Config, partitions: int) -> tuple[RDD, Skips]:
 
     found = flagged.filter(skipped).map(as_skip).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        skips = Skips(dict(found.map(lambda pair: pair[1].reason).countByValue()),
+        reasons = dict(found.map(lambda pair: pair[1].reason).countByValue())
+        records.unpersist()  # `flagged` holds them now
+        skips = Skips(reasons,
                       [skip for _, skip in found.takeOrdered(SKIPS_LISTED, key=lambda pair: pair[0])],
                       [skip for _, skip in sorted(found.filter(lambda pair: pair[1].reason in FILE_REASONS).collect(),
                                                   key=lambda pair: pair[0])])
@@ -372,8 +374,7 @@ def admit(keyed: RDD, config: Config, partitions: int) -> tuple[RDD, Skips]:
     finally:
         found.unpersist()
     if first is not None:  # what stops the local engine's reading first
-        records.unpersist()
-        later.unpersist()
+        flagged.unpersist()
         raise ConfigError(first.detail) if first.reason == REFUSED else strict_error(first)
     kept = flagged.filter(lambda pair: not skipped(pair)).map(lambda pair: pair[0])
     count, chars = kept.map(lambda pair: (1, len(pair[1].text))).fold((0, 0), lambda a, b: (a[0] + b[0], a[1] + b[1]))
@@ -385,8 +386,7 @@ def admit(keyed: RDD, config: Config, partitions: int) -> tuple[RDD, Skips]:
     docs = docs.repartitionAndSortWithinPartitions(ranges, lambda order: _range_of(order, ranges, total))
     docs = docs.persist(StorageLevel.MEMORY_AND_DISK)
     docs.count()
-    records.unpersist()
-    later.unpersist()
+    flagged.unpersist()
     return docs, skips
 
 
