@@ -176,7 +176,7 @@ def _groups(labels: np.ndarray, ranks: np.ndarray, units: UnitTable, least: int 
     order = idx[np.lexsort((units.start[idx], ranks[units.doc[idx]], labels[idx]))]
     starts = np.flatnonzero(np.concatenate(([True], labels[order][1:] != labels[order][:-1])))
     ends = np.append(starts[1:], len(order))
-    keep = ends - starts >= least  # slicing only the groups of two or more is much cheaper than splitting all
+    keep = ends - starts >= least  # slicing only the groups kept is much cheaper than splitting all
     return [order[a:b] for a, b in zip(starts[keep].tolist(), ends[keep].tolist())]
 
 

@@ -481,16 +481,24 @@ def _band_keys(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.Da
                                 "grp": groups})
 
 
+def _whole(frames: Iterator[pd.DataFrame]) -> pd.DataFrame | None:
+    """A partition's Arrow batches as one frame (what is whole in the partition may span batches); None for
+    no rows."""
+    import pandas as pd
+
+    batches = [frame for frame in frames if len(frame)]
+    return pd.concat(batches, ignore_index=True) if batches else None
+
+
 def _bucket_pairs(frames: Iterator[pd.DataFrame], cap: int) -> Iterator[pd.DataFrame]:
     """Candidate pairs (a < b) of a partition of (band, key, node, grp) rows that holds whole buckets: the
     rows sorted by (band, key, node), each bucket's pairs by `index.bucket_pairs` with the bucket cap and
     the rule groups, distinct within the partition."""
     import pandas as pd
 
-    batches = list(frames)  # a bucket may span Arrow batches
-    if not batches:
+    frame = _whole(frames)  # a bucket may span Arrow batches
+    if frame is None:
         return
-    frame = pd.concat(batches, ignore_index=True)
     band, key, node, grp = (frame[c].to_numpy(np.int64) for c in ("band", "key", "node", "grp"))
     order = np.lexsort((node, key, band))
     band, key, node, grp = band[order], key[order], node[order], grp[order]
@@ -665,12 +673,10 @@ def _cluster_partition(frames: Iterator[pd.DataFrame]
     the rows in unit order, as a table whose documents are numbered from 0 here, the local documents'
     ranks, the groups (`decide._groups`), each local document's order and each row's `decide.unit_keys`.
     None for an empty partition."""
-    import pandas as pd
 
-    batches = list(frames)  # a cluster may span Arrow batches
-    if not batches or not sum(map(len, batches)):
+    frame = _whole(frames)  # a cluster may span Arrow batches
+    if frame is None:
         return None
-    frame = pd.concat(batches, ignore_index=True)
     frame = frame.iloc[np.lexsort((frame["start"].to_numpy(np.int64), frame["doc"].to_numpy(np.int64)))]
     frame = frame.reset_index(drop=True)
     orders, doc = np.unique(frame["doc"].to_numpy(np.int64), return_inverse=True)
@@ -736,10 +742,10 @@ def _dropped_partition(frames: Iterator[pd.DataFrame], config: Config) -> Iterat
     coverage, rank_d) of the documents `decide.dropped_documents` drops with chains."""
     import pandas as pd
 
-    batches = [f for f in frames if len(f)]
-    if not batches:
+    frame = _whole(frames)
+    if frame is None:
         return
-    dropped, rank_of = _dropped_of(pd.concat(batches, ignore_index=True), config, chains=True)
+    dropped, rank_of = _dropped_of(frame, config, chains=True)
     yield pd.DataFrame({"d": np.array(list(dropped), dtype=np.int64),
                         "e": np.array([e for e, _ in dropped.values()], dtype=np.int64),
                         "coverage": np.array([c for _, c in dropped.values()], dtype=np.float64),
@@ -863,10 +869,9 @@ def _range_table(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.
     no rule matches (`Columns` doc, unmatched)."""
     import pandas as pd
 
-    batches = list(frames)
-    if not batches:
+    frame = _whole(frames)
+    if frame is None:
         return
-    frame = pd.concat(batches, ignore_index=True)
     frame = frame.iloc[np.lexsort((frame["start"].to_numpy(np.int64), frame["doc"].to_numpy(np.int64)))]
     table = _unit_table(frame)
     docs, local = np.unique(table.doc, return_inverse=True)
@@ -920,10 +925,9 @@ def _template_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame
     """`template_targets` on a partition of whole rules and templates."""
     import pandas as pd
 
-    batches = [f for f in frames if len(f)]
-    if not batches:
+    frame = _whole(frames)
+    if frame is None:
         return
-    frame = pd.concat(batches, ignore_index=True)
     table = _unit_table(frame)
     orders, doc = np.unique(table.doc, return_inverse=True)
     ranks = np.zeros(len(orders), dtype=np.int64)
@@ -1489,15 +1493,6 @@ def _range_scores(part: Range, texts: Any, marks: Marks, learned: set[str]) -> C
             "score": np.array([v for _, v in pairs], dtype=np.float64)}
 
 
-def _whole(frames: Iterator[pd.DataFrame]) -> pd.DataFrame | None:
-    """A partition's Arrow batches as one frame (what is whole in the partition may span batches); None for
-    no rows."""
-    import pandas as pd
-
-    batches = [frame for frame in frames if len(frame)]
-    return pd.concat(batches, ignore_index=True) if batches else None
-
-
 def _carrier_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
     """`decide.headline_carriers` of a partition of whole cross groups (their units above their documents' text,
     with `_headline_facts`' columns, the documents' ranks and titled flags) and of lines that a learned
@@ -1704,10 +1699,9 @@ def _cluster_json(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
     """`ExecutorDecisions.cluster_rows` of a partition of whole clusters, sorted by cluster, then members."""
     import pandas as pd
 
-    batches = [f for f in frames if len(f)]
-    if not batches:
+    frame = _whole(frames)
+    if frame is None:
         return
-    frame = pd.concat(batches, ignore_index=True)
     order = frame["order"].to_numpy(np.int64)
     kind = frame["kind"].to_numpy(np.int64)
     cuts = np.flatnonzero(np.concatenate(([True], (order[1:] != order[:-1]) | (kind[1:] != kind[:-1]))))
