@@ -19,6 +19,18 @@ WORDS = (
 ).split()
 
 
+def spy_on(monkeypatch, owner, name: str, record) -> None:
+    """Replace `owner.name` by a wrapper that calls `record(args, result)` after each call."""
+    real = getattr(owner, name)
+
+    def wrapped(*args, **kwargs):
+        result = real(*args, **kwargs)
+        record(args, result)
+        return result
+
+    monkeypatch.setattr(owner, name, wrapped)
+
+
 def sentence(rng: random.Random, n: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + "."
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, generate
+from conftest import ROOT, generate, spy_on
 
 from dedupe import cluster
 from dedupe.cli import main
@@ -363,18 +363,6 @@ def test_the_executors_decide_every_unit_as_the_local_engine_and_the_driver_hold
     roots = {local.decisions.duplicate_root(d) for d in local.decisions.dropped}
     assert {k for t in tallies for k in t.representatives} == {-1 - d for d in roots}  # the duplicate groups'
     assert len(there.aggregates.clusters()) > 10 and there.aggregates.top_lines()
-
-
-def spy_on(monkeypatch, owner, name: str, record) -> None:
-    """Replace `owner.name` by a wrapper that calls `record(args, result)` after each call."""
-    real = getattr(owner, name)
-
-    def wrapped(*args, **kwargs):
-        result = real(*args, **kwargs)
-        record(args, result)
-        return result
-
-    monkeypatch.setattr(owner, name, wrapped)
 
 
 @pytest.mark.parametrize("partitions", [1, 2, 7])

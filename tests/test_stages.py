@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import spy_on
 from datasketch import MinHash, MinHashLSH
 
 from dedupe import cluster, index, shingle, signature
@@ -819,19 +820,9 @@ def test_decide_hands_its_cross_document_stages_only_the_interesting_units(gener
     from dedupe import Config, decide, pipeline, run
 
     seen: dict[str, list] = {}
-
-    def spy(module, name):
-        real = getattr(module, name)
-
-        def wrapped(*args, **kwargs):
-            seen.setdefault(name, []).append(args)
-            return real(*args, **kwargs)
-        monkeypatch.setattr(module, name, wrapped)
-
-    spy(pipeline, "local_inputs")
-    spy(pipeline, "decide")
-    for name in ("_clusters_and_templates", "_headlines", "_duplicate_documents"):
-        spy(decide, name)
+    for module, name in [(pipeline, "local_inputs"), (pipeline, "decide"), (decide, "_clusters_and_templates"),
+                         (decide, "_headlines"), (decide, "_duplicate_documents")]:
+        spy_on(monkeypatch, module, name, lambda args, _, name=name: seen.setdefault(name, []).append(args))
     result = run(generated_docs[:300], Config())
     units, labels = seen["local_inputs"][0][:2]
     part, learned = seen["decide"][0][0], seen["decide"][0][3]
