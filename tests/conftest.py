@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import random
 from pathlib import Path
 
@@ -29,6 +31,13 @@ def spy_on(monkeypatch, owner, name: str, record) -> None:
         return result
 
     monkeypatch.setattr(owner, name, wrapped)
+
+
+def cut_gzip_jsonl(path: Path, records: int = 2000) -> None:
+    """A gzip JSONL file cut in the middle of its stream: reading it stops with an `unreadable_file` skip."""
+    whole = gzip.compress("".join(json.dumps({"id": f"z{i}", "text": f"Late story {i} on the quay."}) + "\n"
+                                  for i in range(records)).encode())
+    path.write_bytes(whole[:len(whole) // 2])
 
 
 def sentence(rng: random.Random, n: int) -> str:

@@ -8,7 +8,7 @@ import random
 
 import numpy as np
 import pytest
-from conftest import SEEDS, sentence
+from conftest import SEEDS, cut_gzip_jsonl, sentence
 from samples import NAMES, SAMPLES, expected_path, findings_of
 
 from dedupe import Config, Document, clean_documents, run
@@ -267,17 +267,13 @@ def test_clean_documents_warns_about_the_input_it_skips():
 def test_a_run_counts_every_skip_and_keeps_only_the_first_it_lists_and_those_of_files(tmp_path):
     # The skips grow with bad input, not the memory that holds them: counts per reason, the first 1,000 in input
     # order for the report, and the skips that stopped a file's reading (which `io.unread` needs).
-    import gzip
-
     from dedupe.document import SKIPS_LISTED
     from dedupe.pipeline import analyse_corpus
 
     lines = [json.dumps({"id": f"r{i % 500}", "text": f"Story {i} about the harbour."}) if i % 3 else "{not json"
              for i in range(2400)]
     (tmp_path / "a.jsonl").write_text("\n".join(lines) + "\n")
-    whole = gzip.compress("".join(json.dumps({"id": f"z{i}", "text": f"Late story {i} on the quay."}) + "\n"
-                                  for i in range(2000)).encode())
-    (tmp_path / "b.jsonl.gz").write_bytes(whole[:len(whole) // 2])  # cut short: its reading stops with a skip
+    cut_gzip_jsonl(tmp_path / "b.jsonl.gz")  # its reading stops with a skip
     analysis = analyse_corpus(read(discover([str(tmp_path)]), Config()), Config())
     analysis.release()
     skips = analysis.skips

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, generate, spy_on
+from conftest import ROOT, cut_gzip_jsonl, generate, spy_on
 
 from dedupe import cluster
 from dedupe.cli import main
@@ -459,17 +459,13 @@ def test_bad_records_are_skipped_and_reported_as_locally(spark, tmp_path):
 def test_many_skips_reach_the_driver_as_counts_the_first_listed_and_those_of_files_as_locally(spark, tmp_path):
     # Bad records over several files and line ranges, repeated ids across them and a file cut short: the
     # driver gets the counts per reason, the first SKIPS_LISTED in input order and the file's skip, as locally.
-    import gzip
-
     from dedupe.document import SKIPS_LISTED
 
     for name in ("a", "b"):
         (tmp_path / f"{name}.jsonl").write_text("".join(
             (json.dumps({"id": f"r{i % 400}", "text": f"Story {i} of {name} about the harbour."}) if i % 3
              else "{not json") + "\n" for i in range(900)))
-    whole = gzip.compress("".join(json.dumps({"id": f"z{i}", "text": f"Late story {i} on the quay."}) + "\n"
-                                  for i in range(2000)).encode())
-    (tmp_path / "c.jsonl.gz").write_bytes(whole[:len(whole) // 2])
+    cut_gzip_jsonl(tmp_path / "c.jsonl.gz")
     found = discover([str(tmp_path)])
     local = analyse_corpus(read(found, Config()), Config())
     local.release()
