@@ -23,8 +23,6 @@ from json.encoder import encode_basestring as _string
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol, overload
 
-import numpy as np
-
 from dedupe import __version__
 from dedupe.config import CATEGORIES, Config
 from dedupe.decide import Decisions
@@ -155,13 +153,14 @@ class Clusters(Sequence[dict[str, Any]]):
 
 
 class NamedClusters(Protocol):
-    """The rule and content clusters that have findings, in the report's order, as an engine holds them."""
+    """The rule and content clusters that have findings, then the duplicate groups (a kept document and those
+    dropped for it, named "doc:<its id>"), in the report's order, as an engine holds them."""
 
     def __len__(self) -> int: ...
 
     def head(self, i: int) -> tuple[str, str, int, int, int, str]:
-        """Cluster i's name, main category (`Tally.main_categories`), size, documents, sources (distinct,
-        named) and representative text (its first member's)."""
+        """Cluster i's name, main category (`Tally.main_categories`; "duplicate_document" for a duplicate
+        group), size, documents, sources (distinct, named) and representative text (its first member's)."""
         ...
 
     def members_json(self, i: int) -> str:
@@ -170,30 +169,47 @@ class NamedClusters(Protocol):
 
 
 class UnitClusters:
-    """`NamedClusters` of decisions held in memory: the clusters of `members` (name -> member units over
-    `units`) that `tally` counted findings of, with their main categories and representatives."""
+    """`NamedClusters` of decisions held in memory: the clusters of `decisions.cluster_members` (name -> member
+    units over `units`) that `tally` counted findings of, with their main categories and representatives, then
+    the duplicate groups (each kept document with the documents dropped for it, in order of their first)."""
 
-    def __init__(self, members: dict[str, np.ndarray], units: UnitTable, docs: Sequence[Document], tally: Tally
-                 ) -> None:
+    def __init__(self, decisions: Decisions, units: UnitTable, docs: Sequence[Document], tally: Tally) -> None:
         self.main, self.representatives = tally.main_categories(), tally.representatives
-        self.named = [(name, found) for name, found in members.items() if name in self.main]
+        self.named = [(name, found) for name, found in decisions.cluster_members.items() if name in self.main]
+        roots: dict[int, list[int]] = defaultdict(list)
+        for d in sorted(decisions.dropped):
+            roots[decisions.duplicate_root(d)].append(d)
+        self.groups = [[root, *dups] for root, dups in roots.items()]
         self.units, self.docs = units, docs
         self.id_json: dict[int, str] = {}  # a document's id as JSON, encoded once
 
     def __len__(self) -> int:
-        return len(self.named)
+        return len(self.named) + len(self.groups)
 
     def head(self, i: int) -> tuple[str, str, int, int, int, str]:
+        if i >= len(self.named):
+            group = self.groups[i - len(self.named)]
+            return (f"doc:{self.docs[group[0]].id}", "duplicate_document", len(group), len(group),
+                    self._sources(group), self.representatives.get(-1 - group[0], ""))
         name, members = self.named[i]
         distinct = set(self.units.doc[members].tolist())  # ids are unique
-        sources = {self.docs[d].source for d in distinct}
-        return (name, self.main[name], len(members), len(distinct), len(sources - {None, ""}),
+        return (name, self.main[name], len(members), len(distinct), self._sources(distinct),
                 self.representatives.get(int(members[0]), ""))
 
     def members_json(self, i: int) -> str:
-        members, units, docs, id_json = self.named[i][1], self.units, self.docs, self.id_json
-        return member_list((id_json.get(d) or id_json.setdefault(d, compact(docs[d].id)), a, b) for d, a, b in zip(
+        if i >= len(self.named):
+            group = self.groups[i - len(self.named)]
+            return member_list((self._id(d), 0, self.docs[d].chars) for d in group)
+        members, units = self.named[i][1], self.units
+        return member_list((self._id(d), a, b) for d, a, b in zip(
             units.doc[members].tolist(), units.start[members].tolist(), units.end[members].tolist()))
+
+    def _sources(self, docs: Iterable[int]) -> int:
+        """Distinct named sources of the documents."""
+        return len({self.docs[d].source for d in docs} - {None, ""})
+
+    def _id(self, d: int) -> str:
+        return self.id_json.get(d) or self.id_json.setdefault(d, compact(self.docs[d].id))
 
 
 def member_list(rows: Iterable[tuple[str, int, int]]) -> str:
@@ -441,10 +457,8 @@ class Tally:
         return {name: category for name, (category, _) in best.items()}
 
     def without_aggregates(self) -> Tally:
-        """This tally without what `Aggregates` gives instead: per cluster and per line (the representatives of
-        duplicate groups stay)."""
-        return replace(self, cluster_categories=Counter(), lines=Counter(), line_docs=Counter(),
-                       representatives={k: v for k, v in self.representatives.items() if k < 0})
+        """This tally without what `Aggregates` gives instead: per cluster (duplicate groups too) and per line."""
+        return replace(self, cluster_categories=Counter(), lines=Counter(), line_docs=Counter(), representatives={})
 
     def merge(self, other: Tally) -> None:
         """Add the tally of the documents that follow this tally's."""
@@ -471,7 +485,8 @@ class Aggregates(Protocol):
     report holds no counter per cluster or per line."""
 
     def clusters(self) -> NamedClusters:
-        """The clusters with findings (`Tally.cluster_categories`), their main categories and representatives."""
+        """The clusters with findings (`Tally.cluster_categories`), their main categories and representatives,
+        then the duplicate groups."""
         ...
 
     def top_lines(self) -> list[tuple[str, int, int]]:
@@ -485,12 +500,12 @@ class TallyAggregates:
     """`Aggregates` from the merged tally and the clusters' members over units in memory (the local engine)."""
 
     tally: Tally
-    members: dict[str, np.ndarray]  # `Decisions.cluster_members`
+    decisions: Decisions
     units: UnitTable
     docs: Sequence[Document]
 
     def clusters(self) -> NamedClusters:
-        return UnitClusters(self.members, self.units, self.docs, self.tally)
+        return UnitClusters(self.decisions, self.units, self.docs, self.tally)
 
     def top_lines(self) -> list[tuple[str, int, int]]:
         lines, line_docs = self.tally.lines, self.tally.line_docs
@@ -559,42 +574,22 @@ class ReportBuilder:
         }
 
     def _clusters(self) -> Clusters:
-        """Clusters that produced at least one finding, with every member (made when read: `Clusters`, which
-        keeps only what it needs to make them: the engine's `NamedClusters` and the duplicate groups)."""
-        docs = self.docs
+        """Clusters that produced at least one finding, then the duplicate groups, with every member (made when
+        read: `Clusters`, which keeps only the engine's `NamedClusters`)."""
         named = self._aggregates().clusters()
-        roots: dict[int, list[int]] = defaultdict(list)
-        for d in sorted(self.decisions.dropped):
-            roots[self.decisions.duplicate_root(d)].append(d)
-        duplicates = list(roots.items())
-        representatives = self.tally.representatives  # the duplicate groups' (by -1 - kept document)
 
         def cluster(i: int, with_members: bool) -> dict[str, Any]:
-            if i >= len(named):
-                root, dups = duplicates[i - len(named)]
-                found = {
-                    "id": f"doc:{docs[root].id}", "category": "duplicate_document", "size": len(dups) + 1,
-                    "documents": len(dups) + 1, "sources": len({docs[d].source for d in [root, *dups]} - {None}),
-                    "representative": representatives.get(-1 - root, ""),
-                }
-            else:
-                name, category, size, documents, spread, representative = named.head(i)
-                found = {"id": name, "category": category, "size": size, "documents": documents, "sources": spread,
-                         "representative": representative}
+            name, category, size, documents, spread, representative = named.head(i)
+            found = {"id": name, "category": category, "size": size, "documents": documents, "sources": spread,
+                     "representative": representative}
             if with_members:
-                found["members"] = json.loads(members_json(i))
+                found["members"] = json.loads(named.members_json(i))
             return found
 
-        def members_json(i: int) -> str:  # compact(cluster(i, True)["members"]), written directly
-            if i < len(named):
-                return named.members_json(i)
-            root, dups = duplicates[i - len(named)]
-            return member_list((compact(docs[d].id), 0, docs[d].chars) for d in [root, *dups])
-
-        return Clusters(cluster, len(named) + len(duplicates), members_json)
+        return Clusters(cluster, len(named), named.members_json)
 
     def _aggregates(self) -> Aggregates:
-        return self.aggregates or TallyAggregates(self.tally, self.decisions.cluster_members, self.units, self.docs)
+        return self.aggregates or TallyAggregates(self.tally, self.decisions, self.units, self.docs)
 
     def _syndication(self) -> dict[str, Any]:
         """Which sources reprint which: syndicated units per (copy source, canonical source)."""

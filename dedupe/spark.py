@@ -81,14 +81,12 @@ from dedupe.decide import (
     _distinct_docs,
     _groups,
     _keep_a_surviving_copy,
-    _leaving,
     _outcomes,
     _policy,
     _template_targets,
     cluster_targets,
     contested,
     dropped_documents,
-    family_roots,
     family_rows,
     headline_carriers,
     headline_choice,
@@ -130,7 +128,6 @@ from dedupe.pipeline import (
     analyse,
     checked,
     duplicate_detail,
-    info_of,
     record_origin,
     rule_codes,
     second_pass,
@@ -628,7 +625,7 @@ def _document_facts(pair: tuple[int, Document]) -> tuple[Any, ...]:
 
 
 def document_table(docs: RDD, unmatched: DataFrame) -> tuple[DataFrame, np.ndarray, int]:
-    """Every document's (doc, id, site, title, rank, source, unmatched), made on the executors and persisted;
+    """Every document's (doc, id, site, title, chars, rank, source, unmatched), made on the executors and persisted;
     the documents per source; the corpus's characters. The driver holds per source, never per document.
 
     `rank` is the canonical order (`decide.doc_ranks`: `Document.sort_key`, by a distributed sort), `source`
@@ -648,8 +645,8 @@ def document_table(docs: RDD, unmatched: DataFrame) -> tuple[DataFrame, np.ndarr
     codes = spark.createDataFrame(pd.DataFrame({"site": sites["site"].astype(object),
                                                 "source": np.arange(len(sites), dtype=np.int64)}),
                                   "site string, source long")
-    table = facts.select("doc", "id", "site", "title").join(ranks, "doc").join(codes, "site").join(
-        unmatched, "doc", "left").select("doc", "id", "site", "title", "rank", "source",
+    table = facts.select("doc", "id", "site", "title", "chars").join(ranks, "doc").join(codes, "site").join(
+        unmatched, "doc", "left").select("doc", "id", "site", "title", "chars", "rank", "source",
                                          F.coalesce("unmatched", F.lit(0)).cast("long").alias("unmatched"))
     table.persist(StorageLevel.MEMORY_AND_DISK).count()
     return table, sites["docs"].to_numpy(np.int64), int(sites["chars"].sum())
@@ -722,9 +719,11 @@ def _family_partition(frames: Iterator[pd.DataFrame], config: Config) -> Iterato
                         "n": np.concatenate((shared, excluded[has], zeros))})
 
 
-def _dropped_of(frame: pd.DataFrame, config: Config, chains: bool) -> tuple[Duplicates, dict[int, int]]:
+def _dropped_of(frame: pd.DataFrame, config: Config, chains: bool) -> pd.DataFrame:
     """`decide.dropped_documents` of pair rows (d, e, shared, rank_d, rank_e, content_d), the documents they
-    name numbered from 0 here: the dropped documents, and the ranks of the documents that the rows name."""
+    name numbered from 0 here: (d, e, coverage, rank_d) of the dropped documents, in document order."""
+    import pandas as pd
+
     d, e = frame["d"].to_numpy(np.int64), frame["e"].to_numpy(np.int64)
     orders, local = np.unique(np.concatenate((d, e)), return_inverse=True)
     ranks = np.zeros(len(orders), dtype=np.int64)
@@ -733,23 +732,18 @@ def _dropped_of(frame: pd.DataFrame, config: Config, chains: bool) -> tuple[Dupl
     content[local[:len(d)]] = frame["content_d"].to_numpy(np.float64)
     dropped = dropped_documents(local[:len(d)], local[len(d):], frame["shared"].to_numpy(np.int64), content, ranks,
                                 config, chains)
-    named = orders.tolist()
-    return {named[a]: (named[b], c) for a, (b, c) in dropped.items()}, dict(zip(named, ranks.tolist()))
+    at = np.array(list(dropped), dtype=np.int64)
+    return pd.DataFrame({"d": orders[at], "e": orders[np.array([e for e, _ in dropped.values()], dtype=np.int64)],
+                         "coverage": np.array([c for _, c in dropped.values()], dtype=np.float64),
+                         "rank_d": ranks[at]})
 
 
 def _dropped_partition(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.DataFrame]:
     """Step 2 of `content_targets` on a partition of whole documents' pair rows (`_dropped_of`): (d, e,
     coverage, rank_d) of the documents `decide.dropped_documents` drops with chains."""
-    import pandas as pd
-
     frame = _whole(frames)
-    if frame is None:
-        return
-    dropped, rank_of = _dropped_of(frame, config, chains=True)
-    yield pd.DataFrame({"d": np.array(list(dropped), dtype=np.int64),
-                        "e": np.array([e for e, _ in dropped.values()], dtype=np.int64),
-                        "coverage": np.array([c for _, c in dropped.values()], dtype=np.float64),
-                        "rank_d": np.array([rank_of[d] for d in dropped], dtype=np.int64)})
+    if frame is not None:
+        yield _dropped_of(frame, config, chains=True)
 
 
 class _TextsAtHand:
@@ -950,8 +944,7 @@ def content_targets(members: DataFrame, documents: DataFrame, docs: RDD, config:
     1. per partition: `decide.family_rows` and `decide.reprint_candidates` of its clusters;
     2. families: the coverage pairs summed by pair of documents, each with its documents' ranks and the
        later one's content characters, and `decide.dropped_documents` with chains, per document (whose choice
-       depends on its own rows only); the dropped documents (the few near-duplicates) come to the driver for
-       `decide.family_roots`;
+       depends on its own rows only); `decide.family_roots` by pointer jumping (`executor_roots`);
     3. per partition again, with each member's family and its source joined, and the texts of the reprint
        candidates (sliced where their documents are): `decide.cluster_targets`, whose reprint checks are
        judged in the task.
@@ -959,11 +952,9 @@ def content_targets(members: DataFrame, documents: DataFrame, docs: RDD, config:
     so the targets are the local engine's for any partitioning. `documents` holds (doc, rank, unmatched,
     source) of every document (`document_table`), and `per_source` the documents per source.
     """
-    import pandas as pd
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    spark = members.sparkSession
     clusters = members.select("key", "doc", "start", "end", "words", "sentence_end",
                               F.col("rule").isNotNull().alias("rule_hit"), "label").join(
         documents.select("doc", "rank"), "doc").repartition(partitions, "label").persist(StorageLevel.MEMORY_AND_DISK)
@@ -971,10 +962,7 @@ def content_targets(members: DataFrame, documents: DataFrame, docs: RDD, config:
     try:
         rows = clusters.mapInPandas(lambda frames: _family_partition(frames, config),
                                     "kind byte, a long, b long, n long").localCheckpoint()
-        roots = family_roots(*_family_dropped(rows, documents, config))
-        rooted = spark.createDataFrame(pd.DataFrame({"doc": np.array(list(roots), dtype=np.int64),
-                                                     "root": np.array(list(roots.values()), dtype=np.int64)}),
-                                       "doc long, root long")
+        rooted = executor_roots(_family_dropped(rows, documents, config))
         family = documents.select("doc").join(rooted, "doc", "left").select(
             "doc", F.coalesce("root", "doc").alias("family")).localCheckpoint()
         joined = clusters.join(family.join(documents.select(F.col("doc").alias("family"),
@@ -997,21 +985,92 @@ def content_targets(members: DataFrame, documents: DataFrame, docs: RDD, config:
     return found, family
 
 
-def _family_dropped(rows: DataFrame, documents: DataFrame, config: Config) -> tuple[Duplicates, dict[int, int]]:
-    """Step 2 of `content_targets`: the documents dropped with chains (`decide.dropped_documents`), and their
-    ranks."""
+def _family_dropped(rows: DataFrame, documents: DataFrame, config: Config) -> DataFrame:
+    """Step 2 of `content_targets`: (d, e) of the documents dropped with chains (`decide.dropped_documents`)."""
     from pyspark.sql import functions as F
 
     pairs = rows.where(F.col("kind") == 0).groupBy(F.col("a").alias("d"), F.col("b").alias("e")).agg(
         F.sum("n").alias("shared"))
-    excluded = rows.where(F.col("kind") == 1).groupBy(F.col("a").alias("doc")).agg(F.sum("n").alias("chars"))
+    excluded = rows.where(F.col("kind") == 1).groupBy(F.col("a").alias("doc")).agg(F.sum("n").alias("excluded"))
     content = documents.join(excluded, "doc", "left").select(
-        "doc", (F.col("unmatched") - F.coalesce("chars", F.lit(0))).alias("content_d"))
+        "doc", (F.col("unmatched") - F.coalesce("excluded", F.lit(0))).alias("content_d"))
     joined = _pair_rows(pairs, content, documents.select("doc", "rank")).repartition("d")
-    found = joined.mapInPandas(lambda frames: _dropped_partition(frames, config),
-                               "d long, e long, coverage double, rank_d long").toPandas()
-    return (dict(sorted(zip(found["d"].tolist(), zip(found["e"].tolist(), found["coverage"].tolist())))),
-            dict(zip(found["d"].tolist(), found["rank_d"].tolist())))
+    return joined.mapInPandas(lambda frames: _dropped_partition(frames, config),
+                              "d long, e long, coverage double, rank_d long").select("d", "e")
+
+
+def executor_roots(dropped: DataFrame) -> DataFrame:
+    """`decide.family_roots` on the executors: (doc, root) of every document dropped with chains (`dropped`: d,
+    e), the end of its chain of earlier documents. Pointer jumping: each round moves every document's root to
+    its root's root, so a chain of n documents takes about log2(n) rounds, each a join of dropped documents."""
+    from pyspark.sql import functions as F
+
+    roots = dropped.select(F.col("d").alias("doc"), F.col("e").alias("root")).localCheckpoint()
+    while True:
+        step = roots.join(roots.select(F.col("doc").alias("root"), F.col("root").alias("next")), "root", "left")
+        if step.where(F.col("next").isNotNull()).isEmpty():
+            return roots
+        roots = step.select("doc", F.coalesce("next", "root").alias("root")).localCheckpoint()
+
+
+# The pairs of near-duplicate documents left to decide that the driver decides at once, with the local engine's
+# `decide.dropped_documents` (`executor_dropped`): a few MB, and no more rounds of Spark jobs.
+DRIVER_PAIRS = 50_000
+
+
+def executor_dropped(near: DataFrame, config: Config) -> DataFrame:
+    """`decide.dropped_documents` without chains, on the executors: (d, e, coverage, rank_d) of the documents
+    dropped as duplicates, from the pairs of documents (d, e, shared, rank_d, rank_e, content_d; `_pair_rows`).
+
+    The greedy choice (each document, in canonical order, dropped for its best candidate that stays) is made
+    in rounds over the pairs that cover enough: a document whose best remaining candidate has no pair left
+    (it stays) is dropped for it; then its own pairs go, and so do the pairs that name it as the earlier one
+    (a candidate that is dropped is passed over). A document whose pairs have all gone stays. The earliest
+    document with pairs is decided in every round, so the rounds end, in as many as the longest chain of
+    documents covering each other; once DRIVER_PAIRS pairs or fewer are left, the driver decides them with
+    `decide.dropped_documents` (the candidates they name without a pair of their own stay, as there)."""
+    from pyspark.sql import functions as F
+
+    spark = near.sparkSession
+    schema = "d long, e long, coverage double, rank_d long"
+    pairs = near.select("d", "e", "shared", "content_d", "rank_d", "rank_e",
+                        (F.col("shared") / F.col("content_d")).alias("coverage")).where(
+        F.col("coverage") >= config.duplicate_doc_coverage)  # as `dropped_documents` divides and compares
+    found = []
+    while True:
+        pairs = pairs.localCheckpoint()
+        if pairs.count() <= DRIVER_PAIRS:
+            found.append(spark.createDataFrame(_dropped_of(pairs.toPandas(), config, chains=False), schema))
+            break
+        best = pairs.groupBy("d").agg(F.min(F.struct((-F.col("coverage")).alias("c"), "rank_e", "e", "coverage",
+                                                     "rank_d")).alias("b"))
+        now = best.select("d", "b.e", F.least("b.coverage", F.lit(1.0)).alias("coverage"), "b.rank_d").join(
+            pairs.select(F.col("d").alias("e")).distinct(), "e", "left_anti").select("d", "e", "coverage", "rank_d")
+        now = now.localCheckpoint()
+        found.append(now)
+        pairs = pairs.join(now.select("d"), "d", "left_anti").join(now.select(F.col("d").alias("e")), "e", "left_anti")
+    out = found[0]
+    for more in found[1:]:
+        out = out.unionByName(more)
+    return out
+
+
+def executor_leaving(dropped: DataFrame, config: Config) -> DataFrame:
+    """`decide._leaving` of the dropped documents (d, e, coverage, rank_d): (d, e, coverage) of the documents
+    that leave the output, each with the document and coverage its finding names: none (flag-only), the
+    dropped ones (keep-first), or those and every kept document they duplicate, which names its earliest
+    duplicate (remove-all)."""
+    from pyspark.sql import functions as F
+
+    rows = dropped.select("d", "e", "coverage")
+    action = config.actions["duplicate_document"]
+    if action == "flag-only":
+        return rows.limit(0)
+    if action == "remove-all":
+        first = dropped.groupBy("e").agg(F.min(F.struct("rank_d", "d", "coverage")).alias("m"))
+        rows = rows.unionByName(first.select(F.col("e").alias("d"), F.col("m.d").alias("e"),
+                                             F.col("m.coverage").alias("coverage")))
+    return rows
 
 
 def _pair_rows(pairs: DataFrame, content: DataFrame, ranked: DataFrame) -> DataFrame:
@@ -1148,14 +1207,10 @@ def _marked(marks: RDD, keys: RDD, field: str) -> RDD:
     return marks.zip(keys).map(setting)
 
 
-Duplicates = dict[int, tuple[int, float]]  # document -> (the document it duplicates, coverage)
-
-
 class ExecutorDecisions:
     """`decide`'s stages with their per-unit and per-document state kept on the executors (the documents'
-    ranks, sources, families and titles in `document_table`'s DataFrames). The driver holds the documents per
-    source, the duplicate documents and the headline candidates (lines above the text that clusters
-    threaten, in documents without a title), never the interesting units or a table of every document."""
+    ranks, sources, families, titles and duplicates in DataFrames). The driver holds the documents per source
+    and per pair of sources, never the interesting units, a table of every document or its duplicates."""
 
     def __init__(self, docs: RDD, where: ExecutorUnits, interesting: DataFrame, total: int, config: Config,
                  partitions: int, clock: _Clock) -> None:
@@ -1178,7 +1233,7 @@ class ExecutorDecisions:
         self.members = members = self.interesting.where(F.col("label") >= 0).persist(StorageLevel.MEMORY_AND_DISK)
         self.persisted.append(members)
         self.ranked = documents.select("doc", "rank")
-        self.ids = documents.select("doc", "id", F.col("site").alias("source"))
+        self.ids = documents.select("doc", "id", F.col("site").alias("source"), "chars")
         labels = members.select("label").distinct().rdd.map(lambda row: row[0]).sortBy(lambda label: label)
         # Content clusters are named in order of their first unit, as `decide._content_names` names them: their
         # labels (smallest nodes, numbered by first unit) are in that order.
@@ -1255,11 +1310,13 @@ class ExecutorDecisions:
         scored = self.where.on_ranges(partial(_range_scores, learned=self.where.learned), flagged, texts=True)
         return from_ranges(self.spark, scored, "key long, score double").localCheckpoint()
 
-    def documents_decided(self, outcomes: RDD) -> tuple[Duplicates, Duplicates]:
-        """The duplicate documents (`decide._duplicate_documents`) and those that leave the output
-        (`decide._leaving`): the coverage pairs of the content units (those no boilerplate or template outcome
-        flags) are made per partition of whole clusters and summed per pair of documents; only the pairs
-        covering enough of the later document come to the driver, with the ranks of their documents."""
+    def documents_decided(self, outcomes: RDD) -> tuple[DataFrame, DataFrame]:
+        """The duplicate documents (`decide._duplicate_documents`: rows of d, e, coverage, rank_d) and those
+        that leave the output (`executor_leaving`), kept on the executors: the coverage pairs of the content
+        units (those no boilerplate or template outcome flags) are made per partition of whole clusters and
+        summed per pair of documents, and those covering enough of the later document decided in rounds
+        (`executor_dropped`)."""
+        from pyspark import StorageLevel
         from pyspark.sql import functions as F
 
         config = self.config
@@ -1276,42 +1333,43 @@ class ExecutorDecisions:
         enough = F.col("shared") >= F.col("content_d") * (config.duplicate_doc_coverage * 0.999)
         near = _pair_rows(pairs.groupBy("d", "e").agg(F.sum("shared").alias("shared")), chars, self.ranked).where(
             (F.col("content_d") > 0) & enough)
-        dropped, rank_of = _dropped_of(near.toPandas(), config, chains=False)
-        return dropped, _leaving(dropped, rank_of, config)
+        dropped = executor_dropped(near, config).persist(StorageLevel.MEMORY_AND_DISK)
+        self.persisted.append(dropped)
+        gone = executor_leaving(dropped, config).persist(StorageLevel.MEMORY_AND_DISK)
+        self.persisted.append(gone)
+        return dropped, gone
 
-    def named_documents(self, decisions: Decisions) -> SomeDocuments:
-        """The infos (`pipeline.info_of`) of the documents that the duplicate findings name, fetched from the
-        executors: all that the plans and the report look up (`SomeDocuments`)."""
-        named = [*decisions.dropped, *decisions.gone, *(e for e, _ in [*decisions.dropped.values(),
-                                                                         *decisions.gone.values()])]
-        if not named:
-            return SomeDocuments(self.total, {})
-        wanted = self.docs.context.broadcast(frozenset(named))
-        try:
-            found = self.docs.filter(lambda pair: pair[0] in wanted.value).map(
-                lambda pair: (pair[0], info_of(pair[1]))).collect()
-        finally:
-            wanted.destroy()
-        return SomeDocuments(self.total, dict(found))
-
-    def surviving_copies(self, gone: dict[int, tuple[int, float]]) -> DataFrame | None:
-        """(key, cleared, match) of the syndicated targets that `decide._keep_a_surviving_copy` changes when
-        documents leave the output: each partition of whole clusters holds every member of its clusters,
-        the syndicated targets' kept flags and matches joined in, and the documents that leave (sorted, sent to
-        every task). None when it changes nothing."""
+    def duplicate_notes(self, dropped: DataFrame, gone: DataFrame) -> RDD:
+        """The rows each range makes its duplicates' notes of (`_range_notes`; one `Columns` per range): a
+        dropped document's (kind 0) with it and with the kept document it duplicates (which the report quotes
+        the opening of), a leaving document's (kind 1) with it; each with both documents' ids and lengths."""
         from pyspark.sql import functions as F
 
-        if _policy("syndicated", self.config) != "keep-first" or not gone:
+        rows = dropped.select("d", "e", "coverage", F.lit(0).alias("kind"))
+        rows = rows.withColumn("doc", F.col("d")).unionByName(rows.withColumn("doc", F.col("e"))).unionByName(
+            gone.select("d", "e", "coverage", F.lit(1).alias("kind"), F.col("d").alias("doc")))
+        for side in ("d", "e"):
+            rows = rows.join(self.ids.select(F.col("doc").alias(side), F.col("id").alias(f"id_{side}"),
+                                             F.col("chars").alias(f"chars_{side}")), side)
+        return to_ranges(rows, self.ranges, self.total, by="doc")
+
+    def surviving_copies(self, gone: DataFrame) -> DataFrame | None:
+        """(key, cleared, match) of the syndicated targets that `decide._keep_a_surviving_copy` changes when
+        documents leave the output (`gone`: d): each partition of whole clusters holds every member of its
+        clusters, the syndicated targets' kept flags and matches, and whether their documents leave, joined
+        in. None when it changes nothing."""
+        from pyspark.sql import functions as F
+
+        if _policy("syndicated", self.config) != "keep-first" or gone.isEmpty():
             return None
-        leaving = self.spark.sparkContext.broadcast(np.array(sorted(gone), dtype=np.int64))
-        self.persisted.append(leaving)  # released with the rest when the decisions are made
         syndicated = self.content.where(F.col("category") == PRECEDENCE.index("syndicated")).select(
             "key", F.col("match").alias("syn_match"), F.col("first").alias("syn_first"))
+        leaving = gone.select(F.col("d").alias("doc"), F.lit(True).alias("leaving"))
         units = self.members.select("key", "doc", "start", "end", "words", "sentence_end", "label").join(
-            syndicated, "key", "left").join(self.ranked, "doc")
+            syndicated, "key", "left").join(self.ranked, "doc").join(leaving, "doc", "left")
         config = self.config
         return units.repartition(self.partitions, "label").mapInPandas(
-            lambda frames: _surviving_partition(frames, leaving.value, config), "key long, cleared boolean, match long")
+            lambda frames: _surviving_partition(frames, config), "key long, cleared boolean, match long")
 
     def range_decisions(self, outcomes: RDD, surviving: DataFrame | None) -> RDD:
         """Per range (one element per partition): its flagged units' keys, their categories (`decide._outcomes`),
@@ -1338,12 +1396,12 @@ class ExecutorDecisions:
         config = self.config
         return outcomes.zip(to_ranges(rows, self.ranges, self.total)).map(lambda pair: _range_decided(*pair, config))
 
-    def plans(self, decided: RDD, nodes: DataFrame, notes: DuplicateNotes, context_first: int) -> RDD:
+    def plans(self, decided: RDD, nodes: DataFrame, notes: RDD, context_first: int) -> RDD:
         """Each range's plans (`render.Plan`s, pickled, one element per range), made in its task
         (`render.assemble`) from its decisions and units: the copy each finding matches (its end, its document's
         id and source) and the similarity of their signatures are joined on the executors (the signatures stay
-        in `nodes`), and so are the first members of the clusters, which the report quotes. The driver sends
-        each range its duplicate documents' notes only (`render.DuplicateNotes`) and the key of the context
+        in `nodes`), and so are the first members of the clusters, which the report quotes, and the rows of
+        its duplicates' notes (`notes`, `duplicate_notes`). The driver sends each range the key of the context
         rule's first unit (`context_first`, -1 for none), which the range holding it quotes."""
         from pyspark import StorageLevel
         from pyspark.sql import functions as F
@@ -1372,9 +1430,8 @@ class ExecutorDecisions:
             rows = flagged.unionByName(reps.select("key", *(c.alias(n) for c, n in zip(
                 nothing, ("match_end", "match_id", "match_source", "s")))))
             placed = to_ranges(rows, self.ranges, self.total)
-            items = [(a, b - a, notes.notes(a, b - a), context_first)
-                     for a, b in zip(self.starts[:-1], self.starts[1:])]
-            plans = _with_items(decided.zip(self.where.units).zip(placed), items).map(_range_plans).persist(
+            items = [(a, b - a, context_first) for a, b in zip(self.starts[:-1], self.starts[1:])]
+            plans = _with_items(decided.zip(self.where.units).zip(placed).zip(notes), items).map(_range_plans).persist(
                 StorageLevel.MEMORY_AND_DISK)
             plans.count()  # made now: what they are made of is released after
             return plans
@@ -1402,14 +1459,12 @@ class ExecutorDecisions:
                                   "key long, doc long, start long, end long").persist(StorageLevel.MEMORY_AND_DISK)
             persisted.append(context)
             firsts = context.agg({"key": "min"}).collect()[0][0]  # the context rule's cluster opens at it
-            decisions = Decisions(np.zeros(0, dtype=np.int64), [], np.zeros(0, dtype=np.int64),
-                                  np.zeros(0, dtype=bool), [], dropped, gone, None, {})
-            known = self.named_documents(decisions)
-            plans = self.plans(decided, nodes, DuplicateNotes(known, decisions), -1 if firsts is None else int(firsts))
+            plans = self.plans(decided, nodes, self.duplicate_notes(dropped, gone),
+                               -1 if firsts is None else int(firsts))
             self.lap("plans")
             main, representatives, top = self.report_aggregates(plans)
             self.lap("report_aggregates")
-            spooled = SpooledClusters(self.cluster_rows(context, main, representatives))
+            spooled = SpooledClusters(self.cluster_rows(context, main, representatives, dropped))
             self.lap("clusters")
         except BaseException:
             for cached in persisted:
@@ -1419,7 +1474,10 @@ class ExecutorDecisions:
             cached.unpersist()
         laps = self.clock.laps
         laps["decide_s"] = sum(v for k, v in laps.items() if k.startswith("spark_decide_"))
-        analysis = Analysis(known, _EMPTY_RANGE, self.where.counts, self.characters, decisions, skips, self.config,
+        none = np.zeros(0, dtype=np.int64)
+        decisions = Decisions(none, [], none, np.zeros(0, dtype=bool), [])
+        analysis = Analysis(SomeDocuments(self.total, {}), _EMPTY_RANGE, self.where.counts, self.characters,
+                            decisions, skips, self.config,
                             self.clock.began, laps, aggregates=ExecutorAggregates(spooled, top))
         return analysis, plans
 
@@ -1431,13 +1489,15 @@ class ExecutorDecisions:
         self.persisted.append(tallies)
         return report_aggregates(self.spark, tallies)
 
-    def cluster_rows(self, context: DataFrame, main: DataFrame, representatives: DataFrame
+    def cluster_rows(self, context: DataFrame, main: DataFrame, representatives: DataFrame, dropped: DataFrame
                      ) -> Iterator[tuple[str, str, int, int, int, str, str]]:
-        """Every rule and content cluster with findings as (name, main category, size, documents, sources,
-        representative, members as JSON), in the report's order (`decide`'s: content clusters by first unit,
-        then rules and templates by first match, then the context rule's), each made in a task that holds the
-        whole cluster, its members in canonical order (the context rule's in unit order). `context` holds the
-        context rule's units; `main` and `representatives` are `report_aggregates`'."""
+        """Every rule and content cluster with findings, then every duplicate group, as (name, main category,
+        size, documents, sources, representative, members as JSON), in the report's order (`decide`'s: content
+        clusters by first unit, then rules and templates by first match, then the context rule's; duplicate
+        groups by their first dropped document, as `report.UnitClusters`), each made in a task that holds the
+        whole cluster, its members in canonical order (the context rule's in unit order; a group's kept
+        document, then the dropped ones in document order). `context` holds the context rule's units; `main`
+        and `representatives` are `report_aggregates`'; `dropped` the duplicate documents (d, e)."""
         from pyspark.sql import functions as F
 
         columns = ("key", "doc", "start", "end")
@@ -1448,11 +1508,11 @@ class ExecutorDecisions:
             F.lit(1).alias("kind"), "order", "name", *columns)
         rule = context.select(F.lit(2).alias("kind"), F.lit(0).cast("long").alias("order"),
                               F.lit("context").alias("name"), *columns)
-        rows = content.unionByName(templates).unionByName(rule).join(main, "name").join(self.ranked, "doc").join(
-            self.ids, "doc")
         within = F.when(F.col("kind") == 2, F.col("doc")).otherwise(F.col("rank")).alias("within")
-        made = rows.select("*", within).repartition(self.partitions, "name").sortWithinPartitions(
-            "kind", "order", "within", "start").mapInPandas(
+        rows = content.unionByName(templates).unionByName(rule).join(main, "name").join(self.ranked, "doc").join(
+            self.ids, "doc").select("kind", "order", "name", "category", *columns, "id", "source", within)
+        made = rows.unionByName(self._duplicate_groups(dropped)).repartition(self.partitions, "name").\
+            sortWithinPartitions("kind", "order", "within", "start").mapInPandas(
             _cluster_json, "kind int, order long, name string, category string, size long, documents long, "
             "sources long, first long, members string").join(representatives, "first", "left").orderBy(
             "kind", "order").select("name", "category", "size", "documents", "sources",
@@ -1463,6 +1523,23 @@ class ExecutorDecisions:
                 yield tuple(row)
         finally:
             rdd.unpersist()
+
+    def _duplicate_groups(self, dropped: DataFrame) -> DataFrame:
+        """`cluster_rows`' rows of the duplicate groups (kind 3): each kept document (key -1 - it, the key its
+        opening is quoted by; within -1, first) with the documents dropped for it, each spanning its text."""
+        from pyspark.sql import functions as F
+
+        groups = dropped.groupBy(F.col("e").alias("root")).agg(F.min("d").alias("order"))
+        members = dropped.select(F.col("e").alias("root"), F.col("d").alias("doc")).unionByName(
+            groups.select("root", F.col("root").alias("doc")))
+        kept = F.col("doc") == F.col("root")
+        return members.join(groups, "root").join(self.ids, "doc").join(
+            self.ids.select(F.col("doc").alias("root"), F.col("id").alias("root_id")), "root").select(
+            F.lit(3).alias("kind"), "order", F.concat(F.lit("doc:"), "root_id").alias("name"),
+            F.lit("duplicate_document").alias("category"),
+            F.when(kept, -1 - F.col("root")).otherwise(-1 - F.col("doc")).alias("key"), "doc",
+            F.lit(0).cast("long").alias("start"), F.col("chars").alias("end"), "id", "source",
+            F.when(kept, F.lit(-1).cast("long")).otherwise(F.col("doc")).alias("within"))
 
 
 def _range_outcomes(part: Range, texts: Any, marked: tuple[Marks, np.ndarray], learned: set[str], config: Config
@@ -1559,8 +1636,7 @@ def _coverage_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame
     yield pd.DataFrame({"d": orders[d], "e": orders[e], "shared": shared})
 
 
-def _surviving_partition(frames: Iterator[pd.DataFrame], leaving: np.ndarray, config: Config
-                         ) -> Iterator[pd.DataFrame]:
+def _surviving_partition(frames: Iterator[pd.DataFrame], config: Config) -> Iterator[pd.DataFrame]:
     """`decide._keep_a_surviving_copy` on a partition of whole clusters (`ExecutorDecisions.surviving_copies`):
     rows (key, cleared, match key) of the syndicated targets whose syndicated flag it clears or whose match
     it moves."""
@@ -1569,7 +1645,7 @@ def _surviving_partition(frames: Iterator[pd.DataFrame], leaving: np.ndarray, co
     found = _cluster_partition(frames)
     if found is None:
         return
-    frame, table, ranks, groups, orders, keys = found
+    frame, table, ranks, groups, _, keys = found
     rows = np.flatnonzero(frame["syn_first"].notna().to_numpy())
     if len(rows) == 0:
         return
@@ -1579,7 +1655,7 @@ def _surviving_partition(frames: Iterator[pd.DataFrame], leaving: np.ndarray, co
                             frame["syn_first"].to_numpy(object)[rows].astype(bool))
     before = syndicated.match.copy()
     kept = np.full(len(table), 0xFF, dtype=np.uint8)
-    gone = dict.fromkeys(np.flatnonzero(np.isin(orders, leaving)).tolist(), (0, 0.0))
+    gone = dict.fromkeys(np.unique(table.doc[frame["leaving"].notna().to_numpy()]).tolist(), (0, 0.0))
     _keep_a_surviving_copy(syndicated, kept, table, gone, ranks, config)
     changed = (kept[rows] != 0xFF) | (syndicated.match != before)
     now = syndicated.match[changed]
@@ -1614,12 +1690,31 @@ def _range_decided(outcome: RangeOutcomes, rows: Columns, config: Config
     return keys, categories, names, np.where(hit, match[found], -1), removed
 
 
-Zipped = tuple[tuple[tuple[Any, ...], RangeUnits | None], Columns]
+Zipped = tuple[tuple[tuple[tuple[Any, ...], RangeUnits | None], Columns], Columns]
 
 
-def _range_plans(pair: tuple[Zipped, tuple[int, int, dict[int, Note], int]]) -> tuple[int, bytes]:
+def _range_notes(rows: Columns, first: int, count: int) -> dict[int, Note]:
+    """`render.DuplicateNotes` of documents first, ..., first + count - 1, made from the rows that concern
+    them (`ExecutorDecisions.duplicate_notes`): the dropped and leaving documents they name, as decisions,
+    and the ids and lengths of their documents."""
+    d, e, kind = (_column(rows, c, np.int64) for c in ("d", "e", "kind"))
+    coverage = _column(rows, "coverage", np.float64)
+    named = [{a: (b, c) for a, b, c in zip(d[kind == k].tolist(), e[kind == k].tolist(), coverage[kind == k].tolist())}
+             for k in (0, 1)]
+    known = {}
+    for side, docs in (("d", d), ("e", e)):
+        for doc, i, n in zip(docs.tolist(), _column(rows, f"id_{side}", object).tolist(),
+                             _column(rows, f"chars_{side}", np.int64).tolist()):
+            known[doc] = Document(id=i, text="", chars=n)
+    none = np.zeros(0, dtype=np.int64)
+    decisions = Decisions(none, [], none, np.zeros(0, dtype=bool), [], *named)
+    return DuplicateNotes(SomeDocuments(len(known), known), decisions).notes(first, count)
+
+
+def _range_plans(pair: tuple[Zipped, tuple[int, int, int]]) -> tuple[int, bytes]:
     """`ExecutorDecisions.plans` of one range: (its first document, its plans pickled)."""
-    ((decided, item), rows), (first, count, notes, context_first) = pair
+    (((decided, item), rows), noted), (first, count, context_first) = pair
+    notes = _range_notes(noted, first, count)
     keys, categories, names, match, removed = decided
     table = pickle.loads(item[0])[0] if item is not None else _EMPTY_RANGE
     units = unit_keys(table)
@@ -1658,7 +1753,8 @@ def report_aggregates(spark: SparkSession, tallies: RDD
     """The report's aggregates (`report.Aggregates`) from (first document, `report.Tally`) of each range, in
     input order: (name, category) of each cluster with findings, the category its main one
     (`Tally.main_categories`: most findings, then the first counted), (first, representative) of the texts the
-    report quotes by unit key, and the top lines, which alone come to the driver."""
+    report quotes by unit key (a duplicate group's by -1 - its kept document), and the top lines, which alone
+    come to the driver."""
     from pyspark.sql import functions as F
 
     counts = spark.createDataFrame(tallies.flatMap(lambda t: [
@@ -1668,9 +1764,8 @@ def report_aggregates(spark: SparkSession, tallies: RDD
     totals = counts.groupBy("name", "category").agg(F.sum("n").alias("n"), F.min(F.struct("range", "at")).alias("at"))
     most = F.struct("n", (-F.col("at.range")).alias("range"), (-F.col("at.at")).alias("at"), "category")
     main = totals.groupBy("name").agg(F.max(most).getField("category").alias("category"))
-    representatives = spark.createDataFrame(tallies.flatMap(
-        lambda t: [(k, text) for k, text in t[1].representatives.items() if k >= 0]),
-        "first long, representative string")
+    representatives = spark.createDataFrame(tallies.flatMap(lambda t: list(t[1].representatives.items())),
+                                            "first long, representative string")
     lines = spark.createDataFrame(tallies.flatMap(
         lambda t: [(text, n, t[1].line_docs[text]) for text, n in t[1].lines.items()]),
         "text string, findings long, documents long")

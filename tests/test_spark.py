@@ -142,8 +142,8 @@ def test_a_partition_of_whole_clusters_keeps_the_surviving_copies_that_the_local
         syn_match[row], syn_first[row] = keys[match], first
     frame = pd.DataFrame({"key": keys, "doc": doc, "start": start, "end": start + 40, "words": np.full(len(doc), 30),
                           "sentence_end": np.ones(len(doc), bool), "label": label, "syn_match": syn_match,
-                          "syn_first": syn_first, "rank": rank[doc]})
-    got = pd.concat(list(engine._surviving_partition(iter([frame.iloc[::-1]]), np.array([0]), Config())))
+                          "syn_first": syn_first, "rank": rank[doc], "leaving": np.where(doc == 0, True, None)})
+    got = pd.concat(list(engine._surviving_partition(iter([frame.iloc[::-1]]), Config())))
     n = len(doc)
     table = UnitTable(doc=doc, start=start, end=start + 40, words=np.full(n, 30, np.int32), mode=np.zeros(n, np.int8),
                       sig_row=np.full(n, -1), sigs=np.zeros((0, 1), np.uint32), rule=[None] * n, template=[None] * n,
@@ -254,9 +254,66 @@ def test_the_executors_find_the_local_engines_families_and_cluster_targets(spark
         assert len(here["syndicated"].unit) < len(local(False)["syndicated"].unit)
 
 
+@pytest.mark.parametrize("seed", range(2))
+def test_duplicate_documents_chosen_in_rounds_on_the_executors_are_the_local_engines(spark, monkeypatch, seed):
+    # Pages that cover each other in chains (a page covered by one that is itself covered...), with ties of
+    # coverage: the greedy choice of `dropped_documents` (each page dropped for its best earlier page that
+    # stays), made in rounds on the executors, finished by the driver at any point; the pages that leave the
+    # output under each action (`_leaving`); and the families' roots by pointer jumping (`family_roots`).
+    import pandas as pd
+
+    from dedupe.decide import _leaving, dropped_documents, family_roots
+
+    rng = np.random.default_rng(seed)
+    n = 80
+    ranks = rng.permutation(n)
+    by_rank = np.argsort(ranks)
+    d, e = [], []
+    for r in range(1, n):  # each page has up to four earlier candidates, most of them close before it
+        for back in set(rng.integers(1, min(r, 6) + 1, rng.integers(1, 5)).tolist()):
+            d.append(by_rank[r])
+            e.append(by_rank[r - back])
+    d, e = np.array(d), np.array(e)
+    content = rng.choice([100.0, 200.0, 400.0], n)
+    shared = rng.choice([40, 100, 200, 400], len(d))  # coverages of 0.1 to 4, many equal
+    config = Config(duplicate_doc_coverage=0.5)
+    near = spark.createDataFrame(pd.DataFrame({"d": d, "e": e, "shared": shared, "rank_d": ranks[d],
+                                               "rank_e": ranks[e], "content_d": content[d]})).cache()
+    expected = dropped_documents(d, e, shared, content, ranks, config, chains=False)
+    chained = dropped_documents(d, e, shared, content, ranks, config, chains=True)
+    for most in (0, 25, 10 ** 6):  # rounds to the last pair; rounds, then the driver; the driver only
+        monkeypatch.setattr(engine, "DRIVER_PAIRS", most)
+        found = engine.executor_dropped(near, config).toPandas()
+        got = dict(zip(found["d"].tolist(), zip(found["e"].tolist(), found["coverage"].tolist())))
+        assert got == expected, most
+        assert found["rank_d"].tolist() == ranks[found["d"].to_numpy()].tolist()
+    dropped = spark.createDataFrame(pd.DataFrame(
+        {"d": list(expected), "e": [v[0] for v in expected.values()], "coverage": [v[1] for v in expected.values()],
+         "rank_d": ranks[list(expected)]}))
+    for action in ("keep-first", "flag-only", "remove-all"):
+        actions = Config(actions={"duplicate_document": action})
+        rows = engine.executor_leaving(dropped, actions).collect()
+        assert {r.d: (r.e, r.coverage) for r in rows} == _leaving(expected, ranks, actions) and len(rows) == len(
+            _leaving(expected, ranks, actions)), action
+    rooted = engine.executor_roots(spark.createDataFrame(pd.DataFrame(
+        {"d": list(chained), "e": [v[0] for v in chained.values()]}))).collect()
+    assert {r.doc: r.root for r in rooted} == family_roots(chained, ranks)
+    # What makes the rounds a test: a page dropped for a later candidate than its best (which was dropped), a
+    # page that stays for all its candidates being dropped, and chains of more than two steps.
+    best: dict[int, int] = {}
+    for a, b, c in sorted(zip(d.tolist(), e.tolist(), (shared / content[d]).tolist()),
+                          key=lambda t: (-t[2], ranks[t[1]])):
+        if c >= 0.5:
+            best.setdefault(a, b)
+    assert any(best[a] != b for a, (b, _) in expected.items())
+    assert any(a not in expected for a in best)
+    assert sum(family_roots(chained, ranks)[a] != b for a, (b, _) in chained.items()) > 3
+
+
 def test_the_executors_aggregate_the_reports_clusters_and_top_lines_as_the_merged_tally(spark):
     # The driver no longer merges the counters per cluster and per line: each cluster's main category (most
-    # findings, the first counted among equals, across ranges), the texts the report quotes and the top lines
+    # findings, the first counted among equals, across ranges), the texts the report quotes (duplicate groups'
+    # openings too) and the top lines
     # are aggregated on the executors from the ranges' tallies, and must be those of the tallies merged in order.
     from dedupe.report import TOP_LINES, Tally
 
@@ -267,7 +324,7 @@ def test_the_executors_aggregate_the_reports_clusters_and_top_lines_as_the_merge
         for _ in range(40):
             tally.cluster_categories[f"c{rng.randrange(8)}", rng.choice(["repeat", "boilerplate", "syndicated"])] += 1
         tally.representatives.update({10 * r + k: f"text {r} {k}" for k in range(3)})
-        tally.representatives[-1 - r] = "a duplicate group's opening"  # the driver's, not aggregated
+        tally.representatives[-1 - r] = f"opening {r}"  # a duplicate group's, by -1 - its kept document
         for _ in range(30):
             line = f"line {rng.randrange(40)}"
             tally.lines[line] += rng.randrange(1, 3)
@@ -276,7 +333,7 @@ def test_the_executors_aggregate_the_reports_clusters_and_top_lines_as_the_merge
         merged.merge(tally)
     main, representatives, top = engine.report_aggregates(spark, spark.sparkContext.parallelize(tallies, 4))
     assert dict(main.collect()) == merged.main_categories()
-    assert dict(representatives.collect()) == {k: v for k, v in merged.representatives.items() if k >= 0}
+    assert dict(representatives.collect()) == merged.representatives and min(merged.representatives) < 0
     ranked = sorted(merged.lines, key=lambda t: (-merged.line_docs[t], -merged.lines[t], t))[:TOP_LINES]
     assert top == [(t, merged.lines[t], merged.line_docs[t]) for t in ranked]
     # Ties that the order decides: a cluster whose most findings two categories share, lines equal in counts.
@@ -323,6 +380,10 @@ def test_the_executors_decide_every_unit_as_the_local_engine_and_the_driver_hold
     spy_on(monkeypatch, decide, "headline_choice", lambda args, chosen: choices.append(args[0]))
     spy_on(monkeypatch, engine.ExecutorDecisions, "_headlines",
            lambda args, frame: headlines.setdefault("spark", sorted(row.key for row in frame.collect())))
+    monkeypatch.setattr(engine, "DRIVER_PAIRS", 0)  # the duplicates decided in rounds to the last
+    duplicates: list[dict] = []
+    spy_on(monkeypatch, engine.ExecutorDecisions, "documents_decided", lambda args, found: duplicates.extend(
+        {row.d: (row.e, row.coverage) for row in frame.collect()} for frame in found))
     source = tmp_path / "corpus.jsonl"
     docs = _teased_headlines(generate(400, seed=5))
     for i, doc in enumerate(docs[:12]):  # a site's own template line, for the engines to learn
@@ -344,25 +405,24 @@ def test_the_executors_decide_every_unit_as_the_local_engine_and_the_driver_hold
     match = local.decisions.match
     assert np.array_equal(np.concatenate([d[3] for d in decided]), np.where(match >= 0, keys[np.maximum(match, 0)], -1))
     assert np.array_equal(np.concatenate([d[4] for d in decided]), local.decisions.removed[flagged])
-    assert there.decisions.dropped == local.decisions.dropped and there.decisions.gone == local.decisions.gone
+    # The duplicate documents, and those that leave the output, are decided on the executors as locally.
+    assert duplicates == [local.decisions.dropped, local.decisions.gone] and local.decisions.dropped
     # The headlines, each of the three kinds of proposal among them, are chosen on the executors as locally.
     assert headlines["spark"] == headlines["local"] and len(headlines["local"]) >= 6
     assert any(decide.contested(doc).any() for doc in choices)
     assert len(there.units) == 0 and len(there.decisions.flagged) == 0  # no unit on the driver
-    # Nor a table of every document: only the infos of the documents that duplicate findings name.
-    dups = {**local.decisions.dropped, **local.decisions.gone}
-    named = set(dups) | {e for e, _ in dups.values()}
-    assert local.decisions.dropped and set(there.docs.known) == named
-    assert [(d.id, d.source, d.chars) for d in map(there.docs.__getitem__, sorted(named))] == \
-        [(d.id, d.source, d.chars) for d in map(local.docs.__getitem__, sorted(named))]
+    # Nor a table of every document, nor its duplicates.
+    assert not there.docs.known and not there.decisions.dropped and not there.decisions.gone
     assert (len(there.docs), there.characters, there.unit_counts) == (len(local.docs), local.characters,
                                                                       local.unit_counts)
-    # Nor the report's counters per cluster or per line: the executors aggregate them (`report_aggregates`).
+    # Nor the report's counters per cluster or per line, nor the texts it quotes: the executors aggregate them
+    # (`report_aggregates`), the duplicate groups' too.
     tallies = [batch.tally for _, batch in render(False, False, False)]
-    assert tallies and not any(t.cluster_categories or t.lines or t.line_docs for t in tallies)
-    roots = {local.decisions.duplicate_root(d) for d in local.decisions.dropped}
-    assert {k for t in tallies for k in t.representatives} == {-1 - d for d in roots}  # the duplicate groups'
-    assert len(there.aggregates.clusters()) > 10 and there.aggregates.top_lines()
+    assert tallies and not any(t.cluster_categories or t.lines or t.line_docs or t.representatives for t in tallies)
+    clusters = there.aggregates.clusters()
+    groups = [clusters.head(i) for i in range(len(clusters)) if clusters.head(i)[1] == "duplicate_document"]
+    assert len(groups) == len({local.decisions.duplicate_root(d) for d in local.decisions.dropped})
+    assert all(g[5] for g in groups) and len(clusters) > 10 and there.aggregates.top_lines()
 
 
 @pytest.mark.parametrize("partitions", [1, 2, 7])
