@@ -1474,10 +1474,8 @@ class ExecutorDecisions:
             cached.unpersist()
         laps = self.clock.laps
         laps["decide_s"] = sum(v for k, v in laps.items() if k.startswith("spark_decide_"))
-        none = np.zeros(0, dtype=np.int64)
-        decisions = Decisions(none, [], none, np.zeros(0, dtype=bool), [])
         analysis = Analysis(SomeDocuments(self.total, {}), _EMPTY_RANGE, self.where.counts, self.characters,
-                            decisions, skips, self.config,
+                            _of_documents({}, {}), skips, self.config,
                             self.clock.began, laps, aggregates=ExecutorAggregates(spooled, top))
         return analysis, plans
 
@@ -1706,9 +1704,14 @@ def _range_notes(rows: Columns, first: int, count: int) -> dict[int, Note]:
         for doc, i, n in zip(docs.tolist(), _column(rows, f"id_{side}", object).tolist(),
                              _column(rows, f"chars_{side}", np.int64).tolist()):
             known[doc] = Document(id=i, text="", chars=n)
+    return DuplicateNotes(SomeDocuments(len(known), known), _of_documents(*named)).notes(first, count)
+
+
+def _of_documents(dropped: dict[int, tuple[int, float]], gone: dict[int, tuple[int, float]]) -> Decisions:
+    """`decide.Decisions` about documents only, without a unit: what the driver's analysis holds (nothing),
+    or what a range's notes need (its duplicates)."""
     none = np.zeros(0, dtype=np.int64)
-    decisions = Decisions(none, [], none, np.zeros(0, dtype=bool), [], *named)
-    return DuplicateNotes(SomeDocuments(len(known), known), decisions).notes(first, count)
+    return Decisions(none, [], none, np.zeros(0, dtype=bool), [], dropped, gone)
 
 
 def _range_plans(pair: tuple[Zipped, tuple[int, int, int]]) -> tuple[int, bytes]:

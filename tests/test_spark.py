@@ -313,8 +313,8 @@ def test_duplicate_documents_chosen_in_rounds_on_the_executors_are_the_local_eng
 def test_the_executors_aggregate_the_reports_clusters_and_top_lines_as_the_merged_tally(spark):
     # The driver no longer merges the counters per cluster and per line: each cluster's main category (most
     # findings, the first counted among equals, across ranges), the texts the report quotes (duplicate groups'
-    # openings too) and the top lines
-    # are aggregated on the executors from the ranges' tallies, and must be those of the tallies merged in order.
+    # openings too) and the top lines are aggregated on the executors from the ranges' tallies, and must be
+    # those of the tallies merged in order.
     from dedupe.report import TOP_LINES, Tally
 
     rng = random.Random(3)
