@@ -153,6 +153,9 @@ MAX_ROUNDS = 100  # large-star/small-star needs O(log^2 n) rounds; this is far b
 # themselves (101 for 4 million random rows, measured with tracemalloc).
 PAIR_ROWS = 4_000_000
 RANGE_CHARS = 32_000_000  # admitted documents are cut into ranges of consecutive documents of about this size
+# The report's cluster entries are sorted into partitions of about this many characters of members or fewer
+# (more partitions than --partitions when needed): the driver reads them one partition at a time.
+ENTRY_CHARS = 16_000_000
 
 # Arrow batches keep Spark's default size (10,000 rows): smaller ones cost more in the pair stages than they
 # save in the signing stage, which cuts its batches to BATCH_DOCS documents anyway.
@@ -1494,8 +1497,10 @@ class ExecutorDecisions:
         clusters by first unit, then rules and templates by first match, then the context rule's; duplicate
         groups by their first dropped document, as `report.UnitClusters`), each made in a task that holds the
         whole cluster, its members in canonical order (the context rule's in unit order; a group's kept
-        document, then the dropped ones in document order). `context` holds the context rule's units; `main`
-        and `representatives` are `report_aggregates`'; `dropped` the duplicate documents (d, e)."""
+        document, then the dropped ones in document order). The entries are sorted into partitions of about
+        ENTRY_CHARS characters of members, which the driver reads one at a time. `context` holds the context
+        rule's units; `main` and `representatives` are `report_aggregates`'; `dropped` the duplicate documents
+        (d, e)."""
         from pyspark.sql import functions as F
 
         columns = ("key", "doc", "start", "end")
@@ -1512,10 +1517,12 @@ class ExecutorDecisions:
         made = rows.unionByName(self._duplicate_groups(dropped)).repartition(self.partitions, "name").\
             sortWithinPartitions("kind", "order", "within", "start").mapInPandas(
             _cluster_json, "kind int, order long, name string, category string, size long, documents long, "
-            "sources long, first long, members string").join(representatives, "first", "left").orderBy(
-            "kind", "order").select("name", "category", "size", "documents", "sources",
-                                    F.coalesce("representative", F.lit("")), "members")
-        rdd = _computed(made.rdd)
+            "sources long, first long, members string").join(representatives, "first", "left").localCheckpoint()
+        chars = made.agg(F.sum(F.length("members"))).first()[0] or 0
+        ordered = made.repartitionByRange(max(self.partitions, -(-chars // ENTRY_CHARS)), "kind", "order").\
+            sortWithinPartitions("kind", "order")
+        rdd = _computed(ordered.select("name", "category", "size", "documents", "sources",
+                                       F.coalesce("representative", F.lit("")), "members").rdd)
         try:
             for row in rdd.toLocalIterator():
                 yield tuple(row)
