@@ -625,6 +625,18 @@ def test_quiet_spark_run_prints_nothing_of_its_own_on_stderr(tmp_path):
     assert (tmp_path / "r.json").exists()
 
 
+def test_a_new_session_without_partitions_shuffles_over_its_default_parallelism_not_200(tmp_path):
+    # Spark's 200 shuffle partitions made a one-document run 2.5x slower than one shuffle partition; a setting
+    # of the user's stands.
+    script = ("from dedupe.spark import session\n"
+              "s = session('local[3]')\n"
+              "print(s.conf.get('spark.sql.shuffle.partitions'))\n"
+              "s.stop()\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["3"]
+
+
 def test_a_session_in_a_running_jvm_leaves_its_driver_settings_as_they_are(spark, monkeypatch):
     # As under spark-submit, whose --conf spark.driver.memory is what the JVM runs with.
     before = {key: spark.conf.get(key, None) for key in ("spark.driver.memory", "spark.driver.extraJavaOptions")}
