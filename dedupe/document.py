@@ -99,8 +99,9 @@ def _written(match: re.Match[str]) -> datetime.datetime | None:
 
 class SomeDocuments(Sequence[Document]):
     """A corpus of `count` documents of which only some are known (their infos, by number): what an engine that
-    keeps its per-document state where the documents are (Spark) hands the plans and the report, which look
-    up only the documents that duplicate findings name. Any other document is a KeyError."""
+    keeps its per-document state where the documents are (Spark) hands the report (none known) and each
+    range's duplicate notes (the documents that its duplicate findings name). Any other document is a
+    KeyError."""
 
     def __init__(self, count: int, known: dict[int, Document]) -> None:
         self.count, self.known = count, known

@@ -232,7 +232,7 @@ def template_stats(units: UnitTable) -> rules.PrefixStats:
 class Analysis:
     """What the first pass learned about a corpus. No document text is held in memory."""
 
-    docs: Sequence[Document]  # text and record fields dropped (Spark: `document.SomeDocuments`, the duplicates')
+    docs: Sequence[Document]  # text and record fields dropped (Spark: `document.SomeDocuments` knowing none)
     units: UnitTable  # the units the decisions refer to (`decide`)
     unit_counts: tuple[int, int]  # units in the corpus, and units too long to be matched
     characters: int  # in the corpus's texts

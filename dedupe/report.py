@@ -517,7 +517,7 @@ class TallyAggregates:
 class ReportBuilder:
     """Accumulates the report while the second pass goes through the documents."""
 
-    docs: Sequence[Document]  # the corpus's documents (as `document.SomeDocuments`: only its duplicates)
+    docs: Sequence[Document]  # the corpus's documents (Spark: `document.SomeDocuments` knowing none)
     units: UnitTable  # the units the decisions refer to
     unit_counts: tuple[int, int]  # units in the corpus, and units too long to be matched
     characters: int  # in the corpus's texts
